@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "log.h"
+
+static LogSink log_sink;
+static void *log_userdata;
+static ProgressSink progress_sink;
+static void *progress_userdata;
+static int max_level = LOG_INFO;
+
+void log_set_sink(LogSink sink, void *userdata) {
+        log_sink = sink;
+        log_userdata = userdata;
+}
+
+void log_set_progress_sink(ProgressSink sink, void *userdata) {
+        progress_sink = sink;
+        progress_userdata = userdata;
+}
+
+void log_set_max_level(int level) {
+        max_level = level;
+}
+
+int log_get_max_level(void) {
+        return max_level;
+}
+
+static void log_vmsg(int level, const char *fmt, va_list ap) {
+        _cleanup_free_ char *m = NULL;
+
+        if (!log_sink || level > max_level)
+                return;
+        m = strdup_vprintf(fmt, ap);
+        if (m)
+                log_sink(level, m, log_userdata);
+}
+
+void log_msg(int level, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        log_vmsg(level, fmt, ap);
+        va_end(ap);
+}
+
+int log_msg_errno(int level, int r, const char *fmt, ...) {
+        int saved = errno;
+        va_list ap;
+
+        /* Allow %m in fmt to mean the error r. */
+        errno = r < 0 ? -r : r;
+        va_start(ap, fmt);
+        log_vmsg(level, fmt, ap);
+        va_end(ap);
+        errno = saved;
+        return r < 0 ? r : -r;
+}
+
+void log_progress(const char *stage, const char *what, uint64_t done, uint64_t total) {
+        if (progress_sink)
+                progress_sink(stage, what, done, total, progress_userdata);
+}

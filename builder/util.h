@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Small helpers used everywhere: cleanup attributes, string and string-vector
+ * helpers, bounded file reading and directory helpers.
+ *
+ * Conventions: functions return >= 0 on success and a negative errno on
+ * failure; ret_* output parameters are written only on success.  Every
+ * destructor accepts NULL.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _warn_unused_result_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand over ownership of a pointer: the variable becomes NULL so that its
+ * cleanup attribute does nothing. */
+#define TAKE_PTR(p)                       \
+        ({                                \
+                typeof(p) _ptr_ = (p);    \
+                (p) = NULL;               \
+                _ptr_;                    \
+        })
+
+#define TAKE_FD(fd)                       \
+        ({                                \
+                int _fd_ = (fd);          \
+                (fd) = -EBADF;            \
+                _fd_;                     \
+        })
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                (void) close(*fd);
+                errno = saved;
+        }
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Define a pointer cleanup function foop() from a destructor foo(). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)         \
+        static inline void func##p(type *p) {           \
+                if (*p)                                 \
+                        func(*p);                       \
+        }
+
+static inline bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
+static inline bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+/* Returns the rest of s after prefix, or NULL if s does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix) {
+        size_t l = strlen(prefix);
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+bool endswith(const char *s, const char *suffix);
+
+/* Allocating printf; returns NULL on allocation failure. */
+char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
+char *strdup_vprintf(const char *fmt, va_list ap) _printf_(1, 0);
+
+/* Replace *p with a copy of s (or NULL); returns -ENOMEM on failure. */
+int free_and_strdup(char **p, const char *s);
+
+char *strstrip(char *s);
+
+/* NULL-terminated string vectors. */
+void strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+size_t strv_length(char * const *l);
+bool strv_contains(char * const *l, const char *s);
+/* Append s; takes ownership of s (freed on failure too). */
+int strv_consume(char ***l, char *s);
+/* Append a copy of s. */
+int strv_extend(char ***l, const char *s);
+int strv_extend_strv(char ***l, char * const *other);
+char **strv_copy(char * const *l);
+char *strv_join(char * const *l, const char *sep);
+/* Split s on any of the characters in sep, skipping empty words. */
+int strv_split(const char *s, const char *sep, char ***ret);
+void strv_sort(char **l);
+
+#define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+
+/* Join two path components with exactly one slash. */
+char *path_join(const char *a, const char *b);
+
+/* Read a whole file, refusing files larger than max bytes (-EFBIG).  The
+ * result is NUL-terminated; ret_size excludes the terminator. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Write data to path via a temporary file in the same directory and rename,
+ * so that readers never see a half-written file. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Remove a tree; does not follow symlinks and does not cross mount points. */
+int rm_rf(const char *path);
+/* Create a fresh temporary directory under parent (or $TMPDIR). */
+int mkdtemp_in(const char *parent, const char *prefix, char **ret);
+
+/* Parse an unsigned decimal number; rejects signs, trailing garbage and
+ * overflow. */
+int safe_atou64(const char *s, uint64_t *ret);
+int safe_atou(const char *s, unsigned *ret);
+/* Parse a size such as "100G", "768M", "512K" or "1024" (bytes) into bytes. */
+int parse_size(const char *s, uint64_t *ret);
+
+/* Lowercase hex of n bytes into a new string. */
+char *hexmem(const void *p, size_t n);
+
+/* Monotonic clock in microseconds. */
+uint64_t now_usec(void);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Minimal TAP producer for meson's 'tap' protocol.
+ *
+ *     tap_plan_lazy();
+ *     tap_ok(r == 0, "parses %s", name);
+ *     return tap_done();
+ *
+ * tap_skip_all() prints "1..0 # SKIP why" and returns 77, the exit code
+ * meson treats as a skipped test.
+ */
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+static unsigned tap_n, tap_failed;
+
+static inline void tap_plan_lazy(void) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+__attribute__((format(printf, 2, 3))) static inline bool tap_ok(bool ok, const char *fmt, ...) {
+        va_list ap;
+
+        tap_n++;
+        if (!ok)
+                tap_failed++;
+        printf("%s %u - ", ok ? "ok" : "not ok", tap_n);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        fflush(stdout);
+        return ok;
+}
+
+__attribute__((format(printf, 1, 2))) static inline void tap_diag(const char *fmt, ...) {
+        va_list ap;
+
+        printf("# ");
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+}
+
+static inline int tap_skip_all(const char *why) {
+        printf("1..0 # SKIP %s\n", why);
+        return 77;
+}
+
+static inline int tap_done(void) {
+        printf("1..%u\n", tap_n);
+        return tap_failed ? 1 : 0;
+}

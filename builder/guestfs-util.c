@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <guestfs.h>
+#include <signal.h>
+
+#include "guestfs-util.h"
+#include "kvm.h"
+#include "log.h"
+
+#define LINE_MAX_LEN 4096
+#define MAX_LIVE 16
+
+/* Markers around a command's output on the appliance console, so that the
+ * boot noise before it is not shown as the command's progress. */
+#define MARK_BEGIN "@@WB-BEGIN@@"
+#define MARK_EXIT "@@WB-EXIT:"
+
+struct Appliance {
+        guestfs_h *g;
+        char *label;
+        bool verbose;
+        bool tcg;
+        const char *tcg_reason;
+        unsigned n_drives;
+        pid_t pid;
+
+        /* Console line assembly for progress. */
+        char line[LINE_MAX_LEN];
+        size_t line_len;
+        bool streaming;
+        uint64_t lines;
+};
+
+static volatile pid_t live_pids[MAX_LIVE];
+
+static void live_add(pid_t pid) {
+        for (size_t i = 0; i < MAX_LIVE; i++)
+                if (live_pids[i] == 0) {
+                        live_pids[i] = pid;
+                        return;
+                }
+}
+
+static void live_remove(pid_t pid) {
+        for (size_t i = 0; i < MAX_LIVE; i++)
+                if (live_pids[i] == pid)
+                        live_pids[i] = 0;
+}
+
+void appliance_kill_all(void) {
+        for (size_t i = 0; i < MAX_LIVE; i++)
+                if (live_pids[i] > 0)
+                        (void) kill(live_pids[i], SIGKILL);
+}
+
+/* Record libguestfs's last error in the slot and return r. */
+static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
+        const char *m = guestfs_last_error(a->g);
+        int e = guestfs_last_errno(a->g);
+
+        if (r == 0)
+                r = e > 0 ? -e : -EIO;
+        return error_set(err, r, "%s: %s", what, m ?: "unknown libguestfs error");
+}
+
+static void console_line(Appliance *a, const char *line) {
+        const char *p;
+
+        if (!a->streaming) {
+                if (strstr(line, MARK_BEGIN))
+                        a->streaming = true;
+                else if (a->verbose)
+                        log_debug("appliance: %s", line);
+                return;
+        }
+        if ((p = strstr(line, MARK_EXIT))) {
+                a->streaming = false;
+                return;
+        }
+        a->lines++;
+        if (a->verbose)
+                log_debug("%s: %s", a->label, line);
+        log_progress(a->label, line, a->lines, 0);
+}
+
+static void on_console(guestfs_h *g, void *opaque, uint64_t event, int event_handle, int flags, const char *buf,
+                       size_t buf_len, const uint64_t *array, size_t array_len) {
+        Appliance *a = opaque;
+
+        for (size_t i = 0; i < buf_len; i++) {
+                char c = buf[i];
+
+                if (c == '\n') {
+                        a->line[a->line_len] = 0;
+                        console_line(a, a->line);
+                        a->line_len = 0;
+                } else if (c == '\r') {
+                        continue;
+                } else if (a->line_len < LINE_MAX_LEN - 1)
+                        a->line[a->line_len++] = c;
+        }
+}
+
+static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_handle, int flags, const char *buf,
+                        size_t buf_len, const uint64_t *array, size_t array_len) {
+        Appliance *a = opaque;
+
+        /* array: proc_nr, serial, position, total */
+        if (array_len >= 4)
+                log_progress(a->label, NULL, array[2], array[3]);
+}
+
+int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
+        _cleanup_(appliance_freep) Appliance *a = NULL;
+        char *tcg_settings[] = { (char *) "force_tcg", NULL };
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned smp = cfg->smp;
+
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->label = strdup(cfg->label ?: "appliance");
+        if (!a->label)
+                return -ENOMEM;
+        a->verbose = cfg->verbose;
+
+        /* Ignore LIBGUESTFS_* from the environment: every setting that
+         * matters is made here, so builds do not depend on the caller's
+         * shell. */
+        a->g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT | GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
+        if (!a->g)
+                return error_set(err, -ENOMEM, "cannot create libguestfs handle");
+        guestfs_set_error_handler(a->g, NULL, NULL);
+
+        if (guestfs_set_backend(a->g, "direct") < 0)
+                return gerr(err, a, 0, "cannot select the direct backend");
+
+        a->tcg = !kvm_usable(&a->tcg_reason);
+        if (a->tcg && guestfs_set_backend_settings(a->g, tcg_settings) < 0)
+                return gerr(err, a, 0, "cannot force TCG");
+
+        if (cfg->path && guestfs_set_path(a->g, cfg->path) < 0)
+                return gerr(err, a, 0, "cannot set appliance path");
+
+        if (smp == 0)
+                smp = ncpu > 4 ? 4 : ncpu > 0 ? (unsigned) ncpu : 1;
+        if (guestfs_set_smp(a->g, (int) smp) < 0)
+                return gerr(err, a, 0, "cannot set appliance CPUs");
+        if (guestfs_set_memsize(a->g, (int) (cfg->memsize_mib ?: 2048)) < 0)
+                return gerr(err, a, 0, "cannot set appliance memory");
+        if (cfg->network && guestfs_set_network(a->g, 1) < 0)
+                return gerr(err, a, 0, "cannot enable appliance network");
+        if (guestfs_set_autosync(a->g, 1) < 0)
+                return gerr(err, a, 0, "cannot enable autosync");
+        if (cfg->verbose)
+                (void) guestfs_set_verbose(a->g, 1);
+
+        if (guestfs_set_event_callback(a->g, on_console, GUESTFS_EVENT_APPLIANCE, 0, a) < 0 ||
+            guestfs_set_event_callback(a->g, on_progress, GUESTFS_EVENT_PROGRESS, 0, a) < 0)
+                return gerr(err, a, 0, "cannot register event callbacks");
+
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+Appliance *appliance_free(Appliance *a) {
+        if (!a)
+                return NULL;
+        if (a->g) {
+                if (a->pid > 0) {
+                        /* Not shut down cleanly: the disks are scratch now. */
+                        (void) kill(a->pid, SIGKILL);
+                        live_remove(a->pid);
+                }
+                guestfs_close(a->g);
+        }
+        free(a->label);
+        free(a);
+        return NULL;
+}
+
+bool appliance_uses_tcg(const Appliance *a, const char **ret_reason) {
+        if (a->tcg && ret_reason)
+                *ret_reason = a->tcg_reason;
+        return a->tcg;
+}
+
+int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const char *format, bool readonly,
+                        const char *cachemode) {
+        struct guestfs_add_drive_opts_argv o = {
+                .bitmask = GUESTFS_ADD_DRIVE_OPTS_FORMAT_BITMASK | GUESTFS_ADD_DRIVE_OPTS_READONLY_BITMASK,
+                .format = format,
+                .readonly = readonly,
+        };
+
+        if (cachemode) {
+                o.bitmask |= GUESTFS_ADD_DRIVE_OPTS_CACHEMODE_BITMASK;
+                o.cachemode = cachemode;
+        }
+        if (guestfs_add_drive_opts_argv(a->g, path, &o) < 0)
+                return gerr(err, a, 0, "cannot add disk");
+        a->n_drives++;
+        return 0;
+}
+
+int appliance_launch(ErrorSlot *err, Appliance *a) {
+        int pid;
+
+        log_progress(a->label, "starting appliance", 0, 0);
+        if (guestfs_launch(a->g) < 0)
+                return gerr(err, a, 0, "cannot start the libguestfs appliance");
+        pid = guestfs_get_pid(a->g);
+        if (pid > 0) {
+                a->pid = pid;
+                live_add(pid);
+        }
+        return 0;
+}
+
+int appliance_shutdown(ErrorSlot *err, Appliance *a) {
+        int r = guestfs_shutdown(a->g);
+
+        if (a->pid > 0) {
+                live_remove(a->pid);
+                a->pid = 0;
+        }
+        if (r < 0)
+                return gerr(err, a, 0, "cannot shut the appliance down cleanly");
+        return 0;
+}
+
+int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
+        _cleanup_strv_free_ char **devs = guestfs_list_devices(a->g);
+
+        if (!devs)
+                return gerr(err, a, 0, "cannot list devices");
+        if (index >= strv_length(devs))
+                return error_set(err, -ENODEV, "the appliance has no disk number %u", index);
+        *ret = strdup(devs[index]);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int appliance_vfs_type(ErrorSlot *err, Appliance *a, const char *device, char **ret) {
+        char *t;
+
+        /* vfs_type fails on a device without a filesystem; that is "". */
+        guestfs_push_error_handler(a->g, NULL, NULL);
+        t = guestfs_vfs_type(a->g, device);
+        guestfs_pop_error_handler(a->g);
+        if (!t)
+                t = strdup("");
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}
+
+int appliance_mkfs(ErrorSlot *err, Appliance *a, const char *fstype, const char *device, const char *label) {
+        struct guestfs_mkfs_opts_argv o = { .bitmask = 0 };
+
+        if (guestfs_mkfs_opts_argv(a->g, fstype, device, &o) < 0)
+                return gerr(err, a, 0, "cannot make a filesystem");
+        if (label && guestfs_set_label(a->g, device, label) < 0)
+                return gerr(err, a, 0, "cannot label the filesystem");
+        return 0;
+}
+
+int appliance_mount(ErrorSlot *err, Appliance *a, const char *device, const char *mountpoint) {
+        if (guestfs_mount(a->g, device, mountpoint) < 0)
+                return gerr(err, a, 0, "cannot mount");
+        return 0;
+}
+
+int appliance_umount(ErrorSlot *err, Appliance *a, const char *mountpoint) {
+        if (guestfs_umount(a->g, mountpoint) < 0)
+                return gerr(err, a, 0, "cannot unmount");
+        return 0;
+}
+
+int appliance_mkdir_p(ErrorSlot *err, Appliance *a, const char *path) {
+        if (guestfs_mkdir_p(a->g, path) < 0)
+                return gerr(err, a, 0, "cannot create directory");
+        return 0;
+}
+
+int appliance_rm_rf(ErrorSlot *err, Appliance *a, const char *path) {
+        if (guestfs_rm_rf(a->g, path) < 0)
+                return gerr(err, a, 0, "cannot remove");
+        return 0;
+}
+
+int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const char *guest_path) {
+        if (guestfs_upload(a->g, host_path, guest_path) < 0)
+                return gerr(err, a, 0, "cannot copy a file into the guest");
+        return 0;
+}
+
+int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size) {
+        if (guestfs_write(a->g, guest_path, data, size) < 0)
+                return gerr(err, a, 0, "cannot write a file in the guest");
+        return 0;
+}
+
+int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
+                        size_t *ret_size) {
+        _cleanup_free_ char *data = NULL;
+        int64_t size;
+        size_t n;
+
+        size = guestfs_filesize(a->g, guest_path);
+        if (size < 0)
+                return gerr(err, a, 0, "cannot read a file in the guest");
+        if ((uint64_t) size > max)
+                return error_set(err, -EFBIG, "'%s' in the guest is larger than %zu bytes", guest_path, max);
+        data = guestfs_read_file(a->g, guest_path, &n);
+        if (!data)
+                return gerr(err, a, 0, "cannot read a file in the guest");
+        /* guestfs_read_file() NUL-terminates. */
+        *ret = TAKE_PTR(data);
+        if (ret_size)
+                *ret_size = n;
+        return 0;
+}
+
+int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path) {
+        int r = guestfs_exists(a->g, guest_path);
+
+        if (r < 0)
+                return gerr(err, a, 0, "cannot check a path in the guest");
+        return r;
+}
+
+char *shell_quote_argv(char * const *argv) {
+        size_t n = 0;
+        char *s, *p;
+
+        STRV_FOREACH(arg, argv) {
+                n += 3;
+                for (const char *c = *arg; *c; c++)
+                        n += *c == '\'' ? 4 : 1;
+        }
+        s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        p = s;
+        STRV_FOREACH(arg, argv) {
+                if (p != s)
+                        *p++ = ' ';
+                *p++ = '\'';
+                for (const char *c = *arg; *c; c++) {
+                        if (*c == '\'') {
+                                memcpy(p, "'\\''", 4);
+                                p += 4;
+                        } else
+                                *p++ = *c;
+                }
+                *p++ = '\'';
+        }
+        *p = 0;
+        return s;
+}
+
+static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *env, char * const *argv,
+                      char **ret_output) {
+        _cleanup_strv_free_ char **full = NULL;
+        _cleanup_free_ char *quoted = NULL, *script = NULL, *out = NULL, *cmd = NULL;
+        char *debug_argv[2] = { NULL, NULL };
+        const char *mark;
+        int status;
+
+        cmd = strv_join(argv, " ");
+        if (!cmd)
+                return -ENOMEM;
+
+        /* env(1) gives the command its environment without a shell
+         * assignment; chroot(8) enters the guest tree. */
+        if (chroot && (strv_extend(&full, "chroot") < 0 || strv_extend(&full, "/sysroot") < 0))
+                return -ENOMEM;
+        if (strv_extend(&full, "env") < 0 || strv_extend(&full, "-i") < 0 ||
+            strv_extend(&full, "PATH=/usr/sbin:/usr/bin:/sbin:/bin") < 0 || strv_extend(&full, "LC_ALL=C") < 0 ||
+            strv_extend(&full, "HOME=/root") < 0 || strv_extend(&full, "DEBIAN_FRONTEND=noninteractive") < 0 ||
+            strv_extend_strv(&full, env) < 0 || strv_extend_strv(&full, argv) < 0)
+                return -ENOMEM;
+        quoted = shell_quote_argv(full);
+        if (!quoted)
+                return -ENOMEM;
+
+        /* libguestfs can only run a shell string in the appliance itself
+         * (debug "sh"); every argument above is quoted.  Output goes to the
+         * console so that it streams to us while the command runs; the exit
+         * status travels in a marker line because the pipe hides it. */
+        script = strdup_printf("{ echo '" MARK_BEGIN "'; %s </dev/null 2>&1; echo \"" MARK_EXIT "$?@@\"; } 2>&1 "
+                               "| tee /dev/console | tail -c %u",
+                               quoted, APPLIANCE_OUTPUT_MAX);
+        if (!script)
+                return -ENOMEM;
+        debug_argv[0] = script;
+
+        a->streaming = false;
+        a->lines = 0;
+        out = guestfs_debug(a->g, "sh", debug_argv);
+        if (!out)
+                return gerr(err, a, 0, "cannot run a command in the appliance");
+
+        mark = strstr(out, MARK_EXIT);
+        if (!mark || sscanf(mark + strlen(MARK_EXIT), "%d", &status) != 1)
+                return error_set(err, -EPROTO, "'%s' in the appliance ended without an exit status:\n%s", cmd, out);
+        *(char *) mark = 0;
+        if (status != 0) {
+                const char *tail = out;
+                size_t l = strlen(out);
+                if (l > 3000)
+                        tail = out + l - 3000;
+                return error_set(err, -EPROTO, "'%s' failed in the appliance with exit status %d:\n%s", cmd, status,
+                                 strstrip((char *) tail));
+        }
+        if (ret_output)
+                *ret_output = TAKE_PTR(out);
+        return 0;
+}
+
+int appliance_run(ErrorSlot *err, Appliance *a, char * const *env, char * const *argv, char **ret_output) {
+        return run_common(err, a, false, env, argv, ret_output);
+}
+
+int appliance_chroot(ErrorSlot *err, Appliance *a, char * const *env, char * const *argv, char **ret_output) {
+        return run_common(err, a, true, env, argv, ret_output);
+}
+
+int disk_create(ErrorSlot *err, const char *path, const char *format, uint64_t size, const char *backing_file,
+                const char *backing_format) {
+        struct guestfs_disk_create_argv o = { .bitmask = 0 };
+        guestfs_h *g;
+        int r = 0;
+
+        g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT | GUESTFS_CREATE_NO_CLOSE_ON_EXIT);
+        if (!g)
+                return error_set(err, -ENOMEM, "cannot create libguestfs handle");
+        guestfs_set_error_handler(g, NULL, NULL);
+        if (backing_file) {
+                o.bitmask |= GUESTFS_DISK_CREATE_BACKINGFILE_BITMASK;
+                o.backingfile = backing_file;
+                if (backing_format) {
+                        o.bitmask |= GUESTFS_DISK_CREATE_BACKINGFORMAT_BITMASK;
+                        o.backingformat = backing_format;
+                }
+        }
+        if (streq(format, "qcow2")) {
+                o.bitmask |= GUESTFS_DISK_CREATE_PREALLOCATION_BITMASK;
+                o.preallocation = "off";
+        } else {
+                o.bitmask |= GUESTFS_DISK_CREATE_PREALLOCATION_BITMASK;
+                o.preallocation = "sparse";
+        }
+        if (guestfs_disk_create_argv(g, path, format, backing_file ? -1 : (int64_t) size, &o) < 0)
+                r = error_set(err, -EIO, "cannot create disk '%s': %s", path,
+                              guestfs_last_error(g) ?: "unknown libguestfs error");
+        guestfs_close(g);
+        return r;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The one wrapper around libguestfs.  Nothing else includes <guestfs.h>.
+ *
+ * An Appliance is a libguestfs handle set up the way every stage wants it:
+ * the direct backend, TCG when KVM is not usable (decided here, from
+ * kvm_usable(), never from the user's environment), our own supermin
+ * appliance (see supermin.h), both cores and enough memory.  libguestfs's
+ * messages land in the caller's ErrorSlot, never on stderr.
+ *
+ * appliance_run() executes a program inside the appliance itself (not
+ * chrooted into the guest), e.g. debootstrap; appliance_chroot() runs one
+ * inside the guest tree mounted at /.  Both stream the program's output
+ * line by line to log_progress() (and to log_debug() when verbose) while it
+ * runs, and return its tail.
+ *
+ * A Ctrl-C handler calls appliance_kill_all(), which is async-signal-safe:
+ * every qemu this process started is killed, the blocked libguestfs call
+ * fails, and the stages unwind and remove their temporary files.
+ */
+
+#include "error.h"
+
+typedef struct Appliance Appliance;
+
+typedef struct ApplianceConfig {
+        const char *path;      /* fixed appliance directory, or NULL for libguestfs's default */
+        const char *label;     /* stage name for progress reports */
+        unsigned smp;          /* 0: online CPUs, at most 4 */
+        unsigned memsize_mib;  /* 0: 2048 */
+        bool network;          /* user-mode network for downloads from the mirror */
+        bool verbose;          /* forward the appliance's console to log_debug() */
+} ApplianceConfig;
+
+/* Output kept from a command run in the appliance (its tail). */
+#define APPLIANCE_OUTPUT_MAX (64u * 1024u)
+
+int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret);
+Appliance *appliance_free(Appliance *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Appliance *, appliance_free);
+
+/* Whether appliance_new() chose TCG, and why; valid after appliance_new(). */
+bool appliance_uses_tcg(const Appliance *a, const char **ret_reason);
+
+/* format: "raw" or "qcow2".  cachemode "unsafe" for scratch disks whose
+ * contents do not matter after a crash. */
+int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const char *format, bool readonly,
+                        const char *cachemode);
+int appliance_launch(ErrorSlot *err, Appliance *a);
+/* Sync and stop cleanly; disks are consistent afterwards. */
+int appliance_shutdown(ErrorSlot *err, Appliance *a);
+
+/* The name of the n-th added drive inside the appliance ("/dev/sda" ...). */
+int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret);
+/* Filesystem type on a device, "" if none. */
+int appliance_vfs_type(ErrorSlot *err, Appliance *a, const char *device, char **ret);
+int appliance_mkfs(ErrorSlot *err, Appliance *a, const char *fstype, const char *device, const char *label);
+int appliance_mount(ErrorSlot *err, Appliance *a, const char *device, const char *mountpoint);
+int appliance_umount(ErrorSlot *err, Appliance *a, const char *mountpoint);
+int appliance_mkdir_p(ErrorSlot *err, Appliance *a, const char *path);
+int appliance_rm_rf(ErrorSlot *err, Appliance *a, const char *path);
+int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const char *guest_path);
+int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size);
+int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
+                        size_t *ret_size);
+/* 1 if the path exists in the guest, 0 if not. */
+int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path);
+
+/* Run argv inside the appliance (paths of the guest are under /sysroot).
+ * env is a list of "NAME=value" (may be NULL).  Non-zero exit: -EPROTO with
+ * the output's tail in the ErrorSlot. */
+int appliance_run(ErrorSlot *err, Appliance *a, char * const *env, char * const *argv, char **ret_output);
+/* The same, chrooted into the guest tree mounted at /. */
+int appliance_chroot(ErrorSlot *err, Appliance *a, char * const *env, char * const *argv, char **ret_output);
+
+/* Create a disk image without launching anything.  backing_file may be NULL. */
+int disk_create(ErrorSlot *err, const char *path, const char *format, uint64_t size, const char *backing_file,
+                const char *backing_format);
+
+/* Async-signal-safe: SIGKILL every appliance this process started. */
+void appliance_kill_all(void);
+
+/* Quote argv for /bin/sh inside the appliance (exposed for tests). */
+char *shell_quote_argv(char * const *argv);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * SHA-256 (FIPS 180-4), streaming and one-shot.
+ *
+ *     Sha256 s;
+ *     uint8_t digest[SHA256_DIGEST_SIZE];
+ *
+ *     sha256_init(&s);
+ *     sha256_update(&s, data, size);      (as often as needed)
+ *     sha256_final(&s, digest);
+ *
+ * sha256_hex() hashes a buffer and sha256_file() a file, both returning the
+ * digest as lowercase hex (64 characters plus NUL), the form used in Debian
+ * Release files, SHA256SUMS and OVA manifests.
+ *
+ * After sha256_final() the state is wiped; call sha256_init() to reuse it.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHA256_DIGEST_SIZE 32
+#define SHA256_HEX_SIZE (SHA256_DIGEST_SIZE * 2 + 1)
+
+typedef struct Sha256 {
+        uint32_t h[8];
+        uint64_t length;   /* bytes hashed so far */
+        uint8_t buf[64];   /* partial block */
+        size_t buf_used;
+} Sha256;
+
+void sha256_init(Sha256 *s);
+void sha256_update(Sha256 *s, const void *p, size_t n);
+void sha256_final(Sha256 *s, uint8_t out[SHA256_DIGEST_SIZE]);
+
+/* Lowercase hex digest of n bytes at p; NULL on allocation failure. */
+char *sha256_hex(const void *p, size_t n);
+
+/* Lowercase hex digest of the file at path, read in chunks (any size). */
+int sha256_file(const char *path, char **ret_hex);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "cache.h"
+
+#define CACHE_KEY_FILE_MAX (64u * 1024u * 1024u)
+
+int cache_default_dir(char **ret) {
+        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        char *d;
+
+        if (!isempty(x) && x[0] == '/')
+                d = path_join(x, "whonix-build");
+        else if (!isempty(home))
+                d = strdup_printf("%s/.cache/whonix-build", home);
+        else
+                return -ENOENT;
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
+        _cleanup_free_ char *lock = NULL;
+        _cleanup_free_ Cache *c = NULL;
+        int r;
+
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create cache directory '%s'", dir);
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->lock_fd = -EBADF;
+        c->dir = strdup(dir);
+        lock = path_join(dir, "lock");
+        if (!c->dir || !lock) {
+                free(c->dir);
+                return -ENOMEM;
+        }
+        c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (c->lock_fd < 0) {
+                r = -errno;
+                free(c->dir);
+                return error_set_errno(err, r, "cannot open '%s'", lock);
+        }
+        if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                close(c->lock_fd);
+                free(c->dir);
+                if (r == -EBUSY)
+                        return error_set(err, r, "cache '%s' is in use by another whonix-build", dir);
+                return error_set_errno(err, r, "cannot lock '%s'", lock);
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+Cache *cache_free(Cache *c) {
+        if (!c)
+                return NULL;
+        if (c->lock_fd >= 0)
+                close(c->lock_fd);
+        free(c->dir);
+        free(c);
+        return NULL;
+}
+
+char *cache_path(const Cache *c, const char *a, const char *b) {
+        if (b)
+                return strdup_printf("%s/%s/%s", c->dir, a, b);
+        return path_join(c->dir, a);
+}
+
+static void add_len(CacheKey *k, size_t n) {
+        uint8_t b[8];
+
+        for (unsigned i = 0; i < 8; i++)
+                b[i] = (uint8_t) ((uint64_t) n >> (8 * i));
+        sha256_update(&k->sha, b, sizeof b);
+}
+
+static void add_bytes(CacheKey *k, const void *p, size_t n) {
+        add_len(k, n);
+        sha256_update(&k->sha, p, n);
+}
+
+void cache_key_init(CacheKey *k, const char *kind) {
+        sha256_init(&k->sha);
+        add_bytes(k, "whonix-build-cache-key-1", strlen("whonix-build-cache-key-1"));
+        add_bytes(k, kind, strlen(kind));
+}
+
+void cache_key_add(CacheKey *k, const char *name, const char *value) {
+        add_bytes(k, name, strlen(name));
+        if (value)
+                add_bytes(k, value, strlen(value));
+        else
+                add_len(k, SIZE_MAX); /* NULL differs from "" */
+}
+
+void cache_key_add_u64(CacheKey *k, const char *name, uint64_t value) {
+        char buf[32];
+
+        snprintf(buf, sizeof buf, "%" PRIu64, value);
+        cache_key_add(k, name, buf);
+}
+
+void cache_key_add_strv(CacheKey *k, const char *name, char * const *values) {
+        add_bytes(k, name, strlen(name));
+        add_len(k, strv_length(values));
+        STRV_FOREACH(v, values)
+                add_bytes(k, *v, strlen(*v));
+}
+
+int cache_key_add_file(CacheKey *k, const char *name, const char *path) {
+        _cleanup_free_ char *data = NULL;
+        size_t n;
+        int r;
+
+        r = read_full_file(path, CACHE_KEY_FILE_MAX, &data, &n);
+        if (r < 0)
+                return r;
+        add_bytes(k, name, strlen(name));
+        add_bytes(k, data, n);
+        return 0;
+}
+
+char *cache_key_final(CacheKey *k) {
+        uint8_t d[SHA256_DIGEST_SIZE];
+
+        sha256_final(&k->sha, d);
+        return hexmem(d, sizeof d);
+}

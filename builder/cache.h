@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The build cache: a directory (default $XDG_CACHE_HOME/whonix-build) that
+ * holds everything worth keeping between builds:
+ *
+ *   lock                 flock()ed by the build that uses the cache
+ *   appliance/<key>/     our supermin appliance (supermin.h)
+ *   sources/             verified InRelease files and the exported keyring
+ *   debs.img             the package cache disk attached to the appliance;
+ *                        every .deb on it is checked against the signed
+ *                        index by debootstrap/apt before use
+ *   base/<key>.qcow2     bootstrapped bases, shared by both flavors
+ *
+ * Stage outputs are content-addressed: a key is the SHA-256 of the stage's
+ * named inputs (CacheKey), so an unchanged key means the output can be
+ * reused and a changed input can never pick up a stale one.
+ */
+
+#include "error.h"
+#include "sha256.h"
+
+typedef struct Cache {
+        char *dir;
+        int lock_fd;
+} Cache;
+
+/* The default cache directory: $XDG_CACHE_HOME/whonix-build, else
+ * $HOME/.cache/whonix-build. */
+int cache_default_dir(char **ret);
+
+/* Create the directory if needed and take its lock; a cache in use by
+ * another build is -EBUSY with a message saying so. */
+int cache_open(ErrorSlot *err, const char *dir, Cache **ret);
+Cache *cache_free(Cache *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Cache *, cache_free);
+
+/* <cache>/<a>[/<b>]; b may be NULL. */
+char *cache_path(const Cache *c, const char *a, const char *b);
+
+/* Incremental key over named inputs.  Names and values are length-prefixed,
+ * so ("ab","c") and ("a","bc") differ; lists are hashed as given (sort them
+ * first when their order does not matter). */
+typedef struct CacheKey {
+        Sha256 sha;
+} CacheKey;
+
+void cache_key_init(CacheKey *k, const char *kind);
+void cache_key_add(CacheKey *k, const char *name, const char *value);
+void cache_key_add_u64(CacheKey *k, const char *name, uint64_t value);
+void cache_key_add_strv(CacheKey *k, const char *name, char * const *values);
+/* Hash a file's content under name. */
+int cache_key_add_file(CacheKey *k, const char *name, const char *path);
+/* Lowercase hex; NULL on allocation failure. */
+char *cache_key_final(CacheKey *k);

@@ -31,7 +31,8 @@
  * its whitespace-separated words; an empty one ("Packages=" with no
  * continuation lines) clears the list, so a layer can start over.  Lists that
  * have a default (Components=) append to it.  Every value is validated when
- * it is read.
+ * it is read.  In a parsed Recipe, every list is a NULL-terminated vector,
+ * never NULL itself (possibly empty).
  *
  * After the last line, the merged recipe is checked as a whole: a recipe
  * with a Flavor= needs [VM] Name= and Hostname=; a gateway needs the

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The recipe parser: every tests/recipes/NAME.conf against NAME.expected (see
+ * tests/recipes/README), then the product recipes in recipes/, then what
+ * fixtures cannot express (buffers, size limits, the directory helpers).
+ *
+ * WB_RECIPE_UPDATE=1 rewrites the .expected files from what the parser
+ * does now; review the diff before committing it.
+ */
+#include <dirent.h>
+#include <limits.h>
+
+#include "recipe.h"
+#include "tap.h"
+
+static char *fixture_dir;
+
+/* Remove every "<fixture_dir>/" from s, so expectations do not depend on
+ * where the checkout lives. */
+static char *strip_dir(const char *s) {
+        _cleanup_free_ char *prefix = strdup_printf("%s/", fixture_dir);
+        char *out, *o;
+        size_t lp;
+
+        if (!prefix)
+                return NULL;
+        lp = strlen(prefix);
+        out = o = malloc(strlen(s) + 1);
+        if (!out)
+                return NULL;
+        while (*s) {
+                if (strncmp(s, prefix, lp) == 0) {
+                        s += lp;
+                        continue;
+                }
+                *o++ = *s++;
+        }
+        *o = 0;
+        return out;
+}
+
+/* What the parser makes of a fixture, in the form of an .expected file. */
+static char *outcome(const char *path) {
+        _cleanup_(recipe_freep) Recipe *r = NULL;
+        ErrorSlot err = {};
+        char *text = NULL;
+        int k;
+
+        k = recipe_load(&err, path, &r);
+        if (k < 0) {
+                _cleanup_free_ char *m = strip_dir(error_message(&err, k));
+                error_done(&err);
+                return m ? strdup_printf("error: %s\n", m) : NULL;
+        }
+        if (recipe_format(r, &text) < 0)
+                return NULL;
+        return text;
+}
+
+/* Multi-line text as TAP comments, one "# " per line. */
+static void diag_text(const char *label, const char *text) {
+        tap_diag("%s", label);
+        while (*text) {
+                size_t n = strcspn(text, "\n");
+                tap_diag("  %.*s", (int) n, text);
+                text += n + (text[n] == '\n');
+        }
+}
+
+static void test_fixture(const char *name) {
+        _cleanup_free_ char *conf = NULL, *expected_path = NULL, *expected = NULL, *got = NULL;
+        size_t l = strlen(name) - strlen(".conf");
+        int k;
+
+        conf = path_join(fixture_dir, name);
+        expected_path = strdup_printf("%s/%.*s.expected", fixture_dir, (int) l, name);
+        got = conf ? outcome(conf) : NULL;
+        if (!got || !expected_path) {
+                tap_ok(false, "fixture %s: out of memory", name);
+                return;
+        }
+        if (getenv("WB_RECIPE_UPDATE")) {
+                k = write_file_atomic(expected_path, got, strlen(got), 0644);
+                tap_ok(k >= 0, "fixture %s: wrote %s", name, expected_path);
+                return;
+        }
+        k = read_full_file(expected_path, 1024 * 1024, &expected, NULL);
+        if (k < 0) {
+                tap_ok(false, "fixture %s: cannot read %s: %s", name, expected_path, strerror(-k));
+                return;
+        }
+        if (!tap_ok(streq(expected, got), "fixture %s", name)) {
+                diag_text("expected:", expected);
+                diag_text("got:", got);
+        }
+}
+
+static void test_fixtures(void) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        d = opendir(fixture_dir);
+        if (!tap_ok(d, "open %s", fixture_dir))
+                return;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && endswith(de->d_name, ".conf"))
+                        (void) strv_extend(&names, de->d_name);
+        closedir(d);
+        strv_sort(names);
+        tap_ok(strv_length(names) >= 20, "%zu fixtures", strv_length(names));
+        STRV_FOREACH(n, names)
+                test_fixture(*n);
+}
+
+static Recipe *load_product(const char *recipes_dir, const char *file) {
+        _cleanup_free_ char *path = path_join(recipes_dir, file);
+        ErrorSlot err = {};
+        Recipe *r = NULL;
+        int k;
+
+        k = path ? recipe_load(&err, path, &r) : -ENOMEM;
+        if (!tap_ok(k >= 0, "load %s", file))
+                tap_diag("%s", error_message(&err, k));
+        error_done(&err);
+        return r;
+}
+
+static void test_products(const char *recipes_dir) {
+        _cleanup_(recipe_freep) Recipe *base = NULL, *gw = NULL, *ws = NULL;
+        _cleanup_strv_free_ char **names = NULL, **descriptions = NULL;
+        _cleanup_free_ char *p = NULL, *f1 = NULL, *f2 = NULL;
+        ErrorSlot err = {};
+        int k;
+
+        base = load_product(recipes_dir, "kicksecure.conf");
+        gw = load_product(recipes_dir, "whonix-gateway.conf");
+        ws = load_product(recipes_dir, "whonix-workstation.conf");
+        if (!base || !gw || !ws)
+                return;
+
+        tap_ok(!base->flavor, "kicksecure is a layer without a flavor");
+        tap_ok(strv_contains(base->bootstrap_packages, "systemd-sysv") &&
+               !strv_contains(base->bootstrap_packages, "linux-image-amd64"),
+               "kicksecure bootstraps systemd-sysv, not the kernel");
+        tap_ok(strv_contains(base->kernel_cmdline, "slab_nomerge") &&
+               strv_contains(base->kernel_cmdline, "console=ttyS0,115200"),
+               "kicksecure has hardening and serial console boot parameters");
+
+        tap_ok(streq_ptr(gw->flavor, "gateway"), "gateway flavor");
+        tap_ok(streq_ptr(gw->name, "whonix-gateway"), "gateway name");
+        tap_ok(streq_ptr(gw->vm_name, "Whonix-Gateway"), "gateway VM name");
+        tap_ok(streq_ptr(gw->hostname, "host"), "gateway hostname");
+        tap_ok(strv_contains(gw->packages, "tor"), "gateway has tor");
+        tap_ok(strv_contains(gw->packages, "linux-image-amd64") && strv_contains(gw->packages, "grub-pc"),
+               "gateway inherits the kernel and bootloader");
+        tap_ok(strv_length(gw->networks) == 2 && streq(gw->networks[0], "external") &&
+               streq(gw->networks[1], "internal"), "gateway networks are external internal");
+        tap_ok(gw->memory_mib == 768 && gw->cpus == 1 && gw->disk_size == (UINT64_C(100) << 30),
+               "gateway 768M, 1 CPU, 100G");
+        tap_ok(streq_ptr(gw->suite, "trixie") && streq_ptr(gw->user_name, "user") &&
+               strv_contains(gw->user_groups, "sudo"), "gateway inherits suite and user");
+        tap_ok(strv_length(gw->overlays) == 2 && streq(gw->overlays[0], "kicksecure") &&
+               streq(gw->overlays[1], "whonix-gateway"), "gateway overlays kicksecure then whonix-gateway");
+        tap_ok(strv_length(gw->files) == 2 && streq(gw->files[0], gw->path) &&
+               endswith(gw->files[1], "/kicksecure.conf"), "gateway files: itself, then kicksecure");
+        tap_ok(gw->path[0] == '/', "gateway path is absolute");
+
+        tap_ok(streq_ptr(ws->flavor, "workstation"), "workstation flavor");
+        tap_ok(streq_ptr(ws->hostname, "host"), "workstation hostname");
+        tap_ok(strv_length(ws->networks) == 1 && streq(ws->networks[0], "internal"),
+               "workstation has only the internal network");
+        tap_ok(!strv_contains(ws->packages, "tor") && strv_contains(ws->packages, "torsocks") &&
+               strv_contains(ws->packages, "linux-image-amd64"), "workstation packages");
+
+        k = recipe_format(gw, &f1);
+        tap_ok(k >= 0 && f1 && strstr(f1, "VM.Networks=external internal\n") && !strstr(f1, recipes_dir),
+               "gateway formats without checkout paths");
+        /* The same file loaded again formats the same: usable as a cache key. */
+        {
+                _cleanup_(recipe_freep) Recipe *again = load_product(recipes_dir, "whonix-gateway.conf");
+                tap_ok(again && recipe_format(again, &f2) >= 0 && streq_ptr(f1, f2), "format is deterministic");
+        }
+
+        k = recipe_list(&err, recipes_dir, &names, &descriptions);
+        if (!tap_ok(k >= 0, "recipe_list %s", recipes_dir))
+                tap_diag("%s", error_message(&err, k));
+        error_done(&err);
+        if (k >= 0) {
+                tap_ok(strv_length(names) == 3 && streq(names[0], "kicksecure") &&
+                       streq(names[1], "whonix-gateway") && streq(names[2], "whonix-workstation"),
+                       "recipe_list names sorted");
+                tap_ok(strv_length(descriptions) == 3 && streq(descriptions[1], gw->description),
+                       "recipe_list descriptions");
+        }
+
+        p = recipe_path_for_flavor(recipes_dir, "gateway");
+        tap_ok(p && endswith(p, "/whonix-gateway.conf") && access(p, R_OK) == 0, "path for gateway");
+        free(p);
+        p = recipe_path_for_flavor(recipes_dir, "workstation");
+        tap_ok(p && endswith(p, "/whonix-workstation.conf") && access(p, R_OK) == 0, "path for workstation");
+        free(p);
+        p = recipe_path_for_flavor(recipes_dir, "router");
+        tap_ok(!p && errno == EINVAL, "no path for an unknown flavor");
+}
+
+static void expect_buffer_error(const char *data, size_t size, const char *base_dir, const char *message,
+                                const char *what) {
+        _cleanup_(recipe_freep) Recipe *r = NULL;
+        ErrorSlot err = {};
+        int k = recipe_parse_buffer(&err, "buf.conf", data, size, base_dir, &r);
+
+        if (!tap_ok(k < 0 && !r && err.message && streq(err.message, message), "%s", what))
+                tap_diag("k=%d message=%s", k, strempty(err.message));
+        error_done(&err);
+}
+
+static void test_buffers(void) {
+        _cleanup_(recipe_freep) Recipe *r = NULL;
+        _cleanup_free_ char *big = NULL, *text = NULL;
+        ErrorSlot err = {};
+        const size_t big_size = 1024 * 1024 + 1;
+        int k;
+
+        static const char ok[] = "[VM]\nName=Test\nCPUs=4\n";
+        k = recipe_parse_buffer(&err, "mem.conf", ok, strlen(ok), NULL, &r);
+        tap_ok(k >= 0 && r && streq(r->name, "mem") && streq(r->path, "mem.conf") && r->cpus == 4 &&
+               strv_length(r->files) == 1 && streq(r->files[0], "mem.conf"), "parse a buffer");
+        tap_ok(r && recipe_format(r, &text) >= 0 && strstr(text, "VM.CPUs=4\n"), "format a buffer's recipe");
+        error_done(&err);
+
+        /* Not NUL-terminated: size is what counts. */
+        {
+                _cleanup_(recipe_freep) Recipe *r2 = NULL;
+                static const char partial[] = "[VM]\nCPUs=8garbage";
+                k = recipe_parse_buffer(&err, "partial.conf", partial, strlen("[VM]\nCPUs=8"), NULL, &r2);
+                tap_ok(k >= 0 && r2 && r2->cpus == 8, "buffer is read up to size only");
+                error_done(&err);
+        }
+
+        static const char inc[] = "[Config]\nInclude=x.conf\n";
+        expect_buffer_error(inc, strlen(inc), NULL,
+                            "buf.conf:2: cannot include 'x.conf': includes are not allowed here",
+                            "includes refused without a base directory");
+        static const char scr[] = "[Scripts]\nScripts=x.sh\n";
+        expect_buffer_error(scr, strlen(scr), NULL,
+                            "buf.conf:2: invalid script 'x.sh' in Scripts=: no directory to resolve it against",
+                            "scripts refused without a base directory");
+        static const char nul[] = "[VM]\n\nCPUs=1\0\n";
+        expect_buffer_error(nul, sizeof(nul) - 1, NULL, "buf.conf:3: NUL byte in file", "NUL byte");
+
+        big = malloc(big_size);
+        if (big) {
+                memset(big, '#', big_size);
+                expect_buffer_error(big, big_size, NULL, "buf.conf: file is larger than 1 MiB", "file too large");
+        }
+
+        k = recipe_load(&err, "/nonexistent/whonix.conf", &r);
+        tap_ok(k == -ENOENT && err.message &&
+               streq(err.message, "/nonexistent/whonix.conf: cannot read recipe: No such file or directory"),
+               "missing top-level file names the path");
+        error_done(&err);
+}
+
+/* Scripts outside the top-level file's directory, and buffers with a base
+ * directory. */
+static void test_paths(void) {
+        _cleanup_(recipe_freep) Recipe *r = NULL, *b = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL, *btext = NULL, *expected = NULL;
+        ErrorSlot err = {};
+        int k;
+
+        path = path_join(fixture_dir, "layers/with-script.conf");
+        k = path ? recipe_load(&err, path, &r) : -ENOMEM;
+        tap_ok(k >= 0 && recipe_format(r, &text) >= 0 && strstr(text, "\nScripts.Scripts=../scripts/hello.sh\n"),
+               "script outside the recipe's directory is shown relative to it");
+        tap_ok(r && strv_length(r->scripts) == 1 && r->scripts[0][0] == '/' && access(r->scripts[0], X_OK) == 0,
+               "script path is absolute");
+        error_done(&err);
+
+        static const char inc[] = "[Config]\nInclude=layers/common.conf\n[Scripts]\nScripts=scripts/hello.sh\n";
+        k = recipe_parse_buffer(&err, "buffer", inc, strlen(inc), fixture_dir, &b);
+        expected = strdup_printf("%s/layers/common.conf", fixture_dir);
+        tap_ok(k >= 0 && b && strv_length(b->files) == 2 && streq(b->files[0], "buffer") &&
+               streq_ptr(b->files[1], expected) && streq(b->packages[0], "common"),
+               "buffer with a base directory follows includes");
+        tap_ok(b && recipe_format(b, &btext) >= 0 && strstr(btext, "\nScripts.Scripts=hello.sh\n"),
+               "buffer's scripts are shown by basename");
+        error_done(&err);
+
+        static const char bad[] = "[Config]\nInclude=layers/broken.conf\n";
+        _cleanup_free_ char *m = strdup_printf("%s/layers/broken.conf:5: invalid host name '-bad-' in Hostname=: "
+                                               "must not start or end with '-'", fixture_dir);
+        if (m)
+                expect_buffer_error(bad, strlen(bad), fixture_dir, m, "error in a buffer's include names that file");
+}
+
+/* A top-level file over the limit, through recipe_load(). */
+static void test_big_file(void) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *big = NULL, *expected = NULL;
+        _cleanup_(recipe_freep) Recipe *r = NULL;
+        ErrorSlot err = {};
+        const size_t size = 1024 * 1024 + 100;
+        int k;
+
+        if (mkdtemp_in(NULL, "test-recipe", &dir) < 0) {
+                tap_ok(false, "mkdtemp");
+                return;
+        }
+        path = path_join(dir, "big.conf");
+        big = malloc(size);
+        if (path && big) {
+                for (size_t i = 0; i < size; i++)
+                        big[i] = i % 64 == 63 ? '\n' : '#';
+                (void) write_file_atomic(path, big, size, 0644);
+                k = recipe_load(&err, path, &r);
+                expected = strdup_printf("%s: file is larger than 1 MiB", path);
+                tap_ok(k == -EFBIG && expected && streq_ptr(err.message, expected), "file over 1 MiB");
+                error_done(&err);
+        }
+        (void) rm_rf(dir);
+}
+
+int main(void) {
+        _cleanup_free_ char *recipes_dir = NULL, *fixtures = NULL;
+        const char *root = getenv("WB_SOURCE_ROOT");
+
+        tap_plan_lazy();
+        if (!root)
+                return tap_skip_all("WB_SOURCE_ROOT is not set (run through meson test)");
+
+        fixtures = path_join(root, "tests/recipes");
+        recipes_dir = path_join(root, "recipes");
+        if (!fixtures || !recipes_dir)
+                return 1;
+        /* The parser reports canonical paths; compare against the same. */
+        fixture_dir = realpath(fixtures, NULL);
+        if (!fixture_dir)
+                return tap_skip_all("tests/recipes not found");
+
+        test_fixtures();
+        test_products(recipes_dir);
+        test_buffers();
+        test_paths();
+        test_big_file();
+
+        free(fixture_dir);
+        return tap_done();
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <time.h>
+
+#include "curl-util.h"
+#include "fetch.h"
+#include "gpgme-util.h"
+#include "log.h"
+#include "sha256.h"
+
+SourceInfo *source_info_free(SourceInfo *si) {
+        if (!si)
+                return NULL;
+        free(si->mirror);
+        free(si->suite);
+        free(si->codename);
+        free(si->inrelease_path);
+        free(si->inrelease_sha256);
+        free(si->signer_fingerprint);
+        free(si->keyring_path);
+        release_free(si->release);
+        free(si);
+        return NULL;
+}
+
+/* Suite and codename become parts of a URL and of a cache path. */
+static bool name_ok(const char *s) {
+        if (isempty(s) || s[0] == '.' || strlen(s) > 64)
+                return false;
+        return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == 0;
+}
+
+static int check_release(ErrorSlot *err, const char *url, const char *suite, const ReleaseFile *rel) {
+        if (!streq_ptr(rel->suite, suite) && !streq_ptr(rel->codename, suite))
+                return error_set(err, -EBADMSG, "'%s' is the Release file of suite '%s' (codename '%s'), not of '%s'",
+                                 url, strempty(rel->suite), strempty(rel->codename), suite);
+
+        if (rel->valid_until) {
+                int64_t until;
+
+                if (release_parse_date(rel->valid_until, &until) < 0)
+                        return error_set(err, -EBADMSG, "'%s' has an invalid Valid-Until '%s'", url, rel->valid_until);
+                if (until < (int64_t) time(NULL))
+                        return error_set(err, -ESTALE, "'%s' has expired: valid until %s", url, rel->valid_until);
+        }
+
+        if (!release_find(rel, "main/binary-amd64/Packages.xz") && !release_find(rel, "main/binary-amd64/Packages"))
+                return error_set(err, -EBADMSG, "'%s' lists no main/binary-amd64/Packages(.xz)", url);
+        return 0;
+}
+
+int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
+                  SourceInfo **ret) {
+        _cleanup_(source_info_freep) SourceInfo *si = NULL;
+        _cleanup_free_ char *url = NULL, *data = NULL, *plain = NULL, *sources_dir = NULL, *dir = NULL;
+        size_t size, plain_size, n;
+        int r;
+
+        if (!name_ok(suite))
+                return error_set(err, -EINVAL, "invalid suite name '%s'", suite);
+        n = strlen(mirror);
+        while (n > 0 && mirror[n - 1] == '/')
+                n--;
+        if (n == 0)
+                return error_set(err, -EINVAL, "invalid mirror URL '%s'", mirror);
+
+        si = calloc(1, sizeof(SourceInfo));
+        if (!si)
+                return -ENOMEM;
+        si->mirror = strndup(mirror, n);
+        si->suite = strdup(suite);
+        if (!si->mirror || !si->suite)
+                return -ENOMEM;
+
+        url = strdup_printf("%s/dists/%s/InRelease", si->mirror, suite);
+        if (!url)
+                return -ENOMEM;
+        r = curl_download_memory(err, url, RELEASE_SIZE_MAX, &data, &size);
+        if (r < 0)
+                return r;
+        si->inrelease_sha256 = sha256_hex(data, size);
+        if (!si->inrelease_sha256)
+                return -ENOMEM;
+
+        r = gpgme_verify_clearsigned(err, keys_dir, data, size, &plain, &plain_size, &si->signer_fingerprint);
+        if (r < 0)
+                return error_prefix(err, r, "signature check of '%s' failed", url);
+        log_debug("fetch: %s is signed by %s", url, si->signer_fingerprint);
+
+        r = release_parse(err, plain, plain_size, &si->release);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", url);
+        r = check_release(err, url, suite, si->release);
+        if (r < 0)
+                return r;
+
+        si->codename = strdup(si->release->codename ?: suite);
+        if (!si->codename)
+                return -ENOMEM;
+
+        /* Everything checks out; only now touch the cache. */
+        sources_dir = path_join(cache_dir, "sources");
+        if (!sources_dir)
+                return -ENOMEM;
+        dir = path_join(sources_dir, name_ok(si->codename) ? si->codename : suite);
+        si->inrelease_path = dir ? path_join(dir, "InRelease") : NULL;
+        si->keyring_path = path_join(sources_dir, "keyring.gpg");
+        if (!si->inrelease_path || !si->keyring_path)
+                return -ENOMEM;
+
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "failed to create '%s'", dir);
+        r = write_file_atomic(si->inrelease_path, data, size, 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "failed to write '%s'", si->inrelease_path);
+        r = gpgme_export_keyring(err, keys_dir, si->keyring_path);
+        if (r < 0)
+                return r;
+
+        log_debug("fetch: %s (%s) verified, %zu index files, InRelease sha256 %s", suite, si->codename,
+                  si->release->n_entries, si->inrelease_sha256);
+        *ret = TAKE_PTR(si);
+        return 0;
+}

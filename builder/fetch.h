@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The "fetch/verify sources" stage: establish, from the Debian archive's
+ * signature, what the build will install from.
+ *
+ *     SourceInfo *si;
+ *     r = fetch_sources(&err, "http://deb.debian.org/debian", "trixie", "keys", cache_dir, &si);
+ *
+ * fetch_sources() downloads <mirror>/dists/<suite>/InRelease (at most
+ * RELEASE_SIZE_MAX bytes), verifies its signature against the keys in
+ * keys_dir (gpgme_verify_clearsigned()), parses the text that was signed
+ * (never the downloaded bytes around it), and checks that
+ *   - the Release file's Suite or Codename is the suite asked for (a mirror
+ *     must not pass off another suite's signed index, e.g. an older one),
+ *   - its Valid-Until, if any, is not in the past,
+ *   - it lists main/binary-amd64/Packages.xz or .../Packages.
+ * Only then is anything written into the cache:
+ *   <cache_dir>/sources/<codename or suite>/InRelease  the bytes as downloaded
+ *   <cache_dir>/sources/keyring.gpg                    keys_dir as a binary keyring,
+ *                                                      for debootstrap --keyring and
+ *                                                      apt's Signed-By in the guest
+ * both replaced atomically.  A failed signature check is reported as
+ * "signature check of 'URL' failed: ..." with the errno of
+ * gpgme_verify_clearsigned() (-EBADMSG, -ENOKEY, -ENOMSG, ...); the other
+ * checks give -EBADMSG (wrong suite, missing index) or -ESTALE (expired).
+ * Download errors name the URL (a 404 is -ENOENT).
+ *
+ * suite must be a plain name ([A-Za-z0-9._-], not starting with '.').
+ */
+
+#include "error.h"
+#include "release.h"
+
+typedef struct SourceInfo {
+        char *mirror;             /* normalized, no trailing slash */
+        char *suite;              /* as asked */
+        char *codename;           /* from the Release file */
+        char *inrelease_path;     /* verified InRelease kept in the cache: <cache_dir>/sources/<codename-or-suite>/InRelease */
+        char *inrelease_sha256;   /* SHA256 of the InRelease file as downloaded */
+        char *signer_fingerprint;
+        char *keyring_path;       /* binary keyring exported from keys/ for debootstrap/apt: <cache_dir>/sources/keyring.gpg */
+        ReleaseFile *release;
+} SourceInfo;
+
+int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
+                  SourceInfo **ret);
+SourceInfo *source_info_free(SourceInfo *si);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SourceInfo *, source_info_free);

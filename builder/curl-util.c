@@ -66,7 +66,8 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata) 
 
                         while (want < s->size + n + 1)
                                 want *= 2;
-                        if (want > s->max_size + 1)
+                        /* Do not allocate more than the limit allows. */
+                        if (s->max_size < SIZE_MAX && want > s->max_size + 1)
                                 want = (size_t) s->max_size + 1;
                         b = realloc(s->buf, want);
                         if (!b) {

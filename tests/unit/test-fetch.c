@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include "curl-util.h"
 #include "fetch.h"
 #include "gpg-test-util.h"
+#include "log.h"
 #include "sha256.h"
 #include "tap.h"
 
@@ -149,6 +151,17 @@ static void run_mirror_tests(const char *mirror, const char *what, bool http) {
 
 /* ---- curl_download_file() ---- */
 
+static unsigned progress_calls;
+static uint64_t progress_last_done, progress_last_total;
+
+static void progress_sink(const char *stage, const char *what, uint64_t done, uint64_t total, void *userdata) {
+        if (streq(stage, "fetch") && streq_ptr(what, "InRelease")) {
+                progress_calls++;
+                progress_last_done = done;
+                progress_last_total = total;
+        }
+}
+
 static void run_download_tests(const char *mirror, const char *what) {
         _cleanup_free_ char *url = strdup_printf("%s/dists/good/InRelease", mirror);
         _cleanup_free_ char *missing_url = strdup_printf("%s/dists/missing/InRelease", mirror);
@@ -164,9 +177,15 @@ static void run_download_tests(const char *mirror, const char *what) {
                 return;
         }
 
+        progress_calls = 0;
+        log_set_progress_sink(progress_sink, NULL);
         r = curl_download_file(&err, url, dest, 1024 * 1024, "InRelease");
+        log_set_progress_sink(NULL, NULL);
         tap_ok(r == 0 && read_full_file(dest, 1024 * 1024, &data, &size) == 0 && size > 100,
                "%s: curl_download_file() %s", what, r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(progress_calls > 0 && progress_last_done == size && progress_last_total == size,
+               "%s: progress reported (%u calls, last %" PRIu64 "/%" PRIu64 ")", what, progress_calls,
+               progress_last_done, progress_last_total);
         error_done(&err);
 
         /* Failures leave dest as it was and no temporary file behind. */

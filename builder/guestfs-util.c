@@ -321,6 +321,16 @@ int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, si
         return 0;
 }
 
+int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***ret) {
+        char **l = guestfs_ls(a->g, guest_dir);
+
+        if (!l)
+                return gerr(err, a, 0, "cannot list a guest directory");
+        strv_sort(l);
+        *ret = l;
+        return 0;
+}
+
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path) {
         int r = guestfs_exists(a->g, guest_path);
 
@@ -364,7 +374,7 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
         _cleanup_strv_free_ char **full = NULL;
         _cleanup_free_ char *quoted = NULL, *script = NULL, *out = NULL, *cmd = NULL;
         char *debug_argv[2] = { NULL, NULL };
-        const char *mark;
+        char *mark, *begin;
         int status;
 
         cmd = strv_join(argv, " ");
@@ -401,10 +411,14 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
         if (!out)
                 return gerr(err, a, 0, "cannot run a command in the appliance");
 
+        /* The begin marker is only there for the console stream. */
+        begin = strstr(out, MARK_BEGIN "\n");
+        if (begin)
+                memset(begin, ' ', strlen(MARK_BEGIN) + 1);
         mark = strstr(out, MARK_EXIT);
         if (!mark || sscanf(mark + strlen(MARK_EXIT), "%d", &status) != 1)
                 return error_set(err, -EPROTO, "'%s' in the appliance ended without an exit status:\n%s", cmd, out);
-        *(char *) mark = 0;
+        *mark = 0;
         if (status != 0) {
                 const char *tail = out;
                 size_t l = strlen(out);

@@ -65,6 +65,8 @@ int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const 
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size);
 int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
                         size_t *ret_size);
+/* Names in a guest directory, sorted. */
+int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***ret);
 /* 1 if the path exists in the guest, 0 if not. */
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path);
 

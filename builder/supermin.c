@@ -9,8 +9,9 @@
 #define SUPERMIN_FORMAT "1"
 #define PACKAGES_MAX (1024u * 1024u)
 
-/* Packages added to the system's appliance list: debootstrap needs them. */
-static const char * const extra_packages[] = { "perl-base", "wget", NULL };
+/* Packages added to the system's appliance list: debootstrap needs perl and
+ * wget, and gpgv to check the Release signature. */
+static const char * const extra_packages[] = { "perl-base", "wget", "gpgv", NULL };
 
 static const char * const system_dirs[] = {
         "/usr/lib/x86_64-linux-gnu/guestfs/supermin.d",
@@ -24,6 +25,7 @@ static const struct {
 } required_host_files[] = {
         { "/usr/bin/perl", "perl-base" },
         { "/usr/bin/wget", "wget" },
+        { "/usr/bin/gpgv", "gpgv" },
         { "/usr/sbin/debootstrap", "debootstrap" },
 };
 
@@ -211,7 +213,7 @@ int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *
         }
         {
                 _cleanup_free_ char *readme = path_join(out, "README.fixed");
-                static const char text[] = "Built by whonix-build from the system's supermin.d plus perl-base and wget.\n";
+                static const char text[] = "Built by whonix-build from the system's supermin.d plus perl-base, wget and gpgv.\n";
                 if (!readme) {
                         r = -ENOMEM;
                         goto fail;

@@ -4,7 +4,7 @@
 /*
  * Our libguestfs appliance.  Debian's appliance lacks perl and wget, which
  * debootstrap needs.  We build a "fixed" appliance with supermin from the
- * system's supermin.d (its files linked, not copied) plus those packages,
+ * system's supermin.d (its files linked, not copied) plus those packages (and gpgv),
  * into <cache>/appliance/<key>/, and point libguestfs at it.  The key covers
  * the host's package database and the supermin.d inputs, so the appliance is
  * rebuilt exactly when the host packages it is made of change (supermin

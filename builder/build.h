@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The build pipeline, stage by stage:
+ *
+ *   recipe -> fetch -> appliance -> bootstrap -> customize -> finalize -> export -> sign
+ *
+ * build_run() is the orchestrator and the one place below main() that logs
+ * at info level: one line per stage with its duration and whether its output
+ * was built or reused from the cache.  Artifacts are written under a
+ * temporary name in the output directory and renamed only when complete.
+ */
+
+#include "error.h"
+
+typedef enum Target {
+        TARGET_KVM,
+        TARGET_VIRTUALBOX,
+} Target;
+
+typedef struct BuildOptions {
+        Target target;
+        char **flavors;         /* "gateway", "workstation" */
+        const char *suite;      /* NULL: the recipe's */
+        const char *mirror;     /* NULL: the recipe's, else the host's apt mirror */
+        const char *output_dir;
+        const char *cache_dir;
+        const char *data_dir;   /* holds recipes/, keys/, overlays/ */
+        unsigned jobs;
+        bool verbose;
+        const char *until;      /* stop successfully after this stage (NULL: run all) */
+} BuildOptions;
+
+/* The stages in order, NULL-terminated; --until takes one of them. */
+extern const char * const build_stages[];
+bool build_stage_valid(const char *name);
+
+const char *target_to_string(Target t);
+int target_from_string(const char *s, Target *ret);
+
+int build_run(ErrorSlot *err, const BuildOptions *o);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "build.h"
+#include "cancel.h"
+#include "util.h"
+
+/* Exit codes (documented in --help and the README). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,       /* the build or the verb failed */
+        EXIT_USAGE = 2,        /* bad command line */
+        EXIT_INTERRUPTED = 130 /* Ctrl-C / SIGTERM; temporary files removed */
+};
+
+typedef struct CliOptions {
+        Target target;
+        char **flavors;
+        char *suite;
+        char *mirror;
+        char *output_dir;
+        char *cache_dir;
+        char *data_dir;
+        unsigned jobs;
+        bool verbose;
+        char *until;
+} CliOptions;
+
+typedef struct Verb {
+        const char *name;
+        int min_args, max_args;
+        int (*fn)(const CliOptions *o, int argc, char **argv);
+        const char *help;
+} Verb;
+
+const Verb *cli_verbs(size_t *ret_n);
+
+/* Returns 1 to go on, 0 if --help/--version were handled, < 0 on a usage
+ * error (already reported). */
+int cli_parse_options(int argc, char **argv, CliOptions *o);
+void cli_options_done(CliOptions *o);
+void cli_install_sinks(const CliOptions *o);
+void cli_print_help(FILE *f);
+void cli_clear_progress(void);
+
+int verb_build(const CliOptions *o, int argc, char **argv);
+int verb_recipes(const CliOptions *o, int argc, char **argv);
+int verb_help(const CliOptions *o, int argc, char **argv);
+int verb_version(const CliOptions *o, int argc, char **argv);

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+
+#include "cache.h"
+#include "cli.h"
+#include "config.h"
+
+/* One text for --help and the man page (whonix-build.1 is generated from
+ * `whonix-build --help`). */
+void cli_print_help(FILE *f) {
+        size_t n;
+        const Verb *v = cli_verbs(&n);
+
+        fprintf(f,
+                "Usage: whonix-build [build] [OPTIONS]\n"
+                "       whonix-build recipes\n"
+                "\n"
+                "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
+                "rootless: Debian is bootstrapped inside the libguestfs appliance from an\n"
+                "archive whose signature is checked against the keys shipped in keys/.\n"
+                "\n"
+                "Verbs:\n");
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "  %-10s %s\n", v[i].name, v[i].help);
+        fprintf(f,
+                "\n"
+                "Options:\n"
+                "  -t, --target=kvm|virtualbox   what to produce (default: kvm)\n"
+                "  -f, --flavor=gateway|workstation|all\n"
+                "                                which VMs to build (default: all)\n"
+                "      --suite=SUITE             Debian suite (default: the recipe's, trixie)\n"
+                "      --mirror=URL              Debian mirror (default: the one the host's apt uses)\n"
+                "  -o, --output=DIR              where the images go (default: ./out)\n"
+                "      --cache=DIR               build cache (default: $XDG_CACHE_HOME/whonix-build\n"
+                "                                or ~/.cache/whonix-build)\n"
+                "  -j, --jobs=N                  parallel jobs (default: number of CPUs)\n"
+                "      --data-dir=DIR            where recipes/, keys/ and overlays/ are\n"
+                "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
+                "                                bootstrap, ...), e.g. to fill the cache\n"
+                "  -v, --verbose                 show the appliance's output\n"
+                "  -h, --help                    show this help\n"
+                "  -V, --version                 show the version\n"
+                "\n"
+                "Exit status:\n"
+                "  0    success\n"
+                "  1    the build failed (the message says why)\n"
+                "  2    usage error (unknown option or bad value)\n"
+                "  130  interrupted; temporary files were removed\n");
+}
+
+static bool valid_suite(const char *s) {
+        if (isempty(s) || strlen(s) > 64)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                        return false;
+        return true;
+}
+
+static bool valid_mirror(const char *s) {
+        return startswith(s, "http://") || startswith(s, "https://") || startswith(s, "file:///");
+}
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+static int usage_error(const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "whonix-build: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, " (try --help)\n");
+        return -EINVAL;
+}
+
+static int set_flavors(CliOptions *o, const char *v) {
+        strv_free(o->flavors);
+        o->flavors = NULL;
+        if (streq(v, "all"))
+                return strv_extend(&o->flavors, "gateway") < 0 || strv_extend(&o->flavors, "workstation") < 0
+                               ? -ENOMEM
+                               : 0;
+        if (streq(v, "gateway") || streq(v, "workstation"))
+                return strv_extend(&o->flavors, v);
+        return usage_error("bad --flavor '%s': expected gateway, workstation or all", v);
+}
+
+static int default_data_dir(char **ret) {
+        const char *e = getenv("WHONIX_BUILD_DATA_DIR");
+        _cleanup_free_ char *probe = NULL;
+
+        if (!isempty(e)) {
+                *ret = strdup(e);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* Running from a checkout: use its recipes. */
+        probe = path_join(SOURCE_ROOT, "recipes");
+        if (!probe)
+                return -ENOMEM;
+        *ret = strdup(access(probe, R_OK) == 0 ? SOURCE_ROOT : DATADIR);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int cli_parse_options(int argc, char **argv, CliOptions *o) {
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL };
+        static const struct option options[] = {
+                { "target", required_argument, NULL, 't' },
+                { "flavor", required_argument, NULL, 'f' },
+                { "suite", required_argument, NULL, ARG_SUITE },
+                { "mirror", required_argument, NULL, ARG_MIRROR },
+                { "output", required_argument, NULL, 'o' },
+                { "cache", required_argument, NULL, ARG_CACHE },
+                { "jobs", required_argument, NULL, 'j' },
+                { "data-dir", required_argument, NULL, ARG_DATA_DIR },
+                { "until", required_argument, NULL, ARG_UNTIL },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int c, r;
+
+        o->target = TARGET_KVM;
+        o->jobs = ncpu > 0 ? (unsigned) ncpu : 1;
+        r = set_flavors(o, "all");
+        if (r < 0)
+                return r;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":t:f:o:j:vhV", options, NULL)) >= 0) {
+                switch (c) {
+                case 't':
+                        if (target_from_string(optarg, &o->target) < 0)
+                                return usage_error("bad --target '%s': expected kvm or virtualbox", optarg);
+                        break;
+                case 'f':
+                        r = set_flavors(o, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_SUITE:
+                        if (!valid_suite(optarg))
+                                return usage_error("bad --suite '%s': expected a Debian suite name such as trixie",
+                                                   optarg);
+                        if (free_and_strdup(&o->suite, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_MIRROR:
+                        if (!valid_mirror(optarg))
+                                return usage_error("bad --mirror '%s': expected an http://, https:// or file:/// URL",
+                                                   optarg);
+                        if (free_and_strdup(&o->mirror, optarg) < 0)
+                                return -ENOMEM;
+                        /* No trailing slash: URLs are joined with one. */
+                        for (size_t l = strlen(o->mirror); l > 8 && o->mirror[l - 1] == '/'; l--)
+                                o->mirror[l - 1] = 0;
+                        break;
+                case 'o':
+                        if (isempty(optarg))
+                                return usage_error("--output needs a directory");
+                        if (free_and_strdup(&o->output_dir, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_CACHE:
+                        if (isempty(optarg))
+                                return usage_error("--cache needs a directory");
+                        if (free_and_strdup(&o->cache_dir, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_DATA_DIR:
+                        if (free_and_strdup(&o->data_dir, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_UNTIL:
+                        if (!build_stage_valid(optarg))
+                                return usage_error("bad --until '%s': expected a stage such as fetch or bootstrap",
+                                                   optarg);
+                        if (free_and_strdup(&o->until, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case 'j':
+                        if (safe_atou(optarg, &o->jobs) < 0 || o->jobs == 0 || o->jobs > 64)
+                                return usage_error("bad --jobs '%s': expected a number from 1 to 64", optarg);
+                        break;
+                case 'v':
+                        o->verbose = true;
+                        break;
+                case 'h':
+                        cli_print_help(stdout);
+                        return 0;
+                case 'V':
+                        printf("whonix-build %s (%s)\n", PACKAGE_VERSION, GIT_COMMIT);
+                        return 0;
+                case ':':
+                        return usage_error("option '%s' needs a value", argv[optind - 1]);
+                default:
+                        return usage_error("unknown option '%s'", argv[optind - 1]);
+                }
+        }
+
+        if (!o->output_dir && !(o->output_dir = strdup("out")))
+                return -ENOMEM;
+        if (!o->cache_dir && cache_default_dir(&o->cache_dir) < 0)
+                return usage_error("cannot tell the cache directory: set --cache, XDG_CACHE_HOME or HOME");
+        if (!o->data_dir && default_data_dir(&o->data_dir) < 0)
+                return -ENOMEM;
+        return 1;
+}
+
+void cli_options_done(CliOptions *o) {
+        strv_free(o->flavors);
+        free(o->suite);
+        free(o->mirror);
+        free(o->output_dir);
+        free(o->cache_dir);
+        free(o->data_dir);
+        free(o->until);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where the library's messages and progress go: stderr.  On a terminal,
+ * progress is one line redrawn in place; otherwise (CI logs) a progress line
+ * is printed when it changes, at most every PROGRESS_PERIOD_USEC, so logs
+ * show that a long step is alive without drowning in it.
+ */
+#include <sys/ioctl.h>
+
+#include "cli.h"
+#include "log.h"
+
+#define PROGRESS_PERIOD_USEC (15u * 1000000u)
+
+static bool tty;
+static bool progress_shown;
+static uint64_t last_progress;
+
+static void clear_progress(void) {
+        if (tty && progress_shown) {
+                fputs("\r\033[K", stderr);
+                progress_shown = false;
+        }
+}
+
+static void log_to_stderr(int level, const char *message, void *userdata) {
+        clear_progress();
+        if (level <= LOG_ERR)
+                fprintf(stderr, "whonix-build: error: %s\n", message);
+        else if (level == LOG_WARNING)
+                fprintf(stderr, "whonix-build: warning: %s\n", message);
+        else
+                fprintf(stderr, "%s\n", message);
+}
+
+static unsigned terminal_width(void) {
+        struct winsize ws;
+
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+                return ws.ws_col;
+        return 80;
+}
+
+static void progress_to_stderr(const char *stage, const char *what, uint64_t done, uint64_t total,
+                               void *userdata) {
+        char line[512];
+        uint64_t now = now_usec();
+        unsigned width;
+        int n;
+
+        if (total > 0)
+                n = snprintf(line, sizeof line, "[%s] %s %3u%% (%.1f/%.1f MiB)", stage, strempty(what),
+                             (unsigned) (done * 100 / total), (double) done / 1048576.0, (double) total / 1048576.0);
+        else if (what)
+                n = snprintf(line, sizeof line, "[%s] %s", stage, what);
+        else
+                return;
+        if (n < 0)
+                return;
+
+        if (tty) {
+                width = terminal_width() - 1;
+                fprintf(stderr, "\r\033[K%.*s", (int) width, line);
+                progress_shown = true;
+                return;
+        }
+        if (now - last_progress < PROGRESS_PERIOD_USEC)
+                return;
+        last_progress = now;
+        fprintf(stderr, "  %s\n", line);
+}
+
+void cli_install_sinks(const CliOptions *o) {
+        tty = isatty(STDERR_FILENO);
+        log_set_max_level(o->verbose ? LOG_DEBUG : LOG_INFO);
+        log_set_sink(log_to_stderr, NULL);
+        log_set_progress_sink(progress_to_stderr, NULL);
+}
+
+void cli_clear_progress(void) {
+        clear_progress();
+}

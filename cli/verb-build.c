@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cli.h"
+#include "log.h"
+
+int verb_build(const CliOptions *o, int argc, char **argv) {
+        ErrorSlot err = {};
+        BuildOptions b = {
+                .target = o->target,
+                .flavors = o->flavors,
+                .suite = o->suite,
+                .mirror = o->mirror,
+                .output_dir = o->output_dir,
+                .cache_dir = o->cache_dir,
+                .data_dir = o->data_dir,
+                .jobs = o->jobs,
+                .verbose = o->verbose,
+                .until = o->until,
+        };
+        uint64_t start = now_usec();
+        int r;
+
+        r = build_run(&err, &b);
+        cli_clear_progress();
+        if (cancel_requested()) {
+                fprintf(stderr, "whonix-build: interrupted; temporary files removed\n");
+                error_done(&err);
+                return EXIT_INTERRUPTED;
+        }
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
+                error_done(&err);
+                return EXIT_FAILED;
+        }
+        if (o->until)
+                fprintf(stderr, "whonix-build: stopped after stage '%s' in %.1f s\n", o->until,
+                        (double) (now_usec() - start) / 1e6);
+        else
+                fprintf(stderr, "whonix-build: done in %.1f s, images in '%s'\n", (double) (now_usec() - start) / 1e6,
+                        o->output_dir);
+        return EXIT_OK;
+}

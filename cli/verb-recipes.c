@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cli.h"
+#include "recipe.h"
+
+int verb_recipes(const CliOptions *o, int argc, char **argv) {
+        _cleanup_strv_free_ char **names = NULL, **descriptions = NULL;
+        _cleanup_free_ char *dir = path_join(o->data_dir, "recipes");
+        ErrorSlot err = {};
+        int r;
+
+        if (!dir)
+                return EXIT_FAILED;
+        r = recipe_list(&err, dir, &names, &descriptions);
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
+                error_done(&err);
+                return EXIT_FAILED;
+        }
+        for (size_t i = 0; names[i]; i++)
+                printf("%-22s %s\n", names[i], descriptions && descriptions[i] ? descriptions[i] : "");
+        return EXIT_OK;
+}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The command line as a user meets it: help, version, recipes, usage errors.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+wb=$WHONIX_BUILD
+
+"$wb" --help >"$T/help" 2>&1
+check "--help exits 0" test $? -eq 0
+check "--help lists the targets" grep -q 'kvm|virtualbox' "$T/help"
+check "--help documents the exit codes" grep -q '^  2    usage error' "$T/help"
+"$wb" --version >"$T/version"
+check "--version prints the version" grep -Eq '^whonix-build [0-9]+\.[0-9]+\.[0-9]+ ' "$T/version"
+
+"$wb" recipes >"$T/recipes" 2>&1
+check "recipes exits 0" test $? -eq 0
+for r in kicksecure whonix-gateway whonix-workstation; do
+        check "recipes lists $r" grep -q "^$r " "$T/recipes"
+done
+
+usage() { # description, expected message, args...
+        local d=$1 m=$2; shift 2
+        "$wb" --cache "$T/cache" --output "$T/out" "$@" >"$T/u" 2>&1
+        local rc=$?
+        check "$d: exit 2 (got $rc)" test "$rc" -eq 2
+        check "$d: message says '$m'" grep -qF -- "$m" "$T/u"
+}
+usage "unknown option" "unknown option '--frobnicate'" --frobnicate
+usage "bad target" "bad --target 'vmware'" --target vmware
+usage "bad flavor" "bad --flavor 'desktop'" --flavor desktop
+usage "bad jobs" "bad --jobs '0'" --jobs 0
+usage "bad suite" "bad --suite 'Tri xie'" --suite "Tri xie"
+usage "bad mirror" "bad --mirror 'ftp://x'" --mirror ftp://x
+usage "bad stage" "bad --until 'nothing'" --until nothing
+usage "missing value" "option '--target' needs a value" --target
+usage "unknown verb" "unknown verb 'frobnicate'" frobnicate
+check "no output directory after usage errors" test ! -e "$T/out"
+
+# A build that stops after the recipe stage needs no network and no appliance.
+"$wb" --until recipe --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/out" >"$T/r" 2>&1
+check "--until recipe exits 0" test $? -eq 0
+check "the recipe stage reports both flavors and the mirror" grep -Eq '^stage recipe +[0-9.]+ s  2 flavor\(s\), suite trixie, mirror http://127.0.0.1:9/debian' "$T/r"
+"$wb" --until recipe --cache "$T/cache" --output "$T/out" >"$T/r2" 2>&1
+check "without --mirror the host's apt mirror is used" grep -Eq '^stage recipe .* mirror https?://' "$T/r2"
+diag_file "$T/r2" 2
+
+done_testing

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# TAP helpers for shell tests: source it, call ok/fail/check, end with done_testing.
+# skip_all WHY exits 77 (meson's "skipped").
+set -u
+_n=0
+_failed=0
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+# check DESCRIPTION COMMAND...: ok if the command succeeds
+check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+diag() { echo "# $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+# Show a file as TAP diagnostics (last N lines).
+diag_file() { tail -n "${2:-30}" "$1" | sed 's/^/# /'; }
+
+: "${WHONIX_BUILD:?run under meson test}"
+: "${WB_SOURCE_ROOT:?run under meson test}"
+: "${WB_BUILD_ROOT:?run under meson test}"
+# One cache for every test of a run (and across runs in a developer's
+# build dir): packages are downloaded and the base bootstrapped once.
+WB_TEST_CACHE=${WB_TEST_CACHE:-$WB_BUILD_ROOT/test-cache}
+export WB_TEST_CACHE
+
+# Appliance tests need qemu and supermin; say why when they cannot run.
+need_appliance() {
+        command -v supermin >/dev/null || skip_all "supermin is not installed (tools/install-deps)"
+        command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86 is not installed (tools/install-deps)"
+        ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no host kernel in /boot for the appliance (apt-get install linux-image-amd64)"
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Cache keys: equal inputs give equal keys, every input changes the key,
+ * and the base key ignores the order of packages but nothing else. */
+#include "bootstrap.h"
+#include "cache.h"
+#include "tap.h"
+
+static char *key_of(const char *kind, const char *a, const char *b) {
+        CacheKey k;
+
+        cache_key_init(&k, kind);
+        cache_key_add(&k, "a", a);
+        cache_key_add(&k, "b", b);
+        return cache_key_final(&k);
+}
+
+static char *base_key(BootstrapSpec *s, const char *appliance) {
+        char *k = NULL;
+        if (bootstrap_key(s, appliance, &k) < 0)
+                return NULL;
+        return k;
+}
+
+int main(void) {
+        char *comp[] = { (char *) "main", NULL };
+        char *inc1[] = { (char *) "systemd-sysv", (char *) "nftables", NULL };
+        char *inc2[] = { (char *) "nftables", (char *) "systemd-sysv", NULL };
+        char *inc3[] = { (char *) "nftables", NULL };
+        BootstrapSpec s = {
+                .mirror = "http://deb.debian.org/debian", .suite = "trixie", .architecture = "amd64",
+                .variant = "minbase", .components = comp, .include = inc1, .keyring_path = "/k",
+                .inrelease_sha256 = "aa",
+        };
+        _cleanup_free_ char *k1 = NULL, *k2 = NULL, *k3 = NULL, *k4 = NULL, *b1 = NULL, *b2 = NULL, *b3 = NULL,
+                            *b4 = NULL, *b5 = NULL, *b6 = NULL, *b7 = NULL;
+
+        tap_plan_lazy();
+
+        k1 = key_of("x", "ab", "c");
+        k2 = key_of("x", "ab", "c");
+        k3 = key_of("x", "a", "bc");
+        k4 = key_of("y", "ab", "c");
+        tap_ok(k1 && strlen(k1) == 64, "a key is 64 hex digits");
+        tap_ok(k1 && k2 && streq(k1, k2), "equal inputs give equal keys");
+        tap_ok(k1 && k3 && !streq(k1, k3), "moving a byte between fields changes the key");
+        tap_ok(k1 && k4 && !streq(k1, k4), "the kind is part of the key");
+
+        b1 = base_key(&s, "app1");
+        s.include = inc2;
+        b2 = base_key(&s, "app1");
+        tap_ok(b1 && b2 && streq(b1, b2), "package order does not change the base key");
+        s.include = inc3;
+        b3 = base_key(&s, "app1");
+        tap_ok(b3 && !streq(b1, b3), "the package set changes the base key");
+        s.include = inc1;
+        s.inrelease_sha256 = "bb";
+        b4 = base_key(&s, "app1");
+        tap_ok(b4 && !streq(b1, b4), "the signed InRelease changes the base key");
+        s.inrelease_sha256 = "aa";
+        b5 = base_key(&s, "app2");
+        tap_ok(b5 && !streq(b1, b5), "the appliance (debootstrap version) changes the base key");
+        s.suite = "bookworm";
+        b6 = base_key(&s, "app1");
+        tap_ok(b6 && !streq(b1, b6), "the suite changes the base key");
+        s.suite = "trixie";
+        s.mirror = "http://other.example/debian";
+        b7 = base_key(&s, "app1");
+        tap_ok(b7 && streq(b1, b7), "the mirror does not change the base key (the InRelease hash pins the content)");
+
+        return tap_done();
+}

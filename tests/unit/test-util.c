@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "error.h"
+#include "guestfs-util.h"
+#include "tap.h"
+#include "util.h"
+
+int main(void) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *q = NULL, *j = NULL;
+        ErrorSlot err = {};
+        uint64_t v;
+        char *argv[] = { (char *) "debootstrap", (char *) "--include=a,b", (char *) "it's", (char *) "$(x) `y`", NULL };
+
+        tap_plan_lazy();
+        tap_ok(parse_size("100G", &v) == 0 && v == 100ull << 30, "parse_size 100G");
+        tap_ok(parse_size("768M", &v) == 0 && v == 768ull << 20, "parse_size 768M");
+        tap_ok(parse_size("1024", &v) == 0 && v == 1024, "parse_size without suffix is bytes");
+        tap_ok(parse_size("", &v) < 0 && parse_size("12X", &v) < 0 && parse_size("-1G", &v) < 0,
+               "parse_size refuses empty, unknown suffix and sign");
+        tap_ok(parse_size("99999999999T", &v) == -ERANGE, "parse_size refuses overflow");
+        tap_ok(safe_atou64("18446744073709551616", &v) == -ERANGE, "safe_atou64 refuses 2^64");
+
+        tap_ok(strv_split("  a b\tc  ", " \t", &l) == 0 && strv_length(l) == 3 && streq(l[2], "c"), "strv_split");
+        j = strv_join(l, ",");
+        tap_ok(j && streq(j, "a,b,c"), "strv_join");
+
+        q = shell_quote_argv(argv);
+        tap_ok(q && streq(q, "'debootstrap' '--include=a,b' 'it'\\''s' '$(x) `y`'"),
+               "shell_quote_argv quotes every argument, quotes inside too: %s", q);
+
+        error_set(&err, -EINVAL, "first '%s'", "x");
+        error_set(&err, -EIO, "second");
+        tap_ok(err.message && streq(err.message, "first 'x'") && err.code == -EINVAL, "the slot keeps the first error");
+        error_prefix(&err, -EINVAL, "outer");
+        tap_ok(streq(err.message, "outer: first 'x'"), "error_prefix adds context");
+        error_done(&err);
+        tap_ok(!err.message && streq(error_message(&err, -ENOENT), strerror(ENOENT)),
+               "an empty slot falls back to strerror");
+        return tap_done();
+}

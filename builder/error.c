@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "error.h"
 
-static int error_vset(ErrorSlot *e, int r, bool with_errno, const char *fmt, va_list ap) {
+_printf_(4, 0) static int error_vset(ErrorSlot *e, int r, bool with_errno, const char *fmt, va_list ap) {
         _cleanup_free_ char *m = NULL;
 
         if (!e || e->message)

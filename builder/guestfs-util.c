@@ -2,6 +2,7 @@
 #include <guestfs.h>
 #include <signal.h>
 
+#include "cancel.h"
 #include "guestfs-util.h"
 #include "kvm.h"
 #include "log.h"
@@ -104,8 +105,9 @@ static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_ha
                         size_t buf_len, const uint64_t *array, size_t array_len) {
         Appliance *a = opaque;
 
-        /* array: proc_nr, serial, position, total */
-        if (array_len >= 4)
+        /* array: proc_nr, serial, position, total.  Small transfers are
+         * over before a progress line would mean anything. */
+        if (array_len >= 4 && array[3] >= (1u << 20))
                 log_progress(a->label, NULL, array[2], array[3]);
 }
 
@@ -213,6 +215,9 @@ int appliance_launch(ErrorSlot *err, Appliance *a) {
                 a->pid = pid;
                 live_add(pid);
         }
+        /* A Ctrl-C that came while qemu was starting found no pid to kill. */
+        if (cancel_requested())
+                return error_set(err, -ECANCELED, "interrupted");
         return 0;
 }
 
@@ -377,6 +382,8 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
         char *mark, *begin;
         int status;
 
+        if (cancel_requested())
+                return error_set(err, -ECANCELED, "interrupted");
         cmd = strv_join(argv, " ");
         if (!cmd)
                 return -ENOMEM;

@@ -34,6 +34,11 @@ if [ -n "$disk" ]; then
         check "the build's work directory is gone from the base" bash -c "! '$inspect' '$disk' /dev/sda exists /.whonix-build 2>/dev/null"
 fi
 
+# The packages stay in the cache disk for the next bootstrap and apt.
+"$inspect" "$WB_TEST_CACHE/debs.img" /dev/sda ls /debootstrap/trixie-amd64 >"$T/debs" 2>&1
+n=$(grep -c '\.deb$' "$T/debs")
+check "the package cache disk keeps the downloaded .debs ($n)" test "$n" -ge 50
+
 "$WHONIX_BUILD" --flavor gateway --until bootstrap --cache "$WB_TEST_CACHE" --output "$T/out" >"$T/run2" 2>&1
 rc=$?
 diag_file "$T/run2" 8

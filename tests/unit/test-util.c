@@ -36,5 +36,17 @@ int main(void) {
         error_done(&err);
         tap_ok(!err.message && streq(error_message(&err, -ENOENT), strerror(ENOENT)),
                "an empty slot falls back to strerror");
+        {
+                char dir[] = "/tmp/wb-test-util-XXXXXX";
+                _cleanup_free_ char *file = NULL, *sub = NULL;
+                bool made = mkdtemp(dir);
+
+                file = path_join(dir, "file");
+                sub = path_join(dir, "a/b/c");
+                tap_ok(made && mkdir_p(sub, 0755) == 0 && mkdir_p(sub, 0755) == 0, "mkdir_p creates and accepts a tree");
+                tap_ok(write_file_atomic(file, "x", 1, 0644) == 0 && mkdir_p(file, 0755) == -ENOTDIR,
+                       "mkdir_p on an existing file is -ENOTDIR");
+                tap_ok(rm_rf(dir) == 0 && access(dir, F_OK) < 0, "rm_rf removes the tree");
+        }
         return tap_done();
 }

@@ -299,6 +299,21 @@ int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const 
         return 0;
 }
 
+int appliance_tar_in(ErrorSlot *err, Appliance *a, const char *tar_path, const char *guest_dir) {
+        /* No compress option: the tar is plain (libguestfs has no "none"). */
+        struct guestfs_tar_in_opts_argv o = {
+                .bitmask = GUESTFS_TAR_IN_OPTS_XATTRS_BITMASK | GUESTFS_TAR_IN_OPTS_SELINUX_BITMASK |
+                           GUESTFS_TAR_IN_OPTS_ACLS_BITMASK,
+                .xattrs = 0,
+                .selinux = 0,
+                .acls = 0,
+        };
+
+        if (guestfs_tar_in_opts_argv(a->g, tar_path, guest_dir, &o) < 0)
+                return gerr(err, a, 0, "cannot unpack a tar into the guest");
+        return 0;
+}
+
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size) {
         if (guestfs_write(a->g, guest_path, data, size) < 0)
                 return gerr(err, a, 0, "cannot write a file in the guest");

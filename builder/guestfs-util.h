@@ -62,6 +62,13 @@ int appliance_umount(ErrorSlot *err, Appliance *a, const char *mountpoint);
 int appliance_mkdir_p(ErrorSlot *err, Appliance *a, const char *path);
 int appliance_rm_rf(ErrorSlot *err, Appliance *a, const char *path);
 int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const char *guest_path);
+/* Unpack an uncompressed tar from the host at guest_dir (which must exist).
+ * tar runs as root in the appliance, so the tar's owners and modes are
+ * kept: names are mapped by the appliance's own user database, where only
+ * root is certain to exist, so tars meant for this should say uid/gid 0,
+ * uname/gname "root" (overlay_pack() does).  No xattrs, ACLs or SELinux
+ * labels are restored. */
+int appliance_tar_in(ErrorSlot *err, Appliance *a, const char *tar_path, const char *guest_dir);
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size);
 int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
                         size_t *ret_size);

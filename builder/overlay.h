@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Overlay trees (overlays/NAME/ in the project) are copied into the guest
+ * as a tar: packed here with libarchive, unpacked inside the appliance with
+ * tar-in, so that no file of the build host is ever written as root.
+ *
+ * The tar is a function of the tree's names, types, modes, contents and
+ * link targets (plus the mtime clamp) and of nothing else: entries are
+ * sorted by name at each level, paths are relative ("etc/tor/torrc", no
+ * "./"), owner is always root (uid/gid 0, uname/gname "root"), there are no
+ * atimes, ctimes, xattrs or ACLs, hard links become separate regular files,
+ * and the tree's top directory itself is not an entry (the guest directory
+ * it lands in keeps its owner and mode).  Directory entries do carry their
+ * mode, and tar applies it to a directory that already exists in the guest.
+ *
+ * Refused, with the path in the message: symlinks that are absolute or
+ * climb above the tree (only leading ".." components are allowed, and no
+ * more of them than the link's depth), devices, FIFOs and sockets, names
+ * with control characters or invalid UTF-8, more than 64 levels, more than
+ * 100000 entries, files larger than 1 GiB.
+ *
+ * overlay_tree_hash() hashes the same walk (path, type, mode, size,
+ * content, link target; not mtimes, not owners) for the build's cache key.
+ */
+
+#include "error.h"
+#include "guestfs-util.h"
+
+#define OVERLAY_MAX_DEPTH 64u
+#define OVERLAY_MAX_ENTRIES 100000u
+#define OVERLAY_MAX_FILE_SIZE (UINT64_C(1) << 30)
+
+typedef struct OverlayPackOptions {
+        /* SOURCE_DATE_EPOCH-style clamp: when >= 0, every entry's mtime is
+         * min(actual, mtime).  Negative: the actual mtimes (whole seconds). */
+        int64_t mtime;
+} OverlayPackOptions;
+
+/* Write the tar of tree_dir to dest_tar (replaced atomically; on failure
+ * nothing is left there).  opts may be NULL (no clamp). */
+int overlay_pack(ErrorSlot *err, const char *tree_dir, const char *dest_tar, const OverlayPackOptions *opts);
+
+/* Lowercase hex SHA-256 of the normalized tree. */
+int overlay_tree_hash(ErrorSlot *err, const char *tree_dir, char **ret_hex);
+
+/* Pack tree_dir (mtimes clamped to mtime when >= 0) into a temporary file
+ * and unpack it at guest_dir inside the launched appliance. */
+int overlay_apply(ErrorSlot *err, Appliance *a, const char *tree_dir, const char *guest_dir, int64_t mtime);

@@ -24,9 +24,27 @@ typedef struct OverlayEntry {
 
 typedef int (*OverlayVisit)(ErrorSlot *err, const char *name, const OverlayEntry *e, void *userdata);
 
+/* One line of the modes manifest. */
+typedef struct ModeRule {
+        char *path;
+        mode_t mode;
+        unsigned line;
+        bool used;
+} ModeRule;
+
+/* The manifest beside a tree (see overlay.h); absent when data is NULL. */
+typedef struct OverlayModes {
+        char *path;  /* tree_dir + ".modes", for messages */
+        char *data;  /* the file's bytes, hashed as they are */
+        size_t size;
+        ModeRule *rules;  /* sorted by path, then line */
+        size_t n_rules, n_alloc;
+} OverlayModes;
+
 typedef struct OverlayWalk {
         const char *name;  /* the overlay's name, for messages */
         unsigned n_entries;
+        OverlayModes *modes;
         OverlayVisit visit;
         void *userdata;
 } OverlayWalk;
@@ -189,6 +207,260 @@ static const char *type_name(mode_t m) {
         return "of an unknown type";
 }
 
+/* -- modes
+ *
+ * Git keeps only the executable bit, so every other bit on disk is the
+ * umask of whoever checked the tree out.  The walk therefore ignores the
+ * on-disk mode except for the owner's x bit, and takes anything special
+ * from the manifest "NAME.modes" beside the tree, which is in git. */
+
+#define MODES_MAX_SIZE (64u * 1024u)
+#define MODES_MAX_RULES 4096u
+#define MODES_MAX_LINE 4096u
+
+static mode_t default_mode(mode_t st_mode) {
+        if (S_ISDIR(st_mode))
+                return 0755;
+        if (S_ISREG(st_mode))
+                return (st_mode & S_IXUSR) ? 0755 : 0644;
+        return 0777;  /* symlinks: their mode means nothing, tar records 0777 */
+}
+
+static void overlay_modes_done(OverlayModes *m) {
+        for (size_t i = 0; i < m->n_rules; i++)
+                free(m->rules[i].path);
+        free(m->rules);
+        free(m->data);
+        free(m->path);
+        *m = (OverlayModes) {};
+}
+
+static int rule_compare(const void *a, const void *b) {
+        const ModeRule *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+
+        if (c != 0)
+                return c;
+        return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int rule_compare_path(const void *a, const void *b) {
+        return strcmp(((const ModeRule *) a)->path, ((const ModeRule *) b)->path);
+}
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* Syntax of one PATH: relative, made of names only, so that it can be
+ * compared with the walk's paths byte for byte. */
+static int check_rule_path(ErrorSlot *err, const char *file, unsigned line, const char *path) {
+        _cleanup_free_ char *shown = escape_name(path);
+
+        if (!shown)
+                return -ENOMEM;
+        if (path[0] == '/')
+                return error_set(err, -EBADMSG, "%s:%u: path '%s' is absolute; paths are relative to the tree",
+                                 file, line, shown);
+        for (const char *p = path;;) {
+                size_t n = strcspn(p, "/");
+
+                if (n == 2 && p[0] == '.' && p[1] == '.')
+                        return error_set(err, -EBADMSG, "%s:%u: path '%s' has a '..' component", file, line, shown);
+                if (n == 0 || (n == 1 && p[0] == '.'))
+                        return error_set(err, -EBADMSG,
+                                         "%s:%u: path '%s' has an empty or '.' component or a trailing '/'", file,
+                                         line, shown);
+                p += n;
+                if (!*p)
+                        break;
+                p++;
+        }
+        return 0;
+}
+
+static int add_rule(OverlayModes *m, const char *path, mode_t mode, unsigned line) {
+        if (m->n_rules == m->n_alloc) {
+                size_t n = m->n_alloc ? m->n_alloc * 2 : 16;
+                ModeRule *t = reallocarray(m->rules, n, sizeof(ModeRule));
+
+                if (!t)
+                        return -ENOMEM;
+                m->rules = t;
+                m->n_alloc = n;
+        }
+        m->rules[m->n_rules] = (ModeRule) { .path = strdup(path), .mode = mode, .line = line };
+        if (!m->rules[m->n_rules].path)
+                return -ENOMEM;
+        m->n_rules++;
+        return 0;
+}
+
+/* One non-blank, non-comment line, without its leading and trailing
+ * blanks. */
+static int parse_rule(ErrorSlot *err, OverlayModes *m, unsigned line, char *s) {
+        size_t word = strcspn(s, " \t");
+        mode_t mode = 0;
+        char *path;
+        int r;
+
+        path = s + word;
+        while (is_blank(*path))
+                path++;
+        if (!*path) {
+                _cleanup_free_ char *shown = escape_name(s);
+
+                if (!shown)
+                        return -ENOMEM;
+                return error_set(err, -EBADMSG, "%s:%u: expected 'MODE PATH', got '%s'", m->path, line, shown);
+        }
+        s[word] = 0;
+        if ((word != 3 && word != 4) || strspn(s, "01234567") != word) {
+                _cleanup_free_ char *shown = escape_name(s);
+
+                if (!shown)
+                        return -ENOMEM;
+                return error_set(err, -EBADMSG, "%s:%u: mode '%s' is not 3 or 4 octal digits", m->path, line,
+                                 shown);
+        }
+        for (size_t i = 0; i < word; i++)
+                mode = (mode << 3) | (mode_t) (s[i] - '0');
+        r = check_rule_path(err, m->path, line, path);
+        if (r < 0)
+                return r;
+        if (m->n_rules >= MODES_MAX_RULES)
+                return error_set(err, -E2BIG, "%s:%u: more than %u entries", m->path, line, MODES_MAX_RULES);
+        return add_rule(m, path, mode, line);
+}
+
+/* Reject the same path twice, naming the repeat that comes first in the
+ * file.  The rules are sorted by path, then line. */
+static int check_duplicates(ErrorSlot *err, const OverlayModes *m) {
+        _cleanup_free_ char *shown = NULL;
+        const ModeRule *dup = NULL;
+
+        for (size_t i = 1; i < m->n_rules; i++)
+                if (streq(m->rules[i].path, m->rules[i - 1].path) && (!dup || m->rules[i].line < dup->line))
+                        dup = &m->rules[i];
+        if (!dup)
+                return 0;
+        shown = escape_name(dup->path);
+        if (!shown)
+                return -ENOMEM;
+        return error_set(err, -EBADMSG, "%s:%u: duplicate path '%s' (first on line %u)", m->path, dup->line, shown,
+                         dup[-1].line);
+}
+
+/* Load the manifest of tree_dir into *m (zeroed by the caller): a missing
+ * file is no manifest.  Syntax errors are reported as FILE:LINE here; the
+ * checks against the tree happen during the walk. */
+static int overlay_modes_load(ErrorSlot *err, const char *tree_dir, OverlayModes *m) {
+        _cleanup_free_ char *copy = NULL;
+        size_t n = strlen(tree_dir);
+        unsigned line = 0;
+        struct stat st;
+        char *p, *eof;
+        int r;
+
+        while (n > 1 && tree_dir[n - 1] == '/')
+                n--;
+        m->path = strdup_printf("%.*s.modes", (int) n, tree_dir);
+        if (!m->path)
+                return -ENOMEM;
+        if (stat(m->path, &st) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return error_set_errno(err, -errno, "%s: cannot read the modes manifest", m->path);
+        }
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, -EINVAL, "%s: cannot read the modes manifest: not a regular file", m->path);
+        r = read_full_file(m->path, MODES_MAX_SIZE, &m->data, &m->size);
+        if (r == -EFBIG)
+                return error_set(err, r, "%s: file is larger than 64 KiB", m->path);
+        if (r < 0)
+                return error_set_errno(err, r, "%s: cannot read the modes manifest", m->path);
+
+        /* Parse a copy: data stays as it was read, for the hash. */
+        copy = malloc(m->size + 1);
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, m->data, m->size + 1);
+        eof = copy + m->size;
+        for (p = copy; p < eof;) {
+                char *nl = memchr(p, '\n', (size_t) (eof - p)), *s = p;
+                size_t len = nl ? (size_t) (nl - p) : (size_t) (eof - p);
+
+                line++;
+                if (len > MODES_MAX_LINE)
+                        return error_set(err, -E2BIG, "%s:%u: line is longer than %u characters", m->path, line,
+                                         MODES_MAX_LINE);
+                if (memchr(p, 0, len))
+                        return error_set(err, -EBADMSG, "%s:%u: line contains a NUL byte", m->path, line);
+                p[len] = 0;
+                p += len + 1;
+                while (len > 0 && is_blank(s[len - 1]))
+                        s[--len] = 0;
+                while (is_blank(*s))
+                        s++;
+                if (*s == 0 || *s == '#')
+                        continue;
+                r = parse_rule(err, m, line, s);
+                if (r < 0)
+                        return r;
+        }
+        if (m->n_rules > 0)
+                qsort(m->rules, m->n_rules, sizeof(ModeRule), rule_compare);
+        return check_duplicates(err, m);
+}
+
+/* Replace *mode with the manifest's, if it names path. */
+static int apply_rule(ErrorSlot *err, OverlayWalk *w, const char *path, mode_t st_mode, mode_t *mode) {
+        OverlayModes *m = w->modes;
+        ModeRule key = { .path = (char *) path }, *rule;
+
+        if (!m || m->n_rules == 0)
+                return 0;
+        /* Paths are unique, so the line in the key does not matter. */
+        rule = bsearch(&key, m->rules, m->n_rules, sizeof(ModeRule), rule_compare_path);
+        if (!rule)
+                return 0;
+        rule->used = true;
+        if (S_ISLNK(st_mode))
+                return error_set(err, -EINVAL, "%s:%u: '%s' is a symlink; only files and directories take a mode",
+                                 m->path, rule->line, path);
+        /* A world-writable file or directory in the image is a hole; /tmp-
+         * like directories are the one exception, as the sticky bit keeps
+         * users from removing each other's files. */
+        if (!S_ISDIR(st_mode) && !S_ISREG(st_mode))
+                return 0;  /* refused by the walk, with the type in the message */
+        if ((rule->mode & S_IWOTH) && !(S_ISDIR(st_mode) && (rule->mode & S_ISVTX)))
+                return error_set(err, -EPERM,
+                                 "%s:%u: mode %04o of '%s' is world-writable; only a directory with the sticky bit "
+                                 "may be",
+                                 m->path, rule->line, (unsigned) rule->mode, path);
+        *mode = rule->mode;
+        return 0;
+}
+
+/* Every manifest path must be in the tree: a typo would otherwise leave a
+ * file with its default mode, silently. */
+static int check_rules_used(ErrorSlot *err, const OverlayModes *m) {
+        const ModeRule *first = NULL;
+        _cleanup_free_ char *shown = NULL;
+
+        if (!m)
+                return 0;
+        for (size_t i = 0; i < m->n_rules; i++)
+                if (!m->rules[i].used && (!first || m->rules[i].line < first->line))
+                        first = &m->rules[i];
+        if (!first)
+                return 0;
+        shown = escape_name(first->path);
+        if (!shown)
+                return -ENOMEM;
+        return error_set(err, -ENOENT, "%s:%u: path '%s' is not in the tree", m->path, first->line, shown);
+}
+
 static int list_dir(ErrorSlot *err, OverlayWalk *w, int dfd, const char *shown_dir, char ***ret) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -279,8 +551,11 @@ static int walk_dir(ErrorSlot *err, OverlayWalk *w, int dfd, const char *prefix,
                         return error_set_errno(err, -errno, "overlay '%s': cannot stat '%s'", w->name, path);
 
                 e.path = path;
-                e.mode = st.st_mode & 07777;
+                e.mode = default_mode(st.st_mode);
                 e.mtime = (int64_t) st.st_mtim.tv_sec;
+                r = apply_rule(err, w, path, st.st_mode, &e.mode);
+                if (r < 0)
+                        return r;
 
                 if (S_ISDIR(st.st_mode)) {
                         _cleanup_close_ int sub = -EBADF;
@@ -317,7 +592,6 @@ static int walk_dir(ErrorSlot *err, OverlayWalk *w, int dfd, const char *prefix,
                         if (r < 0)
                                 return r;
                         e.type = 'l';
-                        e.mode = 0777;
                         e.target = target;
                         r = w->visit(err, w->name, &e, w->userdata);
                 } else
@@ -330,10 +604,12 @@ static int walk_dir(ErrorSlot *err, OverlayWalk *w, int dfd, const char *prefix,
         return 0;
 }
 
-static int overlay_walk(ErrorSlot *err, const char *tree_dir, OverlayVisit visit, void *userdata) {
+static int overlay_walk(ErrorSlot *err, const char *tree_dir, OverlayModes *modes, OverlayVisit visit,
+                        void *userdata) {
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int fd = -EBADF;
-        OverlayWalk w = { .visit = visit, .userdata = userdata };
+        OverlayWalk w = { .modes = modes, .visit = visit, .userdata = userdata };
+        int r;
 
         name = overlay_name(tree_dir);
         if (!name)
@@ -342,7 +618,10 @@ static int overlay_walk(ErrorSlot *err, const char *tree_dir, OverlayVisit visit
         fd = open(tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return error_set_errno(err, -errno, "overlay '%s': cannot open '%s'", name, tree_dir);
-        return walk_dir(err, &w, fd, NULL, 0);
+        r = walk_dir(err, &w, fd, NULL, 0);
+        if (r < 0)
+                return r;
+        return check_rules_used(err, modes);
 }
 
 /* Read exactly size bytes of e->fd, handing them to fn in chunks: a file
@@ -430,8 +709,13 @@ static int pack_visit(ErrorSlot *err, const char *name, const OverlayEntry *e, v
 static int pack_to_fd(ErrorSlot *err, const char *tree_dir, int fd, int64_t clamp) {
         _cleanup_(archive_write_freep) struct archive *a = NULL;
         _cleanup_(archive_entry_freep) struct archive_entry *ae = NULL;
+        _cleanup_(overlay_modes_done) OverlayModes modes = {};
         PackState s = { .clamp = clamp };
         int r;
+
+        r = overlay_modes_load(err, tree_dir, &modes);
+        if (r < 0)
+                return r;
 
         a = archive_write_new();
         ae = archive_entry_new();
@@ -448,7 +732,7 @@ static int pack_to_fd(ErrorSlot *err, const char *tree_dir, int fd, int64_t clam
                 return archive_error(err, a, "cannot start the overlay tar");
         s.archive = a;
         s.entry = ae;
-        r = overlay_walk(err, tree_dir, pack_visit, &s);
+        r = overlay_walk(err, tree_dir, &modes, pack_visit, &s);
         if (r < 0)
                 return r;
         if (archive_write_close(a) != ARCHIVE_OK)
@@ -506,15 +790,31 @@ static int hash_visit(ErrorSlot *err, const char *name, const OverlayEntry *e, v
 }
 
 int overlay_tree_hash(ErrorSlot *err, const char *tree_dir, char **ret_hex) {
-        static const char version[] = "whonix-build overlay tree v1\n";
+        /* v2: modes normalized, manifest included. */
+        static const char version[] = "whonix-build overlay tree v2\n";
+        _cleanup_(overlay_modes_done) OverlayModes modes = {};
+        _cleanup_free_ char *head = NULL;
         uint8_t digest[SHA256_DIGEST_SIZE];
         Sha256 s;
         char *hex;
         int r;
 
+        r = overlay_modes_load(err, tree_dir, &modes);
+        if (r < 0)
+                return r;
         sha256_init(&s);
         sha256_update(&s, version, sizeof(version) - 1);
-        r = overlay_walk(err, tree_dir, hash_visit, &s);
+        /* The manifest as it is, comments included: it is an input of the
+         * build like any file of the tree. */
+        head = modes.data ? strdup_printf("modes %zu:", modes.size) : strdup("no modes\n");
+        if (!head)
+                return -ENOMEM;
+        sha256_update(&s, head, strlen(head));
+        if (modes.data) {
+                sha256_update(&s, modes.data, modes.size);
+                sha256_update(&s, "\n", 1);
+        }
+        r = overlay_walk(err, tree_dir, &modes, hash_visit, &s);
         if (r < 0)
                 return r;
         sha256_final(&s, digest);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* overlay_apply() through a real appliance: a tree unpacked into a scratch
- * ext4 disk, read back with contents, modes and owners. */
+ * ext4 disk, read back with contents, modes and owners.  The tree's modes on
+ * disk are deliberately not the ones wanted: the guest gets the normalized
+ * modes and those of the manifest, never a checkout's umask. */
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -26,6 +28,14 @@ static bool dir(const char *d, const char *rel, mode_t mode) {
         _cleanup_free_ char *p = path_join(d, rel);
 
         return p && mkdir(p, 0700) == 0 && chmod(p, mode) == 0;
+}
+
+static bool manifest(const char *path, const char *text) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = strlen(text);
+
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        return fd >= 0 && write(fd, text, n) == (ssize_t) n;
 }
 
 static bool have_appliance(const char **why) {
@@ -57,11 +67,12 @@ static void check_stat(const char *out, const char *expect) {
 int main(void) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         _cleanup_free_ char *tree = NULL, *bad = NULL, *disk = NULL, *dev = NULL, *data = NULL, *out = NULL,
-                            *motd = NULL;
+                            *motd = NULL, *modes = NULL;
         _cleanup_strv_free_ char **names = NULL;
         ApplianceConfig cfg = { .label = "overlay", .path = getenv("WB_APPLIANCE"), .memsize_mib = 768 };
-        char *stat_argv[] = { (char *) "stat", (char *) "-c", (char *) "%n %a %u:%g",
+        char *stat_argv[] = { (char *) "stat", (char *) "-c", (char *) "%n %a %u:%g", (char *) "/sysroot/etc",
                               (char *) "/sysroot/etc/motd", (char *) "/sysroot/etc/secret",
+                              (char *) "/sysroot/etc/sudoers.d", (char *) "/sysroot/etc/sudoers.d/whonix",
                               (char *) "/sysroot/usr/local/bin/suid", (char *) "/sysroot/usr/local/bin",
                               (char *) "/sysroot/tmp", NULL };
         ErrorSlot err = {};
@@ -79,11 +90,21 @@ int main(void) {
         bad = path_join(scratch, "bad");
         disk = path_join(scratch, "disk.img");
         motd = path_join(tree, "etc/motd.link");
-        if (!tap_ok(tree && bad && disk && motd && mkdir(tree, 0755) == 0 && dir(tree, "etc", 0755) &&
-                            put(tree, "etc/motd", "hello from the overlay\n", 0644) &&
+        modes = path_join(scratch, "tree.modes");
+        /* On disk as under umask 077 (and a stray group x): the manifest and
+         * the owner's x bits alone decide. */
+        if (!tap_ok(tree && bad && disk && motd && modes && mkdir(tree, 0700) == 0 && dir(tree, "etc", 0700) &&
+                            put(tree, "etc/motd", "hello from the overlay\n", 0600) &&
                             put(tree, "etc/secret", "s3cret", 0600) && symlink("motd", motd) == 0 &&
-                            dir(tree, "tmp", 01777) && dir(tree, "usr", 0755) && dir(tree, "usr/local", 0755) &&
-                            dir(tree, "usr/local/bin", 0750) && put(tree, "usr/local/bin/suid", "x", 04755) &&
+                            dir(tree, "etc/sudoers.d", 0700) && put(tree, "etc/sudoers.d/whonix", "x", 0610) &&
+                            dir(tree, "tmp", 0700) && dir(tree, "usr", 0700) && dir(tree, "usr/local", 0700) &&
+                            dir(tree, "usr/local/bin", 0700) && put(tree, "usr/local/bin/suid", "x", 0700) &&
+                            manifest(modes, "# as the guest needs them\n"
+                                            "0600 etc/secret\n"
+                                            "0440 etc/sudoers.d/whonix\n"
+                                            "1777 tmp\n"
+                                            "0750 usr/local/bin\n"
+                                            "4755 usr/local/bin/suid\n") &&
                             mkdir(bad, 0755) == 0 && put(bad, "good", "g", 0644),
                     "build the trees"))
                 goto finish;
@@ -133,8 +154,11 @@ int main(void) {
         r = appliance_run(&err, a, NULL, stat_argv, &out);
         if (!tap_ok(r >= 0, "stat in the appliance"))
                 tap_diag("%s", error_message(&err, r));
+        check_stat(out, "/sysroot/etc 755 0:0");
         check_stat(out, "/sysroot/etc/motd 644 0:0");
         check_stat(out, "/sysroot/etc/secret 600 0:0");
+        check_stat(out, "/sysroot/etc/sudoers.d 755 0:0");
+        check_stat(out, "/sysroot/etc/sudoers.d/whonix 440 0:0");
         check_stat(out, "/sysroot/usr/local/bin/suid 4755 0:0");
         check_stat(out, "/sysroot/usr/local/bin 750 0:0");
         check_stat(out, "/sysroot/tmp 1777 0:0");

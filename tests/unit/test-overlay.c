@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Overlay packing: the tar's members, owners, modes, contents and mtimes;
- * byte-for-byte reproducibility; the tree hash; refused trees. */
+ * byte-for-byte reproducibility, whatever the umask; the modes manifest;
+ * the tree hash; refused trees and manifests. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -30,6 +31,42 @@ static bool write_mode(const char *dir, const char *rel, const char *content, mo
         return fchmod(fd, mode) == 0;
 }
 
+/* As git checks a file out: 0666 or 0777 less the umask. */
+static bool write_checkout(const char *dir, const char *rel, const char *content, bool exec) {
+        _cleanup_free_ char *p = path_join(dir, rel);
+        _cleanup_close_ int fd = -EBADF;
+        size_t n = strlen(content);
+
+        if (!p)
+                return false;
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, exec ? 0777 : 0666);
+        return fd >= 0 && write(fd, content, n) == (ssize_t) n;
+}
+
+static bool mkdir_checkout(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = path_join(dir, rel);
+
+        return p && mkdir(p, 0777) == 0;
+}
+
+/* Write data (of size n, NULs allowed) to scratch/rel. */
+static bool write_raw(const char *rel, const char *data, size_t n) {
+        _cleanup_free_ char *p = path_join(scratch, rel);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p)
+                return false;
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        return fd >= 0 && write(fd, data, n) == (ssize_t) n;
+}
+
+static mode_t mode_of(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = path_join(dir, rel);
+        struct stat st;
+
+        return p && lstat(p, &st) == 0 ? st.st_mode & 07777 : (mode_t) -1;
+}
+
 static bool mkdir_mode(const char *dir, const char *rel, mode_t mode) {
         _cleanup_free_ char *p = path_join(dir, rel);
 
@@ -50,9 +87,19 @@ static bool set_mtime(const char *dir, const char *rel, time_t t) {
 }
 
 static const char *const all_paths[] = {
-        "etc", "etc/link", "etc/motd", "etc/motd.hard", "etc/secret", "tmp", "usr", "usr/local", "usr/local/bin",
-        "usr/local/bin/suid", "usr/local/bin/tool", "usr/local/bin/up",
+        "etc",           "etc/link", "etc/motd",  "etc/motd.hard", "etc/private",        "etc/secret",
+        "tmp",           "usr",      "usr/local", "usr/local/bin", "usr/local/bin/suid", "usr/local/bin/tool",
+        "usr/local/bin/up",
 };
+
+/* Three- and four-digit modes, comments, blank lines, blanks around the
+ * fields. */
+static const char tree_modes[] = "# modes the umask cannot give\n"
+                                 "0440 etc/secret\n"
+                                 "\n"
+                                 "700 etc/private\n"
+                                 "  1777\t tmp  \n"
+                                 "4755 usr/local/bin/suid\n";
 
 static bool touch_all(const char *tree, time_t t) {
         for (size_t i = 0; i < ELEMENTSOF(all_paths); i++)
@@ -61,24 +108,28 @@ static bool touch_all(const char *tree, time_t t) {
         return true;
 }
 
+/* The tree as a checkout under the current umask would have it, with its
+ * manifest NAME.modes beside it. */
 static char *make_tree(const char *name) {
-        _cleanup_free_ char *tree = path_join(scratch, name);
+        _cleanup_free_ char *tree = path_join(scratch, name), *modes = NULL;
         _cleanup_free_ char *motd = NULL, *hard = NULL;
 
-        if (!tree || mkdir(tree, 0755) < 0)
+        if (!tree || mkdir(tree, 0777) < 0)
                 return NULL;
         motd = path_join(tree, "etc/motd");
         hard = path_join(tree, "etc/motd.hard");
-        if (!motd || !hard)
+        modes = strdup_printf("%s.modes", name);
+        if (!motd || !hard || !modes)
                 return NULL;
-        if (!mkdir_mode(tree, "etc", 0755) || !write_mode(tree, "etc/motd", "hello\n", 0644) ||
-            !write_mode(tree, "etc/secret", "s3cret", 0600) || link(motd, hard) < 0 ||
-            !symlink_at(tree, "etc/link", "motd") || !mkdir_mode(tree, "tmp", 01777) ||
-            !mkdir_mode(tree, "usr", 0755) || !mkdir_mode(tree, "usr/local", 0755) ||
-            !mkdir_mode(tree, "usr/local/bin", 0755) ||
-            !write_mode(tree, "usr/local/bin/tool", "#!/bin/sh\necho tool\n", 0755) ||
-            !write_mode(tree, "usr/local/bin/suid", "x", 04755) ||
-            !symlink_at(tree, "usr/local/bin/up", "../../../etc/./motd"))
+        if (!mkdir_checkout(tree, "etc") || !write_checkout(tree, "etc/motd", "hello\n", false) ||
+            !write_checkout(tree, "etc/secret", "s3cret", false) || link(motd, hard) < 0 ||
+            !symlink_at(tree, "etc/link", "motd") || !mkdir_checkout(tree, "etc/private") ||
+            !mkdir_checkout(tree, "tmp") || !mkdir_checkout(tree, "usr") || !mkdir_checkout(tree, "usr/local") ||
+            !mkdir_checkout(tree, "usr/local/bin") ||
+            !write_checkout(tree, "usr/local/bin/tool", "#!/bin/sh\necho tool\n", true) ||
+            !write_checkout(tree, "usr/local/bin/suid", "x", true) ||
+            !symlink_at(tree, "usr/local/bin/up", "../../../etc/./motd") ||
+            !write_raw(modes, tree_modes, sizeof(tree_modes) - 1))
                 return NULL;
         /* Everything newer than the clamp, except one file older. */
         if (!touch_all(tree, (time_t) (CLAMP + 5000)) || !set_mtime(tree, "etc/secret", 500))
@@ -219,26 +270,32 @@ static void test_members(const char *tree) {
         tap_ok(ok, "every member is owned by root (0:0, root:root), no atime or ctime");
 
         x = find(m, n, "etc/motd");
-        tap_ok(x && x->type == AE_IFREG && x->mode == 0644 && streq(x->content, "hello\n"), "etc/motd 0644 content");
+        tap_ok(x && x->type == AE_IFREG && x->mode == 0644 && streq(x->content, "hello\n"),
+               "etc/motd 0644 (0600 on disk) content");
         x = find(m, n, "etc/motd.hard");
         tap_ok(x && x->type == AE_IFREG && x->mode == 0644 && streq(x->content, "hello\n"),
                "a hard link is packed as a separate regular file");
         x = find(m, n, "etc/secret");
-        tap_ok(x && x->mode == 0600 && streq(x->content, "s3cret"), "etc/secret 0600 content");
+        tap_ok(x && x->mode == 0440 && streq(x->content, "s3cret"), "etc/secret 0440 from the manifest, content");
         tap_ok(x && x->mtime == 500, "an mtime older than the clamp is kept");
         x = find(m, n, "usr/local/bin/tool");
-        tap_ok(x && x->mode == 0755 && streq(x->content, "#!/bin/sh\necho tool\n"), "tool 0755 content");
+        tap_ok(x && x->mode == 0755 && streq(x->content, "#!/bin/sh\necho tool\n"), "tool 0755 (0700 on disk) content");
         x = find(m, n, "usr/local/bin/suid");
-        tap_ok(x && x->mode == 04755, "setuid bit kept");
+        tap_ok(x && x->mode == 04755, "setuid 4755 from the manifest");
         x = find(m, n, "tmp");
-        tap_ok(x && x->type == AE_IFDIR && x->mode == 01777, "sticky directory kept");
+        tap_ok(x && x->type == AE_IFDIR && x->mode == 01777, "sticky world-writable directory 1777 from the manifest");
+        x = find(m, n, "etc/private");
+        tap_ok(x && x->type == AE_IFDIR && x->mode == 0700, "directory etc/private 0700 from a 3-digit manifest mode");
         x = find(m, n, "etc/link");
         tap_ok(x && x->type == AE_IFLNK && streq_ptr(x->link, "motd"), "relative symlink kept");
         x = find(m, n, "usr/local/bin/up");
         tap_ok(x && x->type == AE_IFLNK && streq_ptr(x->link, "../../../etc/./motd"),
                "symlink climbing to the tree's top kept");
         x = find(m, n, "etc");
-        tap_ok(x && x->type == AE_IFDIR && x->mode == 0755 && x->mtime == CLAMP, "directory etc 0755, mtime clamped");
+        tap_ok(x && x->type == AE_IFDIR && x->mode == 0755 && x->mtime == CLAMP,
+               "directory etc 0755 (0700 on disk), mtime clamped");
+        x = find(m, n, "usr/local/bin/up");
+        tap_ok(x && x->mode == 0777, "symlink 0777");
         x = find(m, n, "usr/local/bin/tool");
         tap_ok(x && x->mtime == CLAMP, "newer mtimes clamped");
 
@@ -327,6 +384,86 @@ static void test_pax(void) {
         error_done(&err);
 }
 
+/* The same checkout under umask 077 and 022: the modes on disk differ, the
+ * tar and the hash do not. */
+static void test_umask(const char *tree) {
+        _cleanup_free_ char *tree022 = NULL, *t1 = path_join(scratch, "u077.tar"), *t2 = path_join(scratch, "u022.tar");
+        _cleanup_free_ char *b1 = NULL, *b2 = NULL, *h1 = NULL, *h2 = NULL;
+        OverlayPackOptions opts = { .mtime = CLAMP };
+        ErrorSlot err = {};
+        mode_t old;
+        int r;
+
+        old = umask(022);
+        tree022 = make_tree("tree022");
+        (void) umask(old);
+        if (!tap_ok(tree022 != NULL, "build the same tree under umask 022"))
+                return;
+        tap_ok(mode_of(tree, "etc/motd") == 0600 && mode_of(tree022, "etc/motd") == 0644 &&
+                       mode_of(tree, "etc") == 0700 && mode_of(tree022, "etc") == 0755 &&
+                       mode_of(tree, "usr/local/bin/tool") == 0700 && mode_of(tree022, "usr/local/bin/tool") == 0755,
+               "the checkouts' modes differ on disk");
+        r = overlay_pack(&err, tree, t1, &opts);
+        if (r >= 0)
+                r = overlay_pack(&err, tree022, t2, &opts);
+        if (!tap_ok(r == 0, "pack both"))
+                tap_diag("%s", error_message(&err, r));
+        b1 = file_hash(t1);
+        b2 = file_hash(t2);
+        tap_ok(b1 && b2 && streq(b1, b2), "umask 077 and 022 pack to the same bytes");
+        h1 = tree_hash(tree);
+        h2 = tree_hash(tree022);
+        tap_ok(h1 && h2 && streq(h1, h2), "umask 077 and 022 give the same tree hash");
+        error_done(&err);
+}
+
+/* Without a manifest, setuid, setgid, sticky, group and other bits on disk
+ * are dropped: only the owner's x bit counts. */
+static void test_default_modes(void) {
+        _cleanup_free_ char *odd = path_join(scratch, "odd"), *plain = path_join(scratch, "plain"),
+                            *t1 = path_join(scratch, "odd.tar"), *t2 = path_join(scratch, "plain.tar"), *b1 = NULL,
+                            *b2 = NULL, *h1 = NULL, *h2 = NULL;
+        OverlayPackOptions opts = { .mtime = CLAMP };
+        ErrorSlot err = {};
+        Member *m = NULL, *x;
+        size_t n = 0;
+        int r;
+
+        if (!odd || !plain || mkdir(odd, 0755) < 0 || mkdir(plain, 0755) < 0)
+                return (void) tap_ok(false, "default modes: set up");
+        tap_ok(mkdir_mode(odd, "sticky", 01777) && mkdir_mode(odd, "sgid", 02770) &&
+                       write_mode(odd, "sticky/f", "f", 0666) && write_mode(odd, "sgid/suid", "s", 06711) &&
+                       write_mode(odd, "sgid/gx", "g", 0654) && mkdir_mode(plain, "sticky", 0755) &&
+                       mkdir_mode(plain, "sgid", 0755) && write_mode(plain, "sticky/f", "f", 0644) &&
+                       write_mode(plain, "sgid/suid", "s", 0755) && write_mode(plain, "sgid/gx", "g", 0644),
+               "a tree with odd modes and one with plain modes");
+        r = overlay_pack(&err, odd, t1, &opts);
+        if (r >= 0)
+                r = overlay_pack(&err, plain, t2, &opts);
+        if (!tap_ok(r == 0, "pack both"))
+                tap_diag("%s", error_message(&err, r));
+        tap_ok(read_tar(t1, &m, &n) == 0 && n == 5, "read the tar back");
+        x = find(m, n, "sticky");
+        tap_ok(x && x->mode == 0755, "a 1777 directory on disk is 0755");
+        x = find(m, n, "sgid");
+        tap_ok(x && x->mode == 0755, "a 2770 directory on disk is 0755");
+        x = find(m, n, "sticky/f");
+        tap_ok(x && x->mode == 0644, "a 0666 file on disk is 0644");
+        x = find(m, n, "sgid/suid");
+        tap_ok(x && x->mode == 0755, "a 6711 file on disk is 0755");
+        x = find(m, n, "sgid/gx");
+        tap_ok(x && x->mode == 0644, "a 0654 file on disk (group x, no owner x) is 0644");
+        members_free(m, n);
+        /* mtimes aside, which the clamp evens out. */
+        b1 = file_hash(t1);
+        b2 = file_hash(t2);
+        tap_ok(b1 && b2 && streq(b1, b2), "odd and plain modes on disk pack to the same bytes");
+        h1 = tree_hash(odd);
+        h2 = tree_hash(plain);
+        tap_ok(h1 && h2 && streq(h1, h2), "and give the same tree hash");
+        error_done(&err);
+}
+
 static bool replace_file(const char *tree, const char *rel, const char *content, mode_t mode) {
         _cleanup_free_ char *p = path_join(tree, rel);
 
@@ -334,7 +471,8 @@ static bool replace_file(const char *tree, const char *rel, const char *content,
 }
 
 static void test_hash(const char *tree) {
-        _cleanup_free_ char *h0 = NULL, *h = NULL, *a = NULL, *b = NULL, *link = NULL;
+        _cleanup_free_ char *h0 = NULL, *h = NULL, *a = NULL, *b = NULL, *link = NULL, *motd = NULL,
+                            *modes = NULL, *commented = NULL;
 
         h0 = tree_hash(tree);
         tap_ok(h0 && strlen(h0) == 64, "tree hash is 64 hex characters");
@@ -356,15 +494,46 @@ static void test_hash(const char *tree) {
         free(h);
         h = NULL;
 
-        a = path_join(tree, "etc/secret");
-        b = path_join(tree, "etc/secreT");
-        tap_ok(a && chmod(a, 0640) == 0, "change a file's mode");
+        motd = path_join(tree, "etc/motd");
+        tap_ok(motd && chmod(motd, 0664) == 0, "give a file group write and other read on disk");
         h = tree_hash(tree);
-        tap_ok(h && h0 && !streq(h, h0), "tree hash changes with mode");
+        tap_ok(h && h0 && streq(h, h0), "tree hash ignores on-disk mode bits other than the owner's x");
         free(h);
         h = NULL;
-        (void) chmod(a, 0600);
+        tap_ok(motd && chmod(motd, 0700) == 0, "make a file executable on disk");
+        h = tree_hash(tree);
+        tap_ok(h && h0 && !streq(h, h0), "tree hash changes with the owner's x bit");
+        free(h);
+        h = NULL;
+        (void) chmod(motd, 0600);
 
+        modes = strdup_printf("%s.modes", tree);
+        tap_ok(modes && write_raw("tree.modes", "0400 etc/secret\n", 16), "change a mode in the manifest");
+        h = tree_hash(tree);
+        tap_ok(h && h0 && !streq(h, h0), "tree hash changes with a manifest mode");
+        free(h);
+        h = NULL;
+        commented = strdup_printf("%s# one more comment\n", tree_modes);
+        tap_ok(commented && write_raw("tree.modes", commented, strlen(commented)),
+               "manifest with the same entries and one more comment");
+        h = tree_hash(tree);
+        tap_ok(h && h0 && !streq(h, h0), "tree hash changes with the manifest's bytes, comments included");
+        free(h);
+        h = NULL;
+        tap_ok(unlink(modes) == 0, "remove the manifest");
+        h = tree_hash(tree);
+        tap_ok(h && h0 && !streq(h, h0), "tree hash changes without the manifest");
+        free(h);
+        h = NULL;
+        tap_ok(write_raw("tree.modes", tree_modes, sizeof(tree_modes) - 1), "restore the manifest");
+        h = tree_hash(tree);
+        tap_ok(h && h0 && streq(h, h0), "same again once the manifest is restored");
+        free(h);
+        h = NULL;
+
+        /* Not etc/secret: the manifest names it. */
+        a = path_join(tree, "etc/motd.hard");
+        b = path_join(tree, "etc/motd.harD");
         tap_ok(a && b && rename(a, b) == 0, "rename a file");
         h = tree_hash(tree);
         tap_ok(h && h0 && !streq(h, h0), "tree hash changes with a name");
@@ -441,6 +610,182 @@ static void test_refused(const char *label, BadKind kind, const char *rel, const
         error_done(&err);
 }
 
+/* A small tree m-LABEL (etc/ok, etc/sub/f, etc/link -> sub, etc/run/) with
+ * m-LABEL.modes holding manifest. */
+static char *make_manifest_tree(const char *label, const char *manifest, size_t size) {
+        _cleanup_free_ char *tree = NULL, *modes = NULL, *link = NULL;
+
+        tree = strdup_printf("%s/m-%s", scratch, label);
+        modes = strdup_printf("m-%s.modes", label);
+        link = tree ? path_join(tree, "etc/link") : NULL;
+        if (!tree || !modes || !link || mkdir(tree, 0755) < 0 || !mkdir_mode(tree, "etc", 0755) ||
+            !mkdir_mode(tree, "etc/sub", 0755) || !mkdir_mode(tree, "etc/run", 0755) ||
+            !write_mode(tree, "etc/ok", "ok", 0644) || !write_mode(tree, "etc/sub/f", "f", 0644) ||
+            symlink("sub", link) < 0)
+                return NULL;
+        if (manifest && !write_raw(modes, manifest, size))
+                return NULL;
+        return TAKE_PTR(tree);
+}
+
+static void test_manifest_ok(void) {
+        static const char manifest[] = "#!no shebang, just a comment\n"
+                                       "\t# indented comment\n"
+                                       "   \n"
+                                       "2775 etc/sub\n"
+                                       "664 etc/sub/f\n"
+                                       "1777 etc/run\n"
+                                       "0000 etc/ok";  /* no final newline */
+        _cleanup_free_ char *tree = make_manifest_tree("ok", manifest, sizeof(manifest) - 1);
+        _cleanup_free_ char *slash = NULL, *t1 = path_join(scratch, "mok1.tar"), *t2 = path_join(scratch, "mok2.tar");
+        _cleanup_free_ char *b1 = NULL, *b2 = NULL, *h1 = NULL, *h2 = NULL;
+        ErrorSlot err = {};
+        Member *m = NULL, *x;
+        size_t n = 0;
+        int r;
+
+        if (!tap_ok(tree != NULL, "manifest: set up"))
+                return;
+        r = overlay_pack(&err, tree, t1, NULL);
+        if (!tap_ok(r == 0, "manifest with comments, blanks, no final newline"))
+                tap_diag("%s", error_message(&err, r));
+        tap_ok(read_tar(t1, &m, &n) == 0 && n == 6, "read the tar back");
+        x = find(m, n, "etc/sub");
+        tap_ok(x && x->mode == 02775, "setgid group-writable directory 2775");
+        x = find(m, n, "etc/sub/f");
+        tap_ok(x && x->mode == 0664, "group-writable file 664");
+        x = find(m, n, "etc/run");
+        tap_ok(x && x->mode == 01777, "world-writable directory with the sticky bit 1777");
+        x = find(m, n, "etc/ok");
+        tap_ok(x && x->mode == 0, "mode 0000 on the last line");
+        x = find(m, n, "etc");
+        tap_ok(x && x->mode == 0755, "a directory not in the manifest 0755");
+        members_free(m, n);
+
+        /* The manifest is found from a tree_dir with trailing slashes too. */
+        slash = strdup_printf("%s//", tree);
+        r = slash ? overlay_pack(&err, slash, t2, NULL) : -ENOMEM;
+        b1 = file_hash(t1);
+        b2 = file_hash(t2);
+        tap_ok(r == 0 && b1 && b2 && streq(b1, b2), "tree_dir with trailing slashes finds the same manifest");
+        h1 = tree_hash(tree);
+        h2 = slash ? tree_hash(slash) : NULL;
+        tap_ok(h1 && h2 && streq(h1, h2), "and the same tree hash");
+        error_done(&err);
+}
+
+/* A refused manifest: overlay_pack and overlay_tree_hash both fail with
+ * "FILE:LINE: message" (line 0: "FILE: message"), and nothing is packed. */
+static void test_manifest_refused(const char *label, const char *manifest, size_t size, unsigned line, int expect_r,
+                                  const char *expect) {
+        _cleanup_free_ char *tree = NULL, *out = NULL, *tar = NULL, *full = NULL, *h = NULL;
+        ErrorSlot err = {};
+        int r;
+
+        tree = make_manifest_tree(label, manifest, size);
+        out = strdup_printf("%s/mout-%s", scratch, label);
+        if (!tree || !out || mkdir(out, 0755) < 0)
+                return (void) tap_ok(false, "manifest %s: set up", label);
+        if (!manifest) {
+                /* A directory where the manifest should be. */
+                _cleanup_free_ char *modes = strdup_printf("%s.modes", tree);
+
+                if (!modes || mkdir(modes, 0755) < 0)
+                        return (void) tap_ok(false, "manifest %s: set up", label);
+        }
+        tar = path_join(out, "overlay.tar");
+        full = line ? strdup_printf("%s.modes:%u: %s", tree, line, expect)
+                    : strdup_printf("%s.modes: %s", tree, expect);
+        if (!tar || !full)
+                return (void) tap_ok(false, "manifest %s: set up", label);
+
+        r = overlay_pack(&err, tree, tar, NULL);
+        if (!tap_ok(r == expect_r && streq_ptr(err.message, full), "manifest %s: pack refused with '%.200s'", label,
+                    full + strlen(scratch) + 1))
+                tap_diag("r=%d message: %s", r, strempty(err.message));
+        tap_ok(access(tar, F_OK) < 0 && count_entries(out) == 0, "manifest %s: nothing left at the destination",
+               label);
+        error_clear(&err);
+        r = overlay_tree_hash(&err, tree, &h);
+        if (!tap_ok(r == expect_r && !h && streq_ptr(err.message, full), "manifest %s: tree hash refused too", label))
+                tap_diag("r=%d message: %s", r, strempty(err.message));
+        error_done(&err);
+}
+
+#define REFUSED(label, text, line, r, msg) test_manifest_refused(label, text, sizeof(text) - 1, line, r, msg)
+
+static void test_manifest_errors(void) {
+        _cleanup_free_ char *longline = malloc(4098), *maxline = malloc(4097), *many = NULL, *big = malloc(65537),
+                            *tree = NULL, *expect = NULL, *h = NULL;
+        ErrorSlot err = {};
+        size_t n;
+        int r;
+
+        REFUSED("no-path", "0644\n", 1, -EBADMSG, "expected 'MODE PATH', got '0644'");
+        REFUSED("no-path-blank", "0644 \t\n", 1, -EBADMSG, "expected 'MODE PATH', got '0644'");
+        REFUSED("bad-digit", "# a comment\n0648 etc/ok\n", 2, -EBADMSG, "mode '0648' is not 3 or 4 octal digits");
+        REFUSED("five-digits", "00644 etc/ok\n", 1, -EBADMSG, "mode '00644' is not 3 or 4 octal digits");
+        REFUSED("two-digits", "\n\n44 etc/ok\n", 3, -EBADMSG, "mode '44' is not 3 or 4 octal digits");
+        REFUSED("symbolic", "rw-r--r-- etc/ok\n", 1, -EBADMSG, "mode 'rw-r--r--' is not 3 or 4 octal digits");
+        REFUSED("absolute", "0644 /etc/ok\n", 1, -EBADMSG,
+                "path '/etc/ok' is absolute; paths are relative to the tree");
+        REFUSED("dotdot", "0644 etc/sub/../ok\n", 1, -EBADMSG, "path 'etc/sub/../ok' has a '..' component");
+        REFUSED("dotdot-only", "0755 ..\n", 1, -EBADMSG, "path '..' has a '..' component");
+        REFUSED("dot", "0644 ./etc/ok\n", 1, -EBADMSG,
+                "path './etc/ok' has an empty or '.' component or a trailing '/'");
+        REFUSED("top", "0700 .\n", 1, -EBADMSG, "path '.' has an empty or '.' component or a trailing '/'");
+        REFUSED("double-slash", "0644 etc//ok\n", 1, -EBADMSG,
+                "path 'etc//ok' has an empty or '.' component or a trailing '/'");
+        REFUSED("trailing-slash", "0755 etc/sub/\n", 1, -EBADMSG,
+                "path 'etc/sub/' has an empty or '.' component or a trailing '/'");
+        REFUSED("duplicate", "0644 etc/ok\n\n0700 etc/sub\n0640 etc/ok\n0750 etc/sub\n", 4, -EBADMSG,
+                "duplicate path 'etc/ok' (first on line 1)");
+        REFUSED("missing", "0644 etc/ok\n0644 etc/nope\n", 2, -ENOENT, "path 'etc/nope' is not in the tree");
+        REFUSED("behind-symlink", "0600 etc/link/f\n", 1, -ENOENT, "path 'etc/link/f' is not in the tree");
+        REFUSED("crlf", "0644 etc/ok\r\n", 1, -ENOENT, "path 'etc/ok\\x0d' is not in the tree");
+        REFUSED("symlink", "0644 etc/ok\n0644 etc/link\n", 2, -EINVAL,
+                "'etc/link' is a symlink; only files and directories take a mode");
+        REFUSED("o+w-file", "0666 etc/ok\n", 1, -EPERM,
+                "mode 0666 of 'etc/ok' is world-writable; only a directory with the sticky bit may be");
+        REFUSED("sticky-file", "1777 etc/ok\n", 1, -EPERM,
+                "mode 1777 of 'etc/ok' is world-writable; only a directory with the sticky bit may be");
+        REFUSED("o+w-dir", "0644 etc/ok\n777 etc/run\n", 2, -EPERM,
+                "mode 0777 of 'etc/run' is world-writable; only a directory with the sticky bit may be");
+        REFUSED("nul", "0644 etc/ok\n0644 etc/\0ok\n", 2, -EBADMSG, "line contains a NUL byte");
+        test_manifest_refused("directory", NULL, 0, 0, -EINVAL,
+                              "cannot read the modes manifest: not a regular file");
+
+        /* Limits: 4096 characters a line, 4096 entries, 64 KiB. */
+        n = 4097 * strlen("0644 etc/ok\n");
+        many = malloc(n);
+        if (!longline || !maxline || !big || !many)
+                return (void) tap_ok(false, "manifest limits: set up");
+        memcpy(longline, "0644 ", 5);
+        memset(longline + 5, 'a', 4092);
+        longline[4097] = 0;
+        memcpy(maxline, longline, 4096);
+        maxline[4096] = 0;
+        test_manifest_refused("long-line", longline, 4097, 1, -E2BIG, "line is longer than 4096 characters");
+        expect = strdup_printf("path '%s' is not in the tree", maxline + 5);
+        test_manifest_refused("max-line", maxline, 4096, 1, -ENOENT, strempty(expect));
+
+        for (size_t i = 0; i < 4097; i++)
+                memcpy(many + i * 12, "0644 etc/ok\n", 12);
+        /* 4096 entries parse (and then are duplicates); the 4097th does not. */
+        test_manifest_refused("max-entries", many, n - 12, 2, -EBADMSG, "duplicate path 'etc/ok' (first on line 1)");
+        test_manifest_refused("too-many", many, n, 4097, -E2BIG, "more than 4096 entries");
+
+        memset(big, '#', 65537);
+        for (size_t i = 99; i < 65537; i += 100)
+                big[i] = '\n';
+        test_manifest_refused("too-big", big, 65537, 0, -EFBIG, "file is larger than 64 KiB");
+        tree = make_manifest_tree("max-size", big, 65536);
+        r = tree ? overlay_tree_hash(&err, tree, &h) : -ENOMEM;
+        if (!tap_ok(r == 0, "a manifest of exactly 64 KiB (comments only) is read"))
+                tap_diag("%s", error_message(&err, r));
+        error_done(&err);
+}
+
 int main(void) {
         _cleanup_free_ char *tree = NULL;
         ErrorSlot err = {};
@@ -456,8 +801,12 @@ int main(void) {
 
         test_members(tree);
         test_reproducible(tree);
+        test_umask(tree);
+        test_default_modes();
         test_pax();
         test_hash(tree);
+        test_manifest_ok();
+        test_manifest_errors();
 
         test_refused("absolute", BAD_SYMLINK, "etc/abs", "/etc/passwd", -EPERM,
                      "overlay 'bad-absolute': symlink 'etc/abs' points outside the tree ('/etc/passwd')");

@@ -6,15 +6,36 @@
 #include "build.h"
 #include "cache.h"
 #include "cancel.h"
+#include "customize.h"
+#include "export-kvm.h"
+#include "export-ova.h"
+#include "ids.h"
+#include "vmdk.h"
 #include "fetch.h"
+#include "finalize.h"
+#include "spawn.h"
 #include "log.h"
 #include "recipe.h"
 #include "supermin.h"
 
+#define ARGV_HOST(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
+/* Where the libvirt XML expects the images (the README says how to install
+ * them there). */
+#define KVM_IMAGES_DIR "/var/lib/libvirt/images"
+
 typedef struct Flavor {
         char *name;
         Recipe *recipe;
-        char *base_key;
+        Recipe *layer;          /* the shared layer the flavor's recipe includes first, or NULL */
+        char *base_key;         /* bootstrap */
+        char *base_disk;
+        char *layer_key;        /* shared layer */
+        char *layer_disk;
+        char *flavor_key;       /* the flavor's own layer */
+        char *flavor_disk;
+        char *final_key;
+        char *final_disk;       /* raw, sparse */
 } Flavor;
 
 typedef struct Build {
@@ -27,14 +48,23 @@ typedef struct Build {
         SourceInfo *sources;
         char *appliance_path;
         char *appliance_id;
-        char *base_disk;        /* shared by the flavors when their bootstrap specs agree */
+        int64_t source_date_epoch;
 } Build;
 
 static void build_done(Build *b) {
         for (size_t i = 0; i < b->n_flavors; i++) {
-                free(b->flavors[i].name);
-                recipe_free(b->flavors[i].recipe);
-                free(b->flavors[i].base_key);
+                Flavor *f = &b->flavors[i];
+                free(f->name);
+                recipe_free(f->recipe);
+                recipe_free(f->layer);
+                free(f->base_key);
+                free(f->base_disk);
+                free(f->layer_key);
+                free(f->layer_disk);
+                free(f->flavor_key);
+                free(f->flavor_disk);
+                free(f->final_key);
+                free(f->final_disk);
         }
         free(b->flavors);
         free(b->suite);
@@ -42,7 +72,6 @@ static void build_done(Build *b) {
         source_info_free(b->sources);
         free(b->appliance_path);
         free(b->appliance_id);
-        free(b->base_disk);
         cache_free(b->cache);
 }
 
@@ -112,6 +141,13 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                         return r;
                 if (!streq_ptr(f->recipe->flavor, f->name))
                         return error_set(err, -EINVAL, "'%s' does not define the flavor '%s'", path, f->name);
+                /* The first file a flavor includes is its shared layer
+                 * (kicksecure.conf): built once, below both flavors. */
+                if (strv_length(f->recipe->files) > 1) {
+                        r = recipe_load(err, f->recipe->files[1], &f->layer);
+                        if (r < 0)
+                                return r;
+                }
         }
 
         /* Both flavors must agree on the distribution: they share one base
@@ -150,6 +186,11 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
         r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, &b->sources);
         if (r < 0)
                 return r;
+        if (b->o->source_date_epoch >= 0)
+                b->source_date_epoch = b->o->source_date_epoch;
+        else if (!b->sources->release->date ||
+                 release_parse_date(b->sources->release->date, &b->source_date_epoch) < 0)
+                return error_set(err, -EBADMSG, "the Release file of '%s' has no usable Date", b->suite);
         stage_report("fetch", start, "InRelease of %s (%s) signed by %s, sha256 %.16s", b->suite,
                      strempty(b->sources->codename), b->sources->signer_fingerprint, b->sources->inrelease_sha256);
         return 0;
@@ -185,53 +226,355 @@ static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *
         };
 }
 
+typedef struct BootstrapJob {
+        const Build *b;
+        const BootstrapSpec *spec;
+        const char *debs;
+} BootstrapJob;
+
+static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
+        BootstrapJob *j = userdata;
+        return bootstrap_run(err, j->spec, j->b->appliance_path, j->debs, tmp, j->b->o->verbose);
+}
+
 static int stage_bootstrap(ErrorSlot *err, Build *b) {
+        _cleanup_free_ char *debs = cache_path(b->cache, "debs.img", NULL);
+
+        if (!debs)
+                return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 Flavor *f = &b->flavors[i];
-                _cleanup_free_ char *disk = NULL, *tmp = NULL, *dir = NULL;
                 uint64_t start = now_usec();
                 BootstrapSpec spec;
-                struct stat st;
+                BootstrapJob job = { .b = b, .spec = &spec, .debs = debs };
+                bool built;
                 int r;
 
                 bootstrap_spec_for(b, f->recipe, &spec);
                 r = bootstrap_key(&spec, b->appliance_id, &f->base_key);
                 if (r < 0)
                         return r;
-                dir = cache_path(b->cache, "base", NULL);
-                disk = strdup_printf("%s/%s.qcow2", dir ?: "", f->base_key);
-                tmp = strdup_printf("%s/.%s.qcow2.tmp", dir ?: "", f->base_key);
-                if (!dir || !disk || !tmp)
-                        return -ENOMEM;
-
-                if (stat(disk, &st) == 0) {
-                        stage_report("bootstrap", start, "cached base %.16s (%s)", f->base_key, f->name);
-                } else {
-                        r = mkdir_p(dir, 0755);
-                        if (r < 0)
-                                return error_set_errno(err, r, "cannot create '%s'", dir);
-                        (void) unlink(tmp);
-                        _cleanup_free_ char *debs = cache_path(b->cache, "debs.img", NULL);
-                        if (!debs)
-                                return -ENOMEM;
-                        r = bootstrap_run(err, &spec, b->appliance_path, debs, tmp, b->o->verbose);
-                        if (r < 0)
-                                return r;
-                        if (rename(tmp, disk) < 0) {
-                                r = -errno;
-                                (void) unlink(tmp);
-                                return error_set_errno(err, r, "cannot move the base into '%s'", disk);
-                        }
-                        stage_report("bootstrap", start, "built base %.16s (%s)", f->base_key, f->name);
-                }
-                if (!b->base_disk) {
-                        b->base_disk = TAKE_PTR(disk);
-                }
+                r = cache_produce(err, b->cache, "base", f->base_key, ".qcow2", produce_base, &job, &f->base_disk, &built);
+                if (r < 0)
+                        return r;
+                stage_report("bootstrap", start, "%s base %.16s (%s)", built ? "built" : "cached", f->base_key, f->name);
                 r = check_cancel(err);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+static int overlay_paths(ErrorSlot *err, const Build *b, char * const *names, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *p = strdup_printf("%s/overlays/%s", b->o->data_dir, *n);
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, R_OK | X_OK) < 0)
+                        return error_set_errno(err, -errno, "overlay '%s' not found at '%s'", *n, p);
+                if (strv_consume(&l, TAKE_PTR(p)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Elements of a that are not in b, in a's order. */
+static int strv_minus(char * const *a, char * const *b, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        STRV_FOREACH(s, a)
+                if (!strv_contains(b, *s) && strv_extend(&l, *s) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+typedef struct LayerJob {
+        const Build *b;
+        const CustomizeSpec *spec;
+        const char *parent_disk;
+} LayerJob;
+
+static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
+        LayerJob *j = userdata;
+        _cleanup_free_ char *debs = cache_path(j->b->cache, "debs.img", NULL);
+
+        if (!debs)
+                return -ENOMEM;
+        return customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
+}
+
+/* Build one layer unless its key is cached; *ret_disk is its qcow2. */
+static int build_layer(ErrorSlot *err, Build *b, const CustomizeSpec *spec, const char *parent_key,
+                       const char *parent_disk, char **ret_key, char **ret_disk) {
+        _cleanup_free_ char *key = NULL, *disk = NULL;
+        LayerJob job = { .b = b, .spec = spec, .parent_disk = parent_disk };
+        uint64_t start = now_usec();
+        bool built;
+        int r;
+
+        r = customize_key(err, spec, parent_key, &key);
+        if (r < 0)
+                return r;
+        r = cache_produce(err, b->cache, "layers", key, ".qcow2", produce_layer, &job, &disk, &built);
+        if (r < 0)
+                return r;
+        if (built)
+                stage_report("customize", start, "built layer %.16s (%s: %zu packages, %zu overlays)", key, spec->label,
+                             strv_length(spec->packages), strv_length(spec->overlay_dirs));
+        else
+                stage_report("customize", start, "cached layer %.16s (%s)", key, spec->label);
+        *ret_key = TAKE_PTR(key);
+        *ret_disk = TAKE_PTR(disk);
+        return 0;
+}
+
+static int stage_customize(ErrorSlot *err, Build *b) {
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+                _cleanup_strv_free_ char **layer_overlays = NULL, **flavor_overlays = NULL, **packages = NULL,
+                                         **overlay_names = NULL, **scripts = NULL;
+                const char *parent_key = f->base_key, *parent_disk = f->base_disk;
+                const Recipe *l = f->layer, *rc = f->recipe;
+                int r;
+
+                if (l) {
+                        CustomizeSpec spec = {
+                                .label = l->name,
+                                .packages = l->packages,
+                                .remove_packages = l->remove_packages,
+                                .scripts = l->scripts,
+                                .user_name = l->user_name,
+                                .user_groups = l->user_groups,
+                                .source_date_epoch = b->source_date_epoch,
+                        };
+                        r = overlay_paths(err, b, l->overlays, &layer_overlays);
+                        if (r < 0)
+                                return r;
+                        spec.overlay_dirs = layer_overlays;
+                        r = build_layer(err, b, &spec, parent_key, parent_disk, &f->layer_key, &f->layer_disk);
+                        if (r < 0 || (r = check_cancel(err)) < 0)
+                                return r;
+                        parent_key = f->layer_key;
+                        parent_disk = f->layer_disk;
+                }
+
+                /* The flavor's own layer: what its recipe adds to the shared one. */
+                if (strv_minus(rc->packages, l ? l->packages : NULL, &packages) < 0 ||
+                    strv_minus(rc->overlays, l ? l->overlays : NULL, &overlay_names) < 0 ||
+                    strv_minus(rc->scripts, l ? l->scripts : NULL, &scripts) < 0)
+                        return -ENOMEM;
+                r = overlay_paths(err, b, overlay_names, &flavor_overlays);
+                if (r < 0)
+                        return r;
+                CustomizeSpec spec = {
+                        .label = f->name,
+                        .packages = packages,
+                        .remove_packages = rc->remove_packages,
+                        .overlay_dirs = flavor_overlays,
+                        .scripts = scripts,
+                        .hostname = rc->hostname,
+                        .user_name = rc->user_name,
+                        .user_groups = rc->user_groups,
+                        .source_date_epoch = b->source_date_epoch,
+                };
+                r = build_layer(err, b, &spec, parent_key, parent_disk, &f->flavor_key, &f->flavor_disk);
+                if (r < 0 || (r = check_cancel(err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static const char *build_seed(const Build *b) {
+        return b->o->seed ?: BUILD_DEFAULT_SEED;
+}
+
+typedef struct FinalizeJob {
+        const Build *b;
+        const FinalizeSpec *spec;
+        const char *layer_disk;
+} FinalizeJob;
+
+static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
+        FinalizeJob *j = userdata;
+        return finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
+}
+
+static int stage_finalize(ErrorSlot *err, Build *b) {
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+                uint64_t start = now_usec();
+                FinalizeSpec spec = {
+                        .label = f->name,
+                        .recipe = f->recipe,
+                        .seed = build_seed(b),
+                        .source_date_epoch = b->source_date_epoch,
+                };
+                FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
+                bool built;
+                int r;
+
+                r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
+                if (r < 0)
+                        return r;
+                r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
+                if (r < 0)
+                        return r;
+                stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
+                r = check_cancel(err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Move every file of a staging directory into the output directory. */
+static int publish(ErrorSlot *err, const char *staging, const char *output, char * const *names) {
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *from = path_join(staging, *n), *to = path_join(output, *n);
+
+                if (!from || !to)
+                        return -ENOMEM;
+                if (rename(from, to) < 0)
+                        return error_set_errno(err, -errno, "cannot move '%s' into '%s'", *n, output);
+        }
+        return 0;
+}
+
+static int stage_export_kvm(ErrorSlot *err, Build *b) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *staging = NULL, *list = NULL;
+        _cleanup_free_ Recipe **recipes = NULL;
+        uint64_t start = now_usec();
+        int r;
+
+        r = mkdir_p(b->o->output_dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
+        /* Everything is made in a hidden directory beside the results and
+         * moved in only when all of it is complete. */
+        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
+
+        recipes = calloc(b->n_flavors, sizeof(Recipe *));
+        if (!recipes) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+                _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL;
+
+                recipes[i] = f->recipe;
+                if (!name || !(dest = path_join(staging, name))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                log_progress("export", name, 0, 0);
+                /* Compressed: only the used blocks are stored. */
+                r = spawn_run(err,
+                              ARGV_HOST("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", f->final_disk, dest),
+                              NULL, NULL);
+                if (r < 0) {
+                        error_prefix(err, r, "cannot write '%s'", name);
+                        goto finish;
+                }
+                if ((r = strv_consume(&names, TAKE_PTR(name))) < 0 ||
+                    (r = strv_consume(&names, strdup_printf("%s.xml", f->recipe->vm_name))) < 0)
+                        goto finish;
+        }
+        r = kvm_export(err, recipes, b->n_flavors, staging, KVM_IMAGES_DIR, build_seed(b));
+        if (r < 0)
+                goto finish;
+        if (strv_length(names) > 0) {
+                /* The networks the domains use. */
+                STRV_FOREACH(net, ((char *[]) { (char *) "external", (char *) "internal", NULL })) {
+                        _cleanup_free_ char *file = strdup_printf("%s.xml", kvm_network_name(*net)), *p = NULL;
+                        if (!file || !(p = path_join(staging, file))) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        if (access(p, F_OK) == 0 && (r = strv_consume(&names, TAKE_PTR(file))) < 0)
+                                goto finish;
+                }
+        }
+        r = publish(err, staging, b->o->output_dir, names);
+        if (r < 0)
+                goto finish;
+        list = strv_join(names, ", ");
+        stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
+finish:
+        (void) rm_rf(staging);
+        return r;
+}
+
+/* Both VMs in one OVA: streamOptimized VMDKs written from the final raw
+ * disks, then the tar (ovf, mf, disks). */
+static int stage_export_ova(ErrorSlot *err, Build *b) {
+        _cleanup_free_ char *staging = NULL, *ova = NULL;
+        _cleanup_free_ OvaVm *vms = NULL;
+        _cleanup_strv_free_ char **vmdks = NULL;
+        OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch, .ovf_name = "Whonix" };
+        uint64_t start = now_usec();
+        int r;
+
+        r = mkdir_p(b->o->output_dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
+        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
+
+        vms = calloc(b->n_flavors, sizeof(OvaVm));
+        if (!vms) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+                _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
+                VmdkOptions vo = { .adapter_type = "ide", .extent_name = name };
+
+                if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                r = id_hex(build_seed(b), what, 4, &cid_hex);
+                if (r < 0)
+                        goto finish;
+                vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
+                if ((r = strv_consume(&vmdks, path_join(staging, name))) < 0)
+                        goto finish;
+                log_progress("export", name, 0, 0);
+                r = vmdk_from_raw(err, f->final_disk, vmdks[i], &vo, NULL);
+                if (r < 0)
+                        goto finish;
+                vms[i] = (OvaVm) {
+                        .recipe = f->recipe,
+                        .vmdk_path = vmdks[i],
+                        .capacity_bytes = f->recipe->disk_size,
+                };
+        }
+        ova = path_join(staging, "Whonix.ova");
+        if (!ova) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        log_progress("export", "Whonix.ova", 0, 0);
+        r = ova_write(err, vms, b->n_flavors, ova, &opts);
+        if (r < 0)
+                goto finish;
+        r = publish(err, staging, b->o->output_dir, (char *[]) { (char *) "Whonix.ova", NULL });
+        if (r < 0)
+                goto finish;
+        stage_report("export", start, "Whonix.ova in '%s'", b->o->output_dir);
+finish:
+        (void) rm_rf(staging);
+        return r;
 }
 
 int build_run(ErrorSlot *err, const BuildOptions *o) {
@@ -267,9 +610,20 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
         if (r < 0)
                 return r;
         STOP_AFTER("bootstrap");
+        r = stage_customize(err, &b);
+        if (r < 0)
+                return r;
+        STOP_AFTER("customize");
+        r = stage_finalize(err, &b);
+        if (r < 0)
+                return r;
+        STOP_AFTER("finalize");
 
-        /* customize -> finalize -> export -> sign follow in the next steps. */
-        return error_set(err, -EOPNOTSUPP,
-                         "stage 'customize' is not implemented yet: the bootstrapped base is cached at '%s'",
-                         b.base_disk);
+        r = o->target == TARGET_VIRTUALBOX ? stage_export_ova(err, &b) : stage_export_kvm(err, &b);
+        if (r < 0)
+                return r;
+        STOP_AFTER("export");
+
+        log_warning("the images are not signed: signing is not implemented yet");
+        return 0;
 }

@@ -30,11 +30,17 @@ typedef struct BuildOptions {
         unsigned jobs;
         bool verbose;
         const char *until;      /* stop successfully after this stage (NULL: run all) */
+        int64_t source_date_epoch; /* < 0: the Date of the signed Release file */
+        const char *seed;       /* derives UUIDs and MACs; NULL: BUILD_DEFAULT_SEED */
 } BuildOptions;
 
 /* The stages in order, NULL-terminated; --until takes one of them. */
 extern const char * const build_stages[];
 bool build_stage_valid(const char *name);
+
+/* The seed when none is given: builds with the same inputs get the same
+ * identifiers, so that they can be reproduced. */
+#define BUILD_DEFAULT_SEED "whonix-build"
 
 const char *target_to_string(Target t);
 int target_from_string(const char *s, Target *ret);

@@ -76,6 +76,42 @@ char *cache_path(const Cache *c, const char *a, const char *b) {
         return path_join(c->dir, a);
 }
 
+int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char *key, const char *ext,
+                  CacheProduceFn produce, void *userdata, char **ret_path, bool *ret_built) {
+        _cleanup_free_ char *dir = cache_path(c, subdir, NULL), *path = NULL, *tmp = NULL;
+        int r;
+
+        if (!dir)
+                return -ENOMEM;
+        path = strdup_printf("%s/%s%s", dir, key, ext);
+        tmp = strdup_printf("%s/.%s%s.tmp", dir, key, ext);
+        if (!path || !tmp)
+                return -ENOMEM;
+
+        if (access(path, F_OK) == 0) {
+                *ret_path = TAKE_PTR(path);
+                *ret_built = false;
+                return 0;
+        }
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create '%s'", dir);
+        (void) unlink(tmp); /* left by a build that was killed */
+        r = produce(err, tmp, userdata);
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                (void) unlink(tmp);
+                return error_set_errno(err, r, "cannot move '%s' into place", path);
+        }
+        *ret_path = TAKE_PTR(path);
+        *ret_built = true;
+        return 0;
+}
+
 static void add_len(CacheKey *k, size_t n) {
         uint8_t b[8];
 

@@ -39,6 +39,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Cache *, cache_free);
 /* <cache>/<a>[/<b>]; b may be NULL. */
 char *cache_path(const Cache *c, const char *a, const char *b);
 
+/* A stage output in the cache: <cache>/<subdir>/<key><ext>.  If it exists it
+ * is reused; otherwise produce() writes it under a temporary name in the same
+ * directory, which is renamed into place only when produce() succeeded, so
+ * an interrupted stage never leaves a half-written output under the final
+ * name.  *ret_built says which happened. */
+typedef int (*CacheProduceFn)(ErrorSlot *err, const char *tmp_path, void *userdata);
+int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char *key, const char *ext,
+                  CacheProduceFn produce, void *userdata, char **ret_path, bool *ret_built);
+
 /* Incremental key over named inputs.  Names and values are length-prefixed,
  * so ("ab","c") and ("a","bc") differ; lists are hashed as given (sort them
  * first when their order does not matter). */

@@ -341,6 +341,21 @@ int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, si
         return 0;
 }
 
+int appliance_vfs_uuid(ErrorSlot *err, Appliance *a, const char *device, char **ret) {
+        char *u = guestfs_vfs_uuid(a->g, device);
+
+        if (!u)
+                return gerr(err, a, 0, "cannot read the filesystem UUID");
+        *ret = u;
+        return 0;
+}
+
+int appliance_symlink(ErrorSlot *err, Appliance *a, const char *target, const char *linkname) {
+        if (guestfs_ln_sf(a->g, target, linkname) < 0)
+                return gerr(err, a, 0, "cannot create a symlink in the guest");
+        return 0;
+}
+
 int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***ret) {
         char **l = guestfs_ls(a->g, guest_dir);
 

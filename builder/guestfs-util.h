@@ -72,6 +72,9 @@ int appliance_tar_in(ErrorSlot *err, Appliance *a, const char *tar_path, const c
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size);
 int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
                         size_t *ret_size);
+/* The UUID of the filesystem on a device. */
+int appliance_vfs_uuid(ErrorSlot *err, Appliance *a, const char *device, char **ret);
+int appliance_symlink(ErrorSlot *err, Appliance *a, const char *target, const char *linkname);
 /* Names in a guest directory, sorted. */
 int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***ret);
 /* 1 if the path exists in the guest, 0 if not. */

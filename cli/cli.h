@@ -24,6 +24,7 @@ typedef struct CliOptions {
         unsigned jobs;
         bool verbose;
         char *until;
+        int64_t source_date_epoch;
 } CliOptions;
 
 typedef struct Verb {

@@ -38,6 +38,9 @@ void cli_print_help(FILE *f) {
                 "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
                 "                                bootstrap, ...), e.g. to fill the cache\n"
                 "  -v, --verbose                 show the appliance's output\n"
+                "\n"
+                "Environment: SOURCE_DATE_EPOCH sets the time stamped into the images\n"
+                "(default: the Date of the archive's signed Release file).\n"
                 "  -h, --help                    show this help\n"
                 "  -V, --version                 show the version\n"
                 "\n"
@@ -122,6 +125,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
         int c, r;
 
         o->target = TARGET_KVM;
+        o->source_date_epoch = -1;
         o->jobs = ncpu > 0 ? (unsigned) ncpu : 1;
         r = set_flavors(o, "all");
         if (r < 0)
@@ -199,6 +203,14 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 }
         }
 
+        /* The reproducible-builds convention; else the Release file's Date. */
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        if (!isempty(sde)) {
+                uint64_t v;
+                if (safe_atou64(sde, &v) < 0 || v > INT64_MAX)
+                        return usage_error("bad SOURCE_DATE_EPOCH '%s': expected seconds since 1970", sde);
+                o->source_date_epoch = (int64_t) v;
+        }
         if (!o->output_dir && !(o->output_dir = strdup("out")))
                 return -ENOMEM;
         if (!o->cache_dir && cache_default_dir(&o->cache_dir) < 0)

@@ -15,6 +15,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .jobs = o->jobs,
                 .verbose = o->verbose,
                 .until = o->until,
+                .source_date_epoch = o->source_date_epoch,
         };
         uint64_t start = now_usec();
         int r;

@@ -1,65 +1,108 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Test helper: look inside a disk image from outside, through our own
- * appliance wrapper (so TCG is chosen as the build chooses it).
+ * Test helper: look inside (or change a throwaway copy of) a disk image from
+ * outside, through our own appliance wrapper, so TCG is chosen as the build
+ * chooses it.
  *
- *   wb-inspect DISK DEVICE cat PATH...     print files
- *   wb-inspect DISK DEVICE exists PATH...  exit 0 if all exist, 1 otherwise
- *   wb-inspect DISK DEVICE ls DIR...        list directories, one name a line
+ *   wb-inspect [--rw] DISK DEVICE COMMAND ARGS...
+ *     cat PATH...              print files
+ *     exists PATH...           exit 0 if all exist, 1 otherwise
+ *     ls DIR...                list directories, one name a line
+ *     uuid                     print the UUID of DEVICE's filesystem
+ *     upload HOSTFILE PATH     copy a host file into the guest (--rw)
+ *     mkdir PATH               create a directory and its parents (--rw)
+ *     ln-s TARGET LINK         create a symlink (--rw)
  */
 #include "guestfs-util.h"
 
+static int fail(ErrorSlot *err, int r, const char *what) {
+        fprintf(stderr, "wb-inspect: %s: %s\n", what, error_message(err, r));
+        error_clear(err);
+        return 1;
+}
+
 int main(int argc, char **argv) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
-        ApplianceConfig cfg = { .label = "inspect", .path = getenv("WB_APPLIANCE"), .memsize_mib = 768 };
+        ApplianceConfig cfg = { .label = "inspect", .memsize_mib = 768 };
         ErrorSlot err = {};
+        bool rw = false;
+        const char *disk, *device, *cmd;
         int r, status = 0;
 
-        if (argc < 5) {
-                fprintf(stderr, "usage: wb-inspect DISK DEVICE cat|exists|ls PATH...\n");
+        if (argc > 1 && streq(argv[1], "--rw")) {
+                rw = true;
+                argv++;
+                argc--;
+        }
+        if (argc < 4) {
+                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|uuid|upload|mkdir|ln-s ARGS...\n");
                 return 2;
         }
+        disk = argv[1];
+        device = argv[2];
+        cmd = argv[3];
         if ((r = appliance_new(&err, &cfg, &a)) < 0 ||
-            (r = appliance_add_drive(&err, a, argv[1], endswith(argv[1], ".qcow2") ? "qcow2" : "raw", true, NULL)) < 0 ||
-            (r = appliance_launch(&err, a)) < 0 || (r = appliance_mount(&err, a, argv[2], "/")) < 0) {
-                fprintf(stderr, "wb-inspect: %s\n", error_message(&err, r));
-                return 1;
+            (r = appliance_add_drive(&err, a, disk, endswith(disk, ".qcow2") ? "qcow2" : "raw", !rw, NULL)) < 0 ||
+            (r = appliance_launch(&err, a)) < 0)
+                return fail(&err, r, disk);
+
+        if (streq(cmd, "uuid")) {
+                _cleanup_free_ char *u = NULL;
+                if ((r = appliance_vfs_uuid(&err, a, device, &u)) < 0)
+                        return fail(&err, r, device);
+                printf("%s\n", u);
+                return 0;
         }
-        for (int i = 4; i < argc; i++) {
-                if (streq(argv[3], "cat")) {
-                        _cleanup_free_ char *data = NULL;
-                        size_t n;
-                        r = appliance_read_file(&err, a, argv[i], 64u << 20, &data, &n);
-                        if (r < 0) {
-                                fprintf(stderr, "wb-inspect: %s: %s\n", argv[i], error_message(&err, r));
-                                error_clear(&err);
-                                status = 1;
-                                continue;
-                        }
-                        fwrite(data, 1, n, stdout);
-                } else if (streq(argv[3], "ls")) {
-                        _cleanup_strv_free_ char **names = NULL;
-                        r = appliance_ls(&err, a, argv[i], &names);
-                        if (r < 0) {
-                                fprintf(stderr, "wb-inspect: %s: %s\n", argv[i], error_message(&err, r));
-                                error_clear(&err);
-                                status = 1;
-                                continue;
-                        }
-                        STRV_FOREACH(n, names)
-                                printf("%s\n", *n);
-                } else if (streq(argv[3], "exists")) {
-                        r = appliance_exists(&err, a, argv[i]);
-                        if (r <= 0) {
-                                fprintf(stderr, "wb-inspect: '%s' does not exist\n", argv[i]);
-                                status = 1;
-                        }
-                } else {
-                        fprintf(stderr, "wb-inspect: unknown command '%s'\n", argv[3]);
+        if ((r = appliance_mount(&err, a, device, "/")) < 0)
+                return fail(&err, r, device);
+
+        if (streq(cmd, "upload") || streq(cmd, "ln-s")) {
+                if (!rw || argc != 6) {
+                        fprintf(stderr, "wb-inspect: %s needs --rw and two arguments\n", cmd);
                         return 2;
                 }
-        }
-        (void) appliance_shutdown(&err, a);
+                r = streq(cmd, "upload") ? appliance_upload(&err, a, argv[4], argv[5])
+                                         : appliance_symlink(&err, a, argv[4], argv[5]);
+                if (r < 0)
+                        return fail(&err, r, argv[5]);
+        } else
+                for (int i = 4; i < argc; i++) {
+                        if (streq(cmd, "cat")) {
+                                _cleanup_free_ char *data = NULL;
+                                size_t n;
+                                r = appliance_read_file(&err, a, argv[i], 64u << 20, &data, &n);
+                                if (r < 0) {
+                                        status = fail(&err, r, argv[i]);
+                                        continue;
+                                }
+                                fwrite(data, 1, n, stdout);
+                        } else if (streq(cmd, "ls")) {
+                                _cleanup_strv_free_ char **names = NULL;
+                                r = appliance_ls(&err, a, argv[i], &names);
+                                if (r < 0) {
+                                        status = fail(&err, r, argv[i]);
+                                        continue;
+                                }
+                                STRV_FOREACH(n, names)
+                                        printf("%s\n", *n);
+                        } else if (streq(cmd, "exists")) {
+                                r = appliance_exists(&err, a, argv[i]);
+                                if (r <= 0) {
+                                        fprintf(stderr, "wb-inspect: '%s' does not exist\n", argv[i]);
+                                        status = 1;
+                                }
+                        } else if (streq(cmd, "mkdir") && rw) {
+                                r = appliance_mkdir_p(&err, a, argv[i]);
+                                if (r < 0)
+                                        status = fail(&err, r, argv[i]);
+                        } else {
+                                fprintf(stderr, "wb-inspect: unknown command '%s'%s\n", cmd, rw ? "" : " (or it needs --rw)");
+                                return 2;
+                        }
+                }
+        r = appliance_shutdown(&err, a);
+        if (r < 0)
+                return fail(&err, r, "shutdown");
         error_done(&err);
         return status;
 }

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cache.h"
+#include "customize.h"
+#include "guestfs-util.h"
+#include "log.h"
+#include "overlay.h"
+
+/* Bump when the way a layer is made changes. */
+#define CUSTOMIZE_FORMAT "1"
+
+#define WORK_DIR "/.whonix-build"
+#define ARCHIVES "/var/cache/apt/archives"
+
+/* Build-time switches, written before apt runs and removed afterwards. */
+static const struct {
+        const char *path;
+        const char *content;
+        int mode;
+} build_files[] = {
+        /* Services must not start inside the build. */
+        { "/usr/sbin/policy-rc.d", "#!/bin/sh\n# whonix-build: no service starts during the build\nexit 101\n", 0755 },
+        /* fsync costs dearly under emulation and the disk is scratch until the build ends. */
+        { "/etc/dpkg/dpkg.cfg.d/whonix-build", "force-unsafe-io\n", 0644 },
+        { "/etc/apt/apt.conf.d/99whonix-build",
+          "Acquire::Languages \"none\";\n"
+          "APT::Install-Recommends \"false\";\n"
+          "APT::Install-Suggests \"false\";\n"
+          "Dpkg::Use-Pty \"false\";\n"
+          "Dpkg::Options { \"--force-confdef\"; \"--force-confold\"; };\n",
+          0644 },
+};
+
+int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_key, char **ret) {
+        CacheKey k;
+        int r;
+
+        cache_key_init(&k, "layer");
+        cache_key_add(&k, "format", CUSTOMIZE_FORMAT);
+        cache_key_add(&k, "parent", parent_key);
+        cache_key_add_strv(&k, "packages", spec->packages);
+        cache_key_add_strv(&k, "remove", spec->remove_packages);
+        STRV_FOREACH(d, spec->overlay_dirs) {
+                _cleanup_free_ char *h = NULL;
+
+                r = overlay_tree_hash(err, *d, &h);
+                if (r < 0)
+                        return r;
+                cache_key_add(&k, "overlay", h);
+        }
+        STRV_FOREACH(s, spec->scripts) {
+                r = cache_key_add_file(&k, "script", *s);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot read script '%s'", *s);
+        }
+        cache_key_add(&k, "hostname", spec->hostname);
+        cache_key_add(&k, "user", spec->user_name);
+        cache_key_add_strv(&k, "groups", spec->user_groups);
+        cache_key_add_u64(&k, "epoch", (uint64_t) spec->source_date_epoch);
+        *ret = cache_key_final(&k);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int run(ErrorSlot *err, Appliance *a, char * const *argv) {
+        return appliance_run(err, a, NULL, argv, NULL);
+}
+
+static int in_chroot(ErrorSlot *err, Appliance *a, char * const *argv) {
+        return appliance_chroot(err, a, NULL, argv, NULL);
+}
+
+#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
+/* The kernel file systems a chroot needs for apt, dpkg and maintainer
+ * scripts. */
+static int chroot_mount(ErrorSlot *err, Appliance *a) {
+        int r;
+
+        if ((r = run(err, a, ARGV("mount", "--bind", "/dev", "/sysroot/dev"))) < 0 ||
+            (r = run(err, a, ARGV("mount", "--bind", "/dev/pts", "/sysroot/dev/pts"))) < 0 ||
+            (r = run(err, a, ARGV("mount", "-t", "proc", "proc", "/sysroot/proc"))) < 0 ||
+            (r = run(err, a, ARGV("mount", "-t", "sysfs", "sysfs", "/sysroot/sys"))) < 0)
+                return r;
+        return 0;
+}
+
+static int chroot_umount(ErrorSlot *err, Appliance *a) {
+        return run(err, a, ARGV("umount", "/sysroot/sys", "/sysroot/proc", "/sysroot/dev/pts", "/sysroot/dev"));
+}
+
+static int write_build_files(ErrorSlot *err, Appliance *a) {
+        for (size_t i = 0; i < ELEMENTSOF(build_files); i++) {
+                _cleanup_free_ char *dir = strdup(build_files[i].path);
+                char mode[8];
+                int r;
+
+                if (!dir)
+                        return -ENOMEM;
+                *strrchr(dir, '/') = 0;
+                snprintf(mode, sizeof mode, "%o", (unsigned) build_files[i].mode);
+                if ((r = appliance_mkdir_p(err, a, dir)) < 0 ||
+                    (r = appliance_write(err, a, build_files[i].path, build_files[i].content,
+                                         strlen(build_files[i].content))) < 0)
+                        return r;
+                _cleanup_free_ char *full = strdup_printf("/sysroot%s", build_files[i].path);
+                if (!full)
+                        return -ENOMEM;
+                if ((r = run(err, a, ARGV("chmod", mode, full))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int remove_build_files(ErrorSlot *err, Appliance *a) {
+        for (size_t i = 0; i < ELEMENTSOF(build_files); i++) {
+                int r = appliance_rm_rf(err, a, build_files[i].path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        if (strv_length(spec->packages) == 0 && strv_length(spec->remove_packages) == 0)
+                return 0;
+
+        /* The man-db trigger rebuilds its index after every package: off for
+         * the build (the image's first man run rebuilds it). */
+        r = appliance_rm_rf(err, a, "/var/lib/man-db/auto-update");
+        if (r < 0)
+                return r;
+
+        log_progress(spec->label, "apt-get update", 0, 0);
+        r = in_chroot(err, a, ARGV("apt-get", "-q", "update"));
+        if (r < 0)
+                return error_prefix(err, r, "cannot update the package lists of layer '%s'", spec->label);
+
+        if (strv_length(spec->packages) > 0) {
+                if (strv_extend(&argv, "apt-get") < 0 || strv_extend(&argv, "-q") < 0 ||
+                    strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "install") < 0 ||
+                    strv_extend_strv(&argv, spec->packages) < 0)
+                        return -ENOMEM;
+                r = in_chroot(err, a, argv);
+                if (r < 0)
+                        return error_prefix(err, r, "cannot install the packages of layer '%s'", spec->label);
+        }
+        if (strv_length(spec->remove_packages) > 0) {
+                strv_free(argv);
+                argv = NULL;
+                if (strv_extend(&argv, "apt-get") < 0 || strv_extend(&argv, "-q") < 0 ||
+                    strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "purge") < 0 ||
+                    strv_extend_strv(&argv, spec->remove_packages) < 0)
+                        return -ENOMEM;
+                r = in_chroot(err, a, argv);
+                if (r < 0)
+                        return error_prefix(err, r, "cannot remove the packages of layer '%s'", spec->label);
+        }
+        return 0;
+}
+
+static int run_scripts(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+        unsigned n = 0;
+        int r;
+
+        if (strv_length(spec->scripts) == 0)
+                return 0;
+        r = appliance_mkdir_p(err, a, WORK_DIR "/scripts");
+        if (r < 0)
+                return r;
+        STRV_FOREACH(s, spec->scripts) {
+                _cleanup_free_ char *guest = strdup_printf(WORK_DIR "/scripts/%02u", n++);
+                _cleanup_free_ char *host_guest = NULL;
+
+                if (!guest)
+                        return -ENOMEM;
+                host_guest = strdup_printf("/sysroot%s", guest);
+                if (!host_guest)
+                        return -ENOMEM;
+                if ((r = appliance_upload(err, a, *s, guest)) < 0 ||
+                    (r = run(err, a, ARGV("chmod", "0755", host_guest))) < 0)
+                        return r;
+                log_progress(spec->label, *s, 0, 0);
+                r = in_chroot(err, a, ARGV(guest));
+                if (r < 0)
+                        return error_prefix(err, r, "script '%s' failed", *s);
+        }
+        return appliance_rm_rf(err, a, WORK_DIR "/scripts");
+}
+
+static int set_hostname(ErrorSlot *err, Appliance *a, const char *hostname) {
+        _cleanup_free_ char *h = NULL, *hosts = NULL;
+        int r;
+
+        h = strdup_printf("%s\n", hostname);
+        hosts = strdup_printf("127.0.0.1\tlocalhost\n"
+                              "127.0.1.1\t%s\n"
+                              "\n"
+                              "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                              "ff02::1\tip6-allnodes\n"
+                              "ff02::2\tip6-allrouters\n",
+                              hostname);
+        if (!h || !hosts)
+                return -ENOMEM;
+        if ((r = appliance_write(err, a, "/etc/hostname", h, strlen(h))) < 0 ||
+            (r = appliance_write(err, a, "/etc/hosts", hosts, strlen(hosts))) < 0)
+                return r;
+        return 0;
+}
+
+static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *groups = NULL;
+        int r;
+
+        /* A layer above one that created the user leaves it alone. */
+        r = in_chroot(err, a, ARGV("id", "-u", (char *) spec->user_name));
+        if (r == 0)
+                return 0;
+        error_clear(err);
+
+        if (strv_extend(&argv, "useradd") < 0 || strv_extend(&argv, "--create-home") < 0 ||
+            strv_extend(&argv, "--user-group") < 0 || strv_extend(&argv, "--shell") < 0 ||
+            strv_extend(&argv, "/bin/bash") < 0)
+                return -ENOMEM;
+        if (strv_length(spec->user_groups) > 0) {
+                groups = strv_join(spec->user_groups, ",");
+                if (!groups || strv_extend(&argv, "--groups") < 0 || strv_extend(&argv, groups) < 0)
+                        return -ENOMEM;
+        }
+        if (strv_extend(&argv, spec->user_name) < 0)
+                return -ENOMEM;
+        r = in_chroot(err, a, argv);
+        if (r < 0)
+                return error_prefix(err, r, "cannot create the user '%s'", spec->user_name);
+        return 0;
+}
+
+int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *appliance_path, const char *debs_disk,
+                  const char *parent_disk, const char *dest_disk, bool verbose) {
+        _cleanup_(appliance_freep) Appliance *a = NULL;
+        _cleanup_free_ char *root_dev = NULL, *debs_dev = NULL;
+        ApplianceConfig cfg = {
+                .path = appliance_path,
+                .label = spec->label,
+                .network = strv_length(spec->packages) > 0,
+                .verbose = verbose,
+        };
+        int r;
+
+        r = disk_create(err, dest_disk, "qcow2", 0, parent_disk, "qcow2");
+        if (r < 0)
+                return r;
+
+        if ((r = appliance_new(err, &cfg, &a)) < 0 ||
+            (r = appliance_add_drive(err, a, dest_disk, "qcow2", false, "unsafe")) < 0 ||
+            (r = appliance_add_drive(err, a, debs_disk, "raw", false, NULL)) < 0 ||
+            (r = appliance_launch(err, a)) < 0 || (r = appliance_device(err, a, 0, &root_dev)) < 0 ||
+            (r = appliance_device(err, a, 1, &debs_dev)) < 0)
+                goto fail;
+
+        if ((r = appliance_mount(err, a, root_dev, "/")) < 0 || (r = appliance_mkdir_p(err, a, ARCHIVES)) < 0 ||
+            (r = appliance_mount(err, a, debs_dev, ARCHIVES)) < 0 ||
+            (r = appliance_mkdir_p(err, a, ARCHIVES "/partial")) < 0 || (r = chroot_mount(err, a)) < 0 ||
+            (r = write_build_files(err, a)) < 0)
+                goto fail;
+
+        STRV_FOREACH(d, spec->overlay_dirs) {
+                log_progress(spec->label, *d, 0, 0);
+                r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
+                if (r < 0)
+                        goto fail;
+        }
+        if ((r = install_packages(err, a, spec)) < 0 || (r = run_scripts(err, a, spec)) < 0)
+                goto fail;
+        if (spec->user_name && (r = add_user(err, a, spec)) < 0)
+                goto fail;
+        if (spec->hostname && (r = set_hostname(err, a, spec->hostname)) < 0)
+                goto fail;
+
+        if ((r = remove_build_files(err, a)) < 0 || (r = chroot_umount(err, a)) < 0 ||
+            (r = appliance_umount(err, a, ARCHIVES)) < 0 || (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
+            (r = appliance_shutdown(err, a)) < 0)
+                goto fail;
+        return 0;
+fail:
+        a = appliance_free(a);
+        (void) unlink(dest_disk);
+        return r;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The customize stage: one layer of packages, overlays and scripts applied
+ * to a parent disk, inside the appliance, into a new qcow2 whose backing
+ * file is the parent.  The build applies two layers: the shared base layer
+ * (the recipe both flavors include: kernel, bootloader, hardening), then the
+ * flavor's own additions.
+ *
+ * Inside the guest: apt and dpkg run in a chroot with the package cache disk
+ * mounted as /var/cache/apt/archives (apt checks every .deb against the
+ * signed index); services never start (policy-rc.d); fsyncs, translations
+ * and man-db triggers are switched off for the build and the switches
+ * removed afterwards.  Overlays are unpacked before the packages so that
+ * install-time hooks (initramfs, grub) see our configuration, and dpkg keeps
+ * our files where a package ships the same conffile.
+ */
+
+#include "error.h"
+
+typedef struct CustomizeSpec {
+        const char *label;            /* "base" or the flavor, for progress and messages */
+        char **packages;              /* installed with apt (may be empty) */
+        char **remove_packages;       /* purged after the install */
+        char **overlay_dirs;          /* absolute overlay tree paths, applied in order */
+        char **scripts;               /* absolute paths, run in the guest chroot in order */
+        const char *hostname;         /* NULL: leave as is */
+        const char *user_name;        /* NULL: no user */
+        char **user_groups;
+        int64_t source_date_epoch;    /* clamps overlay mtimes */
+} CustomizeSpec;
+
+/* Key of the layer: the parent's key and every input of the spec (overlay
+ * trees and scripts by content). */
+int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_key, char **ret);
+
+/* Apply the layer: dest_disk (must not exist) becomes a qcow2 backed by
+ * parent_disk.  On failure dest_disk is removed. */
+int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *appliance_path, const char *debs_disk,
+                  const char *parent_disk, const char *dest_disk, bool verbose);

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+
+#include "cache.h"
+#include "finalize.h"
+#include "guestfs-util.h"
+#include "ids.h"
+#include "log.h"
+
+#define FINALIZE_FORMAT "1"
+
+#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
+/* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
+#define BIOS_START "2048"
+#define BIOS_END "4095"
+#define ROOT_START "4096"
+/* Type codes for sgdisk: BIOS boot, Linux root (x86-64). */
+#define BIOS_TYPE "EF02"
+#define ROOT_TYPE "8304"
+
+/* Build-time files and state that must not ship (the paths are guest paths;
+ * globs are expanded by find below, not by a shell). */
+static const char * const remove_paths[] = {
+        "/var/lib/dbus/machine-id",
+        "/var/lib/systemd/random-seed",
+        "/var/lib/systemd/credential.secret",
+        "/var/cache/ldconfig/aux-cache",
+        "/var/log/bootstrap.log",
+        "/var/log/dpkg.log",
+        "/var/log/alternatives.log",
+        "/var/log/apt/history.log",
+        "/var/log/apt/term.log",
+        "/var/log/apt/eipp.log.xz",
+        "/var/cache/apt/pkgcache.bin",
+        "/var/cache/apt/srcpkgcache.bin",
+        "/etc/passwd-",
+        "/etc/group-",
+        "/etc/shadow-",
+        "/etc/gshadow-",
+        "/etc/subuid-",
+        "/etc/subgid-",
+        NULL,
+};
+
+int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37]) {
+        _cleanup_free_ char *what = strdup_printf("fs:root:%s", vm_name);
+
+        if (!what)
+                return -ENOMEM;
+        return id_uuid(seed, what, ret);
+}
+
+int finalize_key(ErrorSlot *err, const FinalizeSpec *spec, const char *parent_key, char **ret) {
+        CacheKey k;
+
+        cache_key_init(&k, "final");
+        cache_key_add(&k, "format", FINALIZE_FORMAT);
+        cache_key_add(&k, "parent", parent_key);
+        cache_key_add(&k, "vm", spec->recipe->vm_name);
+        cache_key_add_u64(&k, "disk-size", spec->recipe->disk_size);
+        cache_key_add_strv(&k, "cmdline", spec->recipe->kernel_cmdline);
+        cache_key_add(&k, "seed", spec->seed);
+        cache_key_add_u64(&k, "epoch", (uint64_t) spec->source_date_epoch);
+        *ret = cache_key_final(&k);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int run(ErrorSlot *err, Appliance *a, char * const *argv) {
+        return appliance_run(err, a, NULL, argv, NULL);
+}
+
+static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec) {
+        _cleanup_free_ char *epoch = NULL, *days = NULL, *at = NULL;
+        int r;
+
+        epoch = strdup_printf("%" PRId64, spec->source_date_epoch);
+        days = strdup_printf("%" PRId64, spec->source_date_epoch / 86400);
+        at = strdup_printf("@%" PRId64, spec->source_date_epoch);
+        if (!epoch || !days || !at)
+                return -ENOMEM;
+
+        for (size_t i = 0; remove_paths[i]; i++) {
+                r = appliance_rm_rf(err, a, remove_paths[i]);
+                if (r < 0)
+                        return r;
+        }
+        /* Package lists, ssh host keys (made at first boot), debconf's
+         * backups, Python caches. */
+        if ((r = run(err, a, ARGV("find", "/sysroot/var/lib/apt/lists", "-mindepth", "1", "-maxdepth", "1", "-type", "f",
+                                  "-delete"))) < 0 ||
+            (r = run(err, a, ARGV("find", "/sysroot/etc/ssh", "-maxdepth", "1", "-name", "ssh_host_*", "-delete"))) < 0 ||
+            (r = run(err, a, ARGV("find", "/sysroot/var/cache/debconf", "-maxdepth", "1", "-name", "*-old",
+                                  "-delete"))) < 0 ||
+            (r = run(err, a, ARGV("find", "/sysroot/usr", "/sysroot/etc", "-depth", "-type", "d", "-name",
+                                  "__pycache__", "-exec", "rm", "-rf", "{}", "+"))) < 0)
+                return r;
+
+        /* systemd makes a machine id at first boot. */
+        r = appliance_write(err, a, "/etc/machine-id", "uninitialized\n", strlen("uninitialized\n"));
+        if (r < 0)
+                return r;
+
+        /* debootstrap copied the appliance's resolver configuration; an
+         * overlay that ships its own replaced it already. */
+        r = appliance_run(err, a, NULL,
+                          ARGV("sh", "-c",
+                               "if cmp -s /etc/resolv.conf /sysroot/etc/resolv.conf; then "
+                               ": > /sysroot/etc/resolv.conf; fi"),
+                          NULL);
+        if (r < 0)
+                return r;
+
+        /* Password ages count days since the epoch of the build date, not
+         * of the build's clock. */
+        _cleanup_free_ char *expr = strdup_printf("s/^([^:]*:[^:]*:)[0-9]+:/\\1%s:/", days);
+        if (!expr)
+                return -ENOMEM;
+        if ((r = run(err, a, ARGV("sed", "-i", "-E", expr, "/sysroot/etc/shadow"))) < 0)
+                return r;
+        return 0;
+}
+
+/* Last, after every file is written: no mtime later than SOURCE_DATE_EPOCH. */
+static int clamp_mtimes(ErrorSlot *err, Appliance *a, int64_t epoch) {
+        _cleanup_free_ char *at = strdup_printf("@%" PRId64, epoch);
+
+        if (!at)
+                return -ENOMEM;
+        return run(err, a, ARGV("find", "/sysroot", "-xdev", "-newermt", at, "-exec", "touch", "-h", "-d", at, "{}", "+"));
+}
+
+/* The single kernel version installed in the tree. */
+static int kernel_version(ErrorSlot *err, Appliance *a, char **ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        const char *found = NULL;
+        int r;
+
+        r = appliance_ls(err, a, "/boot", &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                const char *v = startswith(*n, "vmlinuz-");
+                if (!v)
+                        continue;
+                if (found)
+                        return error_set(err, -EINVAL, "more than one kernel in /boot ('%s' and '%s')", found, v);
+                found = v;
+        }
+        if (!found)
+                return error_set(err, -ENOENT, "no kernel in /boot: the recipe must install linux-image-amd64");
+        *ret = strdup(found);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int write_guest_file(ErrorSlot *err, Appliance *a, const char *path, const char *text) {
+        return appliance_write(err, a, path, text, strlen(text));
+}
+
+/* fstab, GRUB's modules and core image, grub.cfg and /etc/default/grub. */
+static int write_boot_files(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *uuid) {
+        _cleanup_free_ char *kver = NULL, *cmdline = NULL, *fstab = NULL, *grubcfg = NULL, *defaults = NULL,
+                            *early = NULL;
+        int r;
+
+        r = kernel_version(err, a, &kver);
+        if (r < 0)
+                return r;
+        cmdline = strv_join(spec->recipe->kernel_cmdline, " ");
+        if (!cmdline)
+                return -ENOMEM;
+
+        fstab = strdup_printf("# whonix-build: the root filesystem, by the UUID the build derived for it.\n"
+                              "UUID=%s\t/\text4\terrors=remount-ro\t0\t1\n",
+                              uuid);
+        /* update-grub (run on kernel updates) rebuilds grub.cfg from this. */
+        defaults = strdup_printf("# whonix-build: GRUB settings from the recipe.\n"
+                                 "GRUB_DEFAULT=0\n"
+                                 "GRUB_TIMEOUT=1\n"
+                                 "GRUB_DISTRIBUTOR=Debian\n"
+                                 "GRUB_CMDLINE_LINUX_DEFAULT=\"\"\n"
+                                 "GRUB_CMDLINE_LINUX=\"%s\"\n"
+                                 "GRUB_TERMINAL=\"console serial\"\n"
+                                 "GRUB_SERIAL_COMMAND=\"serial --unit=0 --speed=115200\"\n"
+                                 "GRUB_DISABLE_OS_PROBER=true\n"
+                                 "GRUB_DISABLE_RECOVERY=true\n",
+                                 cmdline);
+        grubcfg = strdup_printf("# whonix-build: generated at build time; update-grub rewrites it from\n"
+                                "# /etc/default/grub when the kernel is updated.\n"
+                                "serial --unit=0 --speed=115200\n"
+                                "terminal_input console serial\n"
+                                "terminal_output console serial\n"
+                                "set default=0\n"
+                                "set timeout=1\n"
+                                "insmod part_gpt\n"
+                                "insmod ext2\n"
+                                "search --no-floppy --fs-uuid --set=root %s\n"
+                                "menuentry 'Debian GNU/Linux, with Linux %s' --id debian {\n"
+                                "\tlinux /boot/vmlinuz-%s root=UUID=%s ro %s\n"
+                                "\tinitrd /boot/initrd.img-%s\n"
+                                "}\n",
+                                uuid, kver, kver, uuid, cmdline, kver);
+        /* core.img finds its filesystem by UUID, wherever the disk is. */
+        early = strdup_printf("search --no-floppy --fs-uuid --set=root %s\n"
+                              "set prefix=($root)/boot/grub\n",
+                              uuid);
+        if (!fstab || !defaults || !grubcfg || !early)
+                return -ENOMEM;
+
+        if ((r = write_guest_file(err, a, "/etc/fstab", fstab)) < 0 ||
+            (r = write_guest_file(err, a, "/etc/default/grub", defaults)) < 0 ||
+            (r = appliance_rm_rf(err, a, "/boot/grub")) < 0 ||
+            (r = appliance_mkdir_p(err, a, "/boot/grub/i386-pc")) < 0 ||
+            (r = write_guest_file(err, a, "/boot/grub/grub.cfg", grubcfg)) < 0 ||
+            (r = write_guest_file(err, a, "/boot/grub/early.cfg", early)) < 0)
+                return r;
+
+        r = appliance_chroot(err, a, NULL,
+                             ARGV("sh", "-c", "cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "
+                                              "/usr/lib/grub/i386-pc/boot.img /boot/grub/i386-pc/"),
+                             NULL);
+        if (r < 0)
+                return error_prefix(err, r, "cannot install GRUB's modules (is grub-pc installed?)");
+        r = appliance_chroot(err, a, NULL,
+                             ARGV("grub-mkimage", "--format=i386-pc", "--output=/boot/grub/i386-pc/core.img",
+                                  "--config=/boot/grub/early.cfg", "--prefix=/boot/grub", "biosdisk", "part_gpt",
+                                  "ext2", "search_fs_uuid"),
+                             NULL);
+        if (r < 0)
+                return error_prefix(err, r, "cannot make GRUB's core image");
+        return 0;
+}
+
+static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *disk) {
+        char disk_guid[37], bios_guid[37], root_guid[37];
+        _cleanup_free_ char *w1 = NULL, *w2 = NULL, *w3 = NULL, *g1 = NULL, *g2 = NULL, *g3 = NULL;
+        const char *vm = spec->recipe->vm_name;
+        int r;
+
+        w1 = strdup_printf("disk:%s", vm);
+        w2 = strdup_printf("part:bios:%s", vm);
+        w3 = strdup_printf("part:root:%s", vm);
+        if (!w1 || !w2 || !w3)
+                return -ENOMEM;
+        if ((r = id_uuid(spec->seed, w1, disk_guid)) < 0 || (r = id_uuid(spec->seed, w2, bios_guid)) < 0 ||
+            (r = id_uuid(spec->seed, w3, root_guid)) < 0)
+                return r;
+        g1 = strdup_printf("--disk-guid=%s", disk_guid);
+        g2 = strdup_printf("--partition-guid=1:%s", bios_guid);
+        g3 = strdup_printf("--partition-guid=2:%s", root_guid);
+        if (!g1 || !g2 || !g3)
+                return -ENOMEM;
+        r = run(err, a,
+                ARGV("sgdisk", "--clear", g1, "--new=1:" BIOS_START ":" BIOS_END, "--typecode=1:" BIOS_TYPE,
+                     "--change-name=1:BIOS boot", g2, "--new=2:" ROOT_START ":0", "--typecode=2:" ROOT_TYPE,
+                     "--change-name=2:root", g3, disk));
+        if (r < 0)
+                return error_prefix(err, r, "cannot partition the final disk");
+        return run(err, a, ARGV("udevadm", "settle"));
+}
+
+static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *uuid,
+                           const char *part) {
+        _cleanup_free_ char *fake = NULL, *ext = NULL;
+        int r;
+
+        fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRId64, spec->source_date_epoch);
+        ext = strdup_printf("hash_seed=%s", uuid);
+        if (!fake || !ext)
+                return -ENOMEM;
+        log_progress(spec->label, "making the root filesystem from the tree", 0, 0);
+        r = appliance_run(err, a, ARGV(fake),
+                          ARGV("mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-U", uuid, "-E", ext, "-d", "/sysroot",
+                               part),
+                          NULL);
+        if (r < 0)
+                return error_prefix(err, r, "cannot make the root filesystem");
+        return 0;
+}
+
+int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
+                 const char *dest, bool verbose) {
+        _cleanup_(appliance_freep) Appliance *a = NULL;
+        _cleanup_free_ char *tree_dev = NULL, *disk_dev = NULL, *root_part = NULL;
+        ApplianceConfig cfg = { .path = appliance_path, .label = spec->label, .verbose = verbose };
+        char uuid[37];
+        int r;
+
+        r = finalize_root_uuid(spec->seed, spec->recipe->vm_name, uuid);
+        if (r < 0)
+                return r;
+        r = disk_create(err, dest, "raw", spec->recipe->disk_size, NULL, NULL);
+        if (r < 0)
+                return r;
+
+        /* The layer is read-only: the normalization below is written to a
+         * throwaway overlay and never into the cache. */
+        if ((r = appliance_new(err, &cfg, &a)) < 0 ||
+            (r = appliance_add_drive(err, a, layer_disk, "qcow2", true, NULL)) < 0 ||
+            (r = appliance_add_drive(err, a, dest, "raw", false, "unsafe")) < 0 || (r = appliance_launch(err, a)) < 0 ||
+            (r = appliance_device(err, a, 0, &tree_dev)) < 0 || (r = appliance_device(err, a, 1, &disk_dev)) < 0)
+                goto fail;
+        root_part = strdup_printf("%s2", disk_dev);
+        if (!root_part) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 || (r = normalize_tree(err, a, spec)) < 0 ||
+            (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
+            (r = partition(err, a, spec, disk_dev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0)
+                goto fail;
+
+        /* GRUB's boot sector into the MBR, its core image into the BIOS boot
+         * partition; the filesystem is not touched.  The tool comes from the
+         * guest's grub-pc (the appliance has none), so it runs in the tree,
+         * now that mke2fs has read it and bind mounts cannot leak into it. */
+        if ((r = run(err, a, ARGV("mount", "--bind", "/dev", "/sysroot/dev"))) < 0 ||
+            (r = run(err, a, ARGV("mount", "-t", "proc", "proc", "/sysroot/proc"))) < 0 ||
+            (r = run(err, a, ARGV("mount", "-t", "sysfs", "sysfs", "/sysroot/sys"))) < 0)
+                goto fail;
+        r = appliance_chroot(err, a, NULL, ARGV("grub-bios-setup", "--directory=/boot/grub/i386-pc", disk_dev), NULL);
+        if (r < 0) {
+                error_prefix(err, r, "cannot install GRUB's boot sector");
+                goto fail;
+        }
+        if ((r = run(err, a, ARGV("umount", "/sysroot/sys", "/sysroot/proc", "/sysroot/dev"))) < 0)
+                goto fail;
+        r = appliance_shutdown(err, a);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        a = appliance_free(a);
+        (void) unlink(dest);
+        return r;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The finalize stage: from a customized tree to the bootable disk.
+ *
+ * The tree (the flavor's layer, attached read-only: libguestfs keeps the
+ * writes in a throwaway overlay) is normalized — build-time state that
+ * would differ between builds or leak the build host is removed or fixed,
+ * mtimes clamped to SOURCE_DATE_EPOCH — and given fstab, GRUB's files and a
+ * generated grub.cfg.  The final disk is then made without ever mounting it:
+ * a GPT with a BIOS boot partition and the root partition (disk and
+ * partition GUIDs derived from the seed), an ext4 filesystem created *from
+ * the tree* by mke2fs -d with a derived UUID and hash seed and a fixed
+ * clock, and GRUB's boot sector and core image written by grub-bios-setup.
+ * Blocks the filesystem does not use stay holes, so the raw disk is sparse.
+ */
+
+#include "error.h"
+#include "recipe.h"
+
+typedef struct FinalizeSpec {
+        const char *label;
+        const Recipe *recipe;        /* disk size, kernel command line */
+        const char *seed;            /* for the disk, partition and filesystem UUIDs */
+        int64_t source_date_epoch;
+} FinalizeSpec;
+
+/* The filesystem UUID of the root partition, as written into fstab and
+ * grub.cfg (exposed for tests). */
+int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37]);
+
+int finalize_key(ErrorSlot *err, const FinalizeSpec *spec, const char *parent_key, char **ret);
+
+/* Write the final raw disk to dest (which must not exist; removed on
+ * failure). */
+int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
+                 const char *dest, bool verbose);

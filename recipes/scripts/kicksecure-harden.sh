@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# whonix-build: the part of the Kicksecure layer that files in
+# overlays/kicksecure cannot express.  Runs in the guest chroot after the
+# layer's overlays and packages (recipes/kicksecure.conf, [Scripts]).
+# Must be idempotent: nothing here may fail on a second run.
+set -eu
+
+# No NTP on either machine: it is unauthenticated and leaks the client's
+# presence and clock.  Masked (a link to /dev/null), so that installing the
+# package later cannot start it either.  Offline: works in a chroot.
+for unit in systemd-timesyncd.service chrony.service ntpsec.service; do
+        systemctl --root=/ mask "$unit"
+done
+
+# The firewall loads at boot.  The flavors' networking.service drop-in also
+# Requires= it (fail closed); enabling it as well loads the ruleset even when
+# nothing else asks for the network.
+systemctl --root=/ enable nftables.service
+
+# Set-uid reduction.  Dropped: programs an unprivileged user of these
+# single-user VMs never needs, each a set-uid root attack surface:
+#   chfn, chsh     change the user's GECOS field and shell
+#   gpasswd, newgrp group passwords
+#   mount, umount  user mounts from fstab ("user" option); none are defined
+# Kept: sudo (administration), su, passwd (the user changes the password),
+# and the set-gid helpers unix_chkpwd/chage/expiry (PAM and login need them).
+# dpkg-statoverride, not chmod: the override survives package upgrades.
+for name in chfn chsh gpasswd newgrp mount umount; do
+        for path in /usr/bin/$name /bin/$name /usr/sbin/$name /sbin/$name; do
+                # The path as dpkg registered it (merged /usr has both).
+                dpkg-query -S "$path" >/dev/null 2>&1 || continue
+                if ! dpkg-statoverride --list "$path" >/dev/null; then
+                        dpkg-statoverride --update --add root root 0755 "$path"
+                fi
+                break
+        done
+done

@@ -7,14 +7,33 @@
 #include "log.h"
 
 /* Bump when the way a base is made changes, so old bases are not reused. */
-#define BOOTSTRAP_FORMAT "1"
+#define BOOTSTRAP_FORMAT "2"
 
 /* Inside the appliance, relative to the guest root /sysroot. */
 #define WORK_DIR "/.whonix-build"
 #define CACHE_MOUNT WORK_DIR "/cache"
 #define KEYRING WORK_DIR "/keyring.gpg"
 
-int bootstrap_key(const BootstrapSpec *spec, const char *appliance_id, char **ret) {
+int bootstrap_tool_id(ErrorSlot *err, const char *suite, char **ret) {
+        _cleanup_free_ char *script = strdup_printf("/usr/share/debootstrap/scripts/%s", suite);
+        const char *files[] = { "/usr/sbin/debootstrap", "/usr/share/debootstrap/functions", script };
+        CacheKey k;
+
+        if (!script)
+                return -ENOMEM;
+        cache_key_init(&k, "debootstrap");
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                /* The suite scripts are symlinks (trixie -> sid); read_full_file follows them. */
+                int r = cache_key_add_file(&k, files[i], files[i]);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot read '%s' (is debootstrap installed, and does it know '%s'?)",
+                                               files[i], suite);
+        }
+        *ret = cache_key_final(&k);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret) {
         _cleanup_strv_free_ char **inc = strv_copy(spec->include), **comp = strv_copy(spec->components);
         CacheKey k;
 
@@ -30,8 +49,7 @@ int bootstrap_key(const BootstrapSpec *spec, const char *appliance_id, char **re
         cache_key_add_strv(&k, "components", comp);
         cache_key_add_strv(&k, "include", inc);
         cache_key_add(&k, "inrelease", spec->inrelease_sha256);
-        /* The appliance carries debootstrap itself. */
-        cache_key_add(&k, "appliance", appliance_id);
+        cache_key_add(&k, "debootstrap", tool_id);
         *ret = cache_key_final(&k);
         return *ret ? 0 : -ENOMEM;
 }

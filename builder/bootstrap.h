@@ -34,7 +34,14 @@ typedef struct BootstrapSpec {
 /* Virtual size of the package cache disk (sparse). */
 #define DEBS_DISK_SIZE (32ull << 30)
 
-int bootstrap_key(const BootstrapSpec *spec, const char *appliance_id, char **ret);
+/* tool_id identifies the debootstrap that runs in the appliance
+ * (bootstrap_tool_id()): a base depends on it, not on the rest of the
+ * appliance, so an unrelated package change on the host keeps the base. */
+int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret);
+
+/* SHA-256 over the host's debootstrap program, its functions and the
+ * suite's script (the appliance copies them from the host). */
+int bootstrap_tool_id(ErrorSlot *err, const char *suite, char **ret);
 
 /* Bootstrap into a new qcow2 at dest_disk (which must not exist).  On failure
  * dest_disk is removed. */

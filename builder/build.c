@@ -238,20 +238,23 @@ static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
 }
 
 static int stage_bootstrap(ErrorSlot *err, Build *b) {
-        _cleanup_free_ char *debs = cache_path(b->cache, "debs.img", NULL);
+        _cleanup_free_ char *debs = cache_path(b->cache, "debs.img", NULL), *tool_id = NULL;
+        int r;
 
         if (!debs)
                 return -ENOMEM;
+        r = bootstrap_tool_id(err, b->suite, &tool_id);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 Flavor *f = &b->flavors[i];
                 uint64_t start = now_usec();
                 BootstrapSpec spec;
                 BootstrapJob job = { .b = b, .spec = &spec, .debs = debs };
                 bool built;
-                int r;
 
                 bootstrap_spec_for(b, f->recipe, &spec);
-                r = bootstrap_key(&spec, b->appliance_id, &f->base_key);
+                r = bootstrap_key(&spec, tool_id, &f->base_key);
                 if (r < 0)
                         return r;
                 r = cache_produce(err, b->cache, "base", f->base_key, ".qcow2", produce_base, &job, &f->base_disk, &built);

@@ -6,7 +6,7 @@
 #include "overlay.h"
 
 /* Bump when the way a layer is made changes. */
-#define CUSTOMIZE_FORMAT "1"
+#define CUSTOMIZE_FORMAT "2"
 
 #define WORK_DIR "/.whonix-build"
 #define ARCHIVES "/var/cache/apt/archives"
@@ -119,12 +119,47 @@ static int remove_build_files(ErrorSlot *err, Appliance *a) {
         return 0;
 }
 
+/* apt in the chroot resolves the mirror with the appliance's resolver, not
+ * with the image's (the Workstation's points at the Gateway).  The image's
+ * file is moved aside and put back afterwards. */
+#define RESOLV "/sysroot/etc/resolv.conf"
+#define RESOLV_SAVED "/sysroot/etc/resolv.conf.whonix-build"
+
+static int resolver_borrow(ErrorSlot *err, Appliance *a) {
+        return appliance_run(err, a, NULL,
+                             ARGV("sh", "-c",
+                                  "if [ -e " RESOLV " ] || [ -L " RESOLV " ]; then mv " RESOLV " " RESOLV_SAVED "; fi; "
+                                  "cp /etc/resolv.conf " RESOLV),
+                             NULL);
+}
+
+static int resolver_restore(ErrorSlot *err, Appliance *a) {
+        return appliance_run(err, a, NULL,
+                             ARGV("sh", "-c",
+                                  "rm -f " RESOLV "; if [ -e " RESOLV_SAVED " ] || [ -L " RESOLV_SAVED " ]; then mv "
+                                  RESOLV_SAVED " " RESOLV "; fi"),
+                             NULL);
+}
+
+static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec);
+
 static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
-        _cleanup_strv_free_ char **argv = NULL;
         int r;
 
         if (strv_length(spec->packages) == 0 && strv_length(spec->remove_packages) == 0)
                 return 0;
+        r = resolver_borrow(err, a);
+        if (r < 0)
+                return r;
+        r = apt_install_and_purge(err, a, spec);
+        if (r < 0)
+                return r;
+        return resolver_restore(err, a);
+}
+
+static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
 
         /* The man-db trigger rebuilds its index after every package: off for
          * the build (the image's first man run rebuilds it). */
@@ -214,10 +249,19 @@ static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         _cleanup_free_ char *groups = NULL;
         int r;
 
-        /* A layer above one that created the user leaves it alone. */
-        r = in_chroot(err, a, ARGV("id", "-u", (char *) spec->user_name));
-        if (r == 0)
+        /* A layer above the one that created the user gives it the files
+         * its overlays added to /etc/skel, without replacing any. */
+        r = in_chroot(err, a, ARGV("id", "-u", spec->user_name));
+        if (r == 0) {
+                _cleanup_free_ char *home = strdup_printf("/home/%s/", spec->user_name),
+                                    *owner = strdup_printf("%s:%s", spec->user_name, spec->user_name);
+                if (!home || !owner)
+                        return -ENOMEM;
+                if ((r = in_chroot(err, a, ARGV("cp", "-a", "--update=none", "/etc/skel/.", home))) < 0 ||
+                    (r = in_chroot(err, a, ARGV("chown", "-R", owner, home))) < 0)
+                        return error_prefix(err, r, "cannot bring /etc/skel to the user '%s'", spec->user_name);
                 return 0;
+        }
         error_clear(err);
 
         if (strv_extend(&argv, "useradd") < 0 || strv_extend(&argv, "--create-home") < 0 ||

@@ -7,7 +7,7 @@
 #include "ids.h"
 #include "log.h"
 
-#define FINALIZE_FORMAT "1"
+#define FINALIZE_FORMAT "2"
 
 #define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
@@ -200,8 +200,12 @@ static int write_boot_files(ErrorSlot *err, Appliance *a, const FinalizeSpec *sp
                                 "\tinitrd /boot/initrd.img-%s\n"
                                 "}\n",
                                 uuid, kver, kver, uuid, cmdline, kver);
-        /* core.img finds its filesystem by UUID, wherever the disk is. */
-        early = strdup_printf("search --no-floppy --fs-uuid --set=root %s\n"
+        /* core.img finds its filesystem by UUID, wherever the disk is, and
+         * talks on the serial port too, so a headless VM shows its errors. */
+        early = strdup_printf("serial --unit=0 --speed=115200\n"
+                              "terminal_input console serial\n"
+                              "terminal_output console serial\n"
+                              "search --no-floppy --fs-uuid --set=root %s\n"
                               "set prefix=($root)/boot/grub\n",
                               uuid);
         if (!fstab || !defaults || !grubcfg || !early)
@@ -224,7 +228,7 @@ static int write_boot_files(ErrorSlot *err, Appliance *a, const FinalizeSpec *sp
         r = appliance_chroot(err, a, NULL,
                              ARGV("grub-mkimage", "--format=i386-pc", "--output=/boot/grub/i386-pc/core.img",
                                   "--config=/boot/grub/early.cfg", "--prefix=/boot/grub", "biosdisk", "part_gpt",
-                                  "ext2", "search_fs_uuid"),
+                                  "ext2", "search", "search_fs_uuid", "serial", "terminal"),
                              NULL);
         if (r < 0)
                 return error_prefix(err, r, "cannot make GRUB's core image");

@@ -42,7 +42,9 @@ int main(int argc, char **argv) {
         device = argv[2];
         cmd = argv[3];
         if ((r = appliance_new(&err, &cfg, &a)) < 0 ||
-            (r = appliance_add_drive(&err, a, disk, endswith(disk, ".qcow2") ? "qcow2" : "raw", !rw, NULL)) < 0 ||
+            (r = appliance_add_drive(&err, a, disk,
+                                     endswith(disk, ".qcow2") ? "qcow2" : endswith(disk, ".vmdk") ? "vmdk" : "raw", !rw,
+                                     NULL)) < 0 ||
             (r = appliance_launch(&err, a)) < 0)
                 return fail(&err, r, disk);
 

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# whonix-build --target kvm writes the six files; the images are compact,
+# pass qemu-img check, and hold Debian of the right suite with a kernel, a
+# grub.cfg that points at the fixed root UUID, and the flavor's hostname.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+need_appliance
+command -v qemu-img >/dev/null || skip_all "qemu-img is not installed (tools/install-deps)"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+inspect="$WB_BUILD_ROOT/tests/wb-inspect"
+
+start=$(date +%s)
+ensure_images
+rc=$?
+diag "build (or cache reuse) took $(( $(date +%s) - start )) s"
+diag_file "$WB_BUILD_ROOT/e2e-build.log" 15
+check "whonix-build --target kvm succeeds" test "$rc" -eq 0
+out=$WB_E2E_IMAGES
+
+for f in Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Gateway.xml Whonix-Workstation.xml \
+        Whonix-External.xml Whonix-Internal.xml; do
+        check "$f is written" test -s "$out/$f"
+done
+check "no temporary files are left in the output" bash -c "! ls -A '$out' | grep -q '^\.'"
+
+if command -v virt-xml-validate >/dev/null; then
+        for f in Whonix-Gateway Whonix-Workstation; do
+                check "$f.xml is a valid libvirt domain" virt-xml-validate "$out/$f.xml" domain
+        done
+        for f in Whonix-External Whonix-Internal; do
+                check "$f.xml is a valid libvirt network" virt-xml-validate "$out/$f.xml" network
+        done
+fi
+check "the Gateway is on both networks" test "$(grep -c "<source network=" "$out/Whonix-Gateway.xml")" -eq 2
+check "the Workstation is on Whonix-Internal only" bash -c \
+        "[ \$(grep -c '<source network=' '$out/Whonix-Workstation.xml') -eq 1 ] && grep -q \"<source network='Whonix-Internal'\" '$out/Whonix-Workstation.xml'"
+check "Whonix-Internal has no forward and no ip" bash -c "! grep -Eq '<forward|<ip' '$out/Whonix-Internal.xml'"
+
+for vm in Whonix-Gateway Whonix-Workstation; do
+        img="$out/$vm.qcow2"
+        [ -s "$img" ] || continue
+        check "$vm: qemu-img check passes" qemu-img check -q "$img"
+        qemu-img info --output=json "$img" >"$T/$vm.info"
+        vsize=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["virtual-size"])' "$T/$vm.info")
+        fsize=$(stat -c %s "$img")
+        diag "$vm: virtual $((vsize >> 30)) GiB, file $((fsize >> 20)) MiB"
+        check "$vm: virtual size is the recipe's 100 GiB" test "$vsize" -eq $((100 << 30))
+        check "$vm: the file is compact (< 2 GiB)" test "$fsize" -lt $((2 << 30))
+
+        "$inspect" "$img" /dev/sda2 uuid >"$T/uuid" 2>"$T/err"
+        check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
+        uuid=$(cat "$T/uuid")
+        "$inspect" "$img" /dev/sda2 cat /etc/os-release /etc/hostname /etc/fstab /boot/grub/grub.cfg /etc/machine-id \
+                >"$T/files" 2>>"$T/err"
+        "$inspect" "$img" /dev/sda2 ls /boot /etc/ssh /var/lib/apt/lists >"$T/ls" 2>>"$T/err"
+        check "$vm: Debian trixie" grep -q '^VERSION_CODENAME=trixie$' "$T/files"
+        check "$vm: hostname is 'host'" grep -qx 'host' "$T/files"
+        check "$vm: a kernel and an initramfs in /boot" bash -c "grep -q '^vmlinuz-' '$T/ls' && grep -q '^initrd.img-' '$T/ls'"
+        check "$vm: fstab mounts the root by its UUID $uuid" grep -q "^UUID=$uuid[[:space:]]/[[:space:]]" "$T/files"
+        check "$vm: grub.cfg boots root=UUID=$uuid" grep -q "root=UUID=$uuid ro " "$T/files"
+        check "$vm: grub.cfg carries the recipe's kernel command line" grep -q 'console=ttyS0,115200 net.ifnames=0 slab_nomerge' "$T/files"
+        check "$vm: machine-id is left for the first boot" grep -qx 'uninitialized' "$T/files"
+        check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
+        "$inspect" "$img" /dev/sda2 exists /usr/sbin/policy-rc.d 2>/dev/null
+        check "$vm: no policy-rc.d left from the build" test $? -ne 0
+        diag_file "$T/err" 5
+done
+
+img="$out/Whonix-Workstation.qcow2"
+"$inspect" "$img" /dev/sda2 cat /etc/resolv.conf /etc/network/interfaces >"$T/ws" 2>/dev/null
+check "Workstation: DNS is the Gateway" grep -qx 'nameserver 10.152.152.10' "$T/ws"
+check "Workstation: eth0 is 10.152.152.11 behind 10.152.152.10" \
+        bash -c "grep -q 'address 10.152.152.11' '$T/ws' && grep -q 'gateway 10.152.152.10' '$T/ws'"
+img="$out/Whonix-Gateway.qcow2"
+"$inspect" "$img" /dev/sda2 cat /etc/tor/torrc /etc/network/interfaces >"$T/gw" 2>/dev/null
+check "Gateway: Tor's TransPort is on the internal address" grep -q '^TransPort 10.152.152.10:9040' "$T/gw"
+check "Gateway: eth1 is 10.152.152.10" grep -q 'address 10.152.152.10' "$T/gw"
+
+done_testing

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# whonix-build --target virtualbox: one OVA (ovf, mf, then the disks) whose
+# VMDKs are streamOptimized, pass qemu-img check, match the manifest, hold
+# the right system, and come out bit-identical from a second export.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+need_appliance
+command -v qemu-img >/dev/null || skip_all "qemu-img is not installed (tools/install-deps)"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+inspect="$WB_BUILD_ROOT/tests/wb-inspect"
+
+start=$(date +%s)
+ensure_ova
+rc=$?
+diag "export took $(( $(date +%s) - start )) s"
+diag_file "$WB_E2E_OVA.log" 4
+check "whonix-build --target virtualbox succeeds" test "$rc" -eq 0
+ova=$WB_E2E_OVA/Whonix.ova
+check "Whonix.ova is written" test -s "$ova"
+[ -s "$ova" ] || { done_testing; exit; }
+diag "Whonix.ova: $(( $(stat -c %s "$ova") >> 20 )) MiB"
+check "nothing else is left in the output" test "$(ls -A "$WB_E2E_OVA")" = "Whonix.ova"
+
+tar -tf "$ova" >"$T/members"
+check "members in order: ovf, mf, Gateway disk, Workstation disk" \
+        test "$(tr '\n' ' ' <"$T/members")" = "Whonix.ovf Whonix.mf Whonix-Gateway-disk1.vmdk Whonix-Workstation-disk1.vmdk "
+tar -tvf "$ova" >"$T/long"
+check "every member is owned by root (0/0)" bash -c "awk '{print \$2}' '$T/long' | grep -qv '^root/root$' && exit 1 || exit 0"
+
+mkdir "$T/x"
+tar -xf "$ova" -C "$T/x"
+while read -r line; do
+        name=$(sed -E 's/^SHA256\(([^)]*)\)= .*/\1/' <<<"$line")
+        want=$(sed -E 's/.*= ([0-9a-f]{64})$/\1/' <<<"$line")
+        got=$(sha256sum "$T/x/$name" | cut -d' ' -f1)
+        check "manifest digest of $name matches" test "$want" = "$got"
+done <"$T/x/Whonix.mf"
+check "the manifest covers the ovf and both disks" test "$(wc -l <"$T/x/Whonix.mf")" -eq 3
+if command -v xmllint >/dev/null; then
+        check "Whonix.ovf is well-formed XML" xmllint --noout "$T/x/Whonix.ovf"
+fi
+
+for vm in Whonix-Gateway Whonix-Workstation; do
+        d="$T/x/$vm-disk1.vmdk"
+        check "$vm: qemu-img check passes on the VMDK" qemu-img check -q -f vmdk "$d"
+        qemu-img info --output=json "$d" >"$T/$vm.json"
+        check "$vm: qemu-img sees a streamOptimized VMDK" \
+                python3 -c 'import json,sys; i=json.load(open(sys.argv[1])); assert i["format"]=="vmdk"; assert i["format-specific"]["data"]["create-type"]=="streamOptimized"' "$T/$vm.json"
+        "$inspect" "$d" /dev/sda2 cat /etc/hostname /etc/os-release >"$T/$vm.files" 2>"$T/$vm.err"
+        check "$vm: libguestfs opens the VMDK and finds hostname 'host'" grep -qx host "$T/$vm.files"
+        check "$vm: Debian trixie inside" grep -q '^VERSION_CODENAME=trixie$' "$T/$vm.files"
+done
+
+ensure_ova "$T/again"
+check "a second export succeeds" test $? -eq 0
+check "two exports of the same inputs are bit-identical" \
+        test "$(sha256sum <"$ova")" = "$(sha256sum <"$T/again/Whonix.ova")"
+
+done_testing

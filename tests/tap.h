@@ -15,8 +15,27 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static unsigned tap_n, tap_failed;
+
+/* A description may quote a multi-line message: a newline would end the TAP
+ * line and leave the rest as unparsable output, so each becomes " | ". */
+static inline void tap_vprint_line(const char *fmt, va_list ap) {
+        char *s = NULL;
+
+        if (vasprintf(&s, fmt, ap) < 0) {
+                printf("(out of memory)\n");
+                return;
+        }
+        for (const char *p = s; *p; p++)
+                if (*p == '\n')
+                        fputs(" | ", stdout);
+                else
+                        putchar(*p);
+        putchar('\n');
+        free(s);
+}
 
 static inline void tap_plan_lazy(void) {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -30,9 +49,8 @@ __attribute__((format(printf, 2, 3))) static inline bool tap_ok(bool ok, const c
                 tap_failed++;
         printf("%s %u - ", ok ? "ok" : "not ok", tap_n);
         va_start(ap, fmt);
-        vprintf(fmt, ap);
+        tap_vprint_line(fmt, ap);
         va_end(ap);
-        printf("\n");
         fflush(stdout);
         return ok;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
+#include <fcntl.h>
 #include <gpgme.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@ typedef struct Engine {
         char *home;
         gpgme_ctx_t ctx;
         char **fingerprints; /* of every imported primary key and subkey */
+        char **primaries;    /* of every imported primary key */
 } Engine;
 
 static void engine_done(Engine *e) {
@@ -48,6 +50,8 @@ static void engine_done(Engine *e) {
         }
         strv_free(e->fingerprints);
         e->fingerprints = NULL;
+        strv_free(e->primaries);
+        e->primaries = NULL;
 }
 
 static int gpg_error_to_errno(gpgme_error_t e) {
@@ -92,7 +96,7 @@ static int collect_fingerprints(ErrorSlot *err, Engine *e) {
         if (ge)
                 return error_set(err, gpg_error_to_errno(ge), "failed to list keys: %s", gpgme_strerror(ge));
         while (!(ge = gpgme_op_keylist_next(e->ctx, &key))) {
-                int r = 0;
+                int r = key->subkeys && key->subkeys->fpr ? strv_extend(&e->primaries, key->subkeys->fpr) : 0;
 
                 for (gpgme_subkey_t sk = key->subkeys; sk && r >= 0; sk = sk->next)
                         if (sk->fpr)
@@ -110,12 +114,9 @@ static int collect_fingerprints(ErrorSlot *err, Engine *e) {
         return 0;
 }
 
-/* All GPGME engine setup is here: temporary home, context, keys. */
-static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
-        _cleanup_strv_free_ char **names = NULL;
+/* A temporary home and a context for it; no keys yet. */
+static int engine_new(ErrorSlot *err, Engine *e) {
         gpgme_error_t ge;
-        struct dirent *de;
-        DIR *d;
         int r;
 
         (void) pthread_once(&gpgme_once, gpgme_global_init);
@@ -123,19 +124,6 @@ static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
         ge = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
         if (ge)
                 return error_set(err, -EOPNOTSUPP, "GnuPG is not usable through GPGME: %s", gpgme_strerror(ge));
-
-        d = opendir(keys_dir);
-        if (!d)
-                return error_set_errno(err, -errno, "failed to open keys directory '%s'", keys_dir);
-        while ((de = readdir(d)))
-                if (key_file_name(de->d_name) && strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-        closedir(d);
-        if (!names)
-                return error_set(err, -ENOKEY, "no keys (*.asc, *.gpg) in '%s'", keys_dir);
-        strv_sort(names);
 
         r = mkdtemp_in(NULL, "whonix-build-gnupg", &e->home);
         if (r < 0)
@@ -154,7 +142,32 @@ static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
         gpgme_set_offline(e->ctx, 1);
         gpgme_set_armor(e->ctx, 0);
         (void) gpgme_set_keylist_mode(e->ctx, GPGME_KEYLIST_MODE_LOCAL);
+        return 0;
+}
 
+/* All GPGME engine setup is here: temporary home, context, keys. */
+static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        d = opendir(keys_dir);
+        if (!d)
+                return error_set_errno(err, -errno, "failed to open keys directory '%s'", keys_dir);
+        while ((de = readdir(d)))
+                if (key_file_name(de->d_name) && strv_extend(&names, de->d_name) < 0) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+        closedir(d);
+        if (!names)
+                return error_set(err, -ENOKEY, "no keys (*.asc, *.gpg) in '%s'", keys_dir);
+        strv_sort(names);
+
+        r = engine_new(err, e);
+        if (r < 0)
+                return r;
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = path_join(keys_dir, *n);
 
@@ -259,17 +272,51 @@ static int report_signature(ErrorSlot *err, int r, gpgme_signature_t s) {
         }
 }
 
+/* The first good signature by a key of the engine.  Like apt: one bad
+ * signature spoils the lot, even next to a good one; signatures by keys we
+ * do not have are fine if one is good. */
+static int pick_good_signature(ErrorSlot *err, const Engine *e, gpgme_verify_result_t res,
+                               gpgme_signature_t *ret) {
+        gpgme_signature_t worst = NULL, good = NULL;
+        int r, worst_r = 0;
+
+        if (!res || !res->signatures)
+                return error_set(err, -ENOMSG, "text is not signed");
+
+        for (gpgme_signature_t s = res->signatures; s; s = s->next) {
+                if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && fingerprint_known(e, s->fpr)) {
+                        log_debug("gpgme: good signature by %s", s->fpr);
+                        if (!good)
+                                good = s;
+                        continue;
+                }
+                r = gpgme_err_code(s->status) == GPG_ERR_NO_ERROR ? -ENOKEY : classify_signature(s);
+                log_debug("gpgme: signature by %s not accepted: %s", strempty(s->fpr), gpgme_strerror(s->status));
+                if (!worst || severity(r) > severity(worst_r)) {
+                        worst = s;
+                        worst_r = r;
+                }
+        }
+
+        if (worst && (worst_r == -EBADMSG || !good))
+                return report_signature(err, worst_r, worst);
+        if (!good)
+                return error_set(err, -ENOMSG, "text is not signed");
+        *ret = good;
+        return 0;
+}
+
 int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *signed_text, size_t size,
                              char **ret_plaintext, size_t *ret_plain_size, char **ret_fingerprint) {
         _cleanup_(engine_done) Engine e = {};
         _cleanup_gpgme_data_ gpgme_data_t sig = NULL, plain = NULL;
         _cleanup_free_ char *plaintext = NULL, *fpr = NULL;
-        gpgme_signature_t worst = NULL, good = NULL;
+        gpgme_signature_t good = NULL;
         gpgme_verify_result_t res;
         gpgme_error_t ge;
         char *mem;
         size_t len;
-        int r, worst_r = 0;
+        int r;
 
         r = check_clearsigned_structure(err, signed_text, size);
         if (r < 0)
@@ -295,27 +342,9 @@ int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *s
         if (!res || !res->signatures)
                 return error_set(err, -ENOMSG, "text is not signed");
 
-        for (gpgme_signature_t s = res->signatures; s; s = s->next) {
-                if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && fingerprint_known(&e, s->fpr)) {
-                        log_debug("gpgme: good signature by %s", s->fpr);
-                        if (!good)
-                                good = s;
-                        continue;
-                }
-                r = gpgme_err_code(s->status) == GPG_ERR_NO_ERROR ? -ENOKEY : classify_signature(s);
-                log_debug("gpgme: signature by %s not accepted: %s", strempty(s->fpr), gpgme_strerror(s->status));
-                if (!worst || severity(r) > severity(worst_r)) {
-                        worst = s;
-                        worst_r = r;
-                }
-        }
-
-        /* Like apt: one bad signature spoils the lot, even next to a good
-         * one; signatures by keys we do not have are fine if one is good. */
-        if (worst && (worst_r == -EBADMSG || !good))
-                return report_signature(err, worst_r, worst);
-        if (!good)
-                return error_set(err, -ENOMSG, "text is not signed");
+        r = pick_good_signature(err, &e, res, &good);
+        if (r < 0)
+                return r;
 
         fpr = strdup(good->fpr);
         if (!fpr)
@@ -377,5 +406,333 @@ int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, const char *dest_
                 return error_set_errno(err, r, "failed to write keyring '%s'", dest_path);
         log_debug("gpgme: wrote keyring %s (%zu bytes, %zu keys and subkeys)", dest_path, len,
                   strv_length(e.fingerprints));
+        return 0;
+}
+
+bool openpgp_fingerprint_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n != 40 && n != 64)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!strchr("0123456789abcdefABCDEF", *p))
+                        return false;
+        return true;
+}
+
+static char *fingerprint_dup(const char *fpr) {
+        char *f = strdup(fpr);
+
+        for (char *c = f; c && *c; c++)
+                if (*c >= 'a' && *c <= 'f')
+                        *c = (char) (*c - 'a' + 'A');
+        return f;
+}
+
+static bool fingerprint_in(char * const *l, const char *fpr) {
+        if (!fpr)
+                return false;
+        STRV_FOREACH(f, l)
+                if (strcasecmp(*f, fpr) == 0)
+                        return true;
+        return false;
+}
+
+struct SigningKey {
+        gpgme_ctx_t ctx;
+        char *fingerprint;   /* the primary key's, uppercase */
+        char **fingerprints; /* the primary key's and every subkey's */
+};
+
+SigningKey *signing_key_free(SigningKey *k) {
+        if (!k)
+                return NULL;
+        if (k->ctx)
+                gpgme_release(k->ctx);
+        free(k->fingerprint);
+        strv_free(k->fingerprints);
+        free(k);
+        return NULL;
+}
+
+const char *signing_key_fingerprint(const SigningKey *k) {
+        return k->fingerprint;
+}
+
+/* Never block on a prompt: nobody may be there to answer it.  Refusing here
+ * fails the operation at once. */
+static gpgme_error_t refuse_passphrase(void *hook, const char *uid_hint, const char *info, int prev_was_bad,
+                                       int fd) {
+        return gpg_error(GPG_ERR_CANCELED);
+}
+
+static bool passphrase_error(gpgme_error_t ge) {
+        switch (gpgme_err_code(ge)) {
+        case GPG_ERR_CANCELED:
+        case GPG_ERR_FULLY_CANCELED:
+        case GPG_ERR_NO_PASSPHRASE:
+        case GPG_ERR_BAD_PASSPHRASE:
+        case GPG_ERR_NO_PIN:
+        case GPG_ERR_BAD_PIN:
+        case GPG_ERR_NO_PIN_ENTRY:
+        case GPG_ERR_PIN_ENTRY:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static int check_signing_key(ErrorSlot *err, gpgme_key_t key, const char *fpr) {
+        bool expired = false, revoked = false;
+
+        if (key->revoked)
+                return error_set(err, -EKEYREVOKED, "signing key %s has been revoked", fpr);
+        if (key->expired)
+                return error_set(err, -EKEYEXPIRED, "signing key %s has expired", fpr);
+        if (key->disabled || key->invalid)
+                return error_set(err, -EKEYREJECTED, "signing key %s is %s", fpr,
+                                 key->disabled ? "disabled" : "not valid");
+        /* Some subkey must be able to sign, have its secret part here, and
+         * still be current. */
+        for (gpgme_subkey_t sk = key->subkeys; sk; sk = sk->next) {
+                if (!sk->can_sign || !sk->secret)
+                        continue;
+                if (sk->expired)
+                        expired = true;
+                else if (sk->revoked)
+                        revoked = true;
+                else if (!sk->disabled && !sk->invalid)
+                        return 0;
+        }
+        if (expired)
+                return error_set(err, -EKEYEXPIRED, "the signing subkeys of key %s have expired", fpr);
+        if (revoked)
+                return error_set(err, -EKEYREVOKED, "the signing subkeys of key %s have been revoked", fpr);
+        return error_set(err, -ENOKEY, "key %s has no usable secret signing key", fpr);
+}
+
+int signing_key_open(ErrorSlot *err, const char *gpg_home, const char *fingerprint, SigningKey **ret) {
+        _cleanup_(signing_key_freep) SigningKey *k = NULL;
+        _cleanup_free_ char *fpr = NULL;
+        gpgme_key_t key = NULL;
+        gpgme_error_t ge;
+        const char *where = gpg_home ?: "the default GnuPG home";
+        int r;
+
+        if (!openpgp_fingerprint_valid(fingerprint))
+                return error_set(err, -EINVAL, "'%s' is not a key fingerprint (40 or 64 hex digits)", fingerprint);
+        fpr = fingerprint_dup(fingerprint);
+        if (!fpr)
+                return -ENOMEM;
+
+        (void) pthread_once(&gpgme_once, gpgme_global_init);
+        ge = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
+        if (ge)
+                return error_set(err, -EOPNOTSUPP, "GnuPG is not usable through GPGME: %s", gpgme_strerror(ge));
+
+        k = calloc(1, sizeof(SigningKey));
+        if (!k)
+                return -ENOMEM;
+        ge = gpgme_new(&k->ctx);
+        if (!ge)
+                ge = gpgme_set_protocol(k->ctx, GPGME_PROTOCOL_OpenPGP);
+        if (!ge)
+                ge = gpgme_ctx_set_engine_info(k->ctx, GPGME_PROTOCOL_OpenPGP, NULL, gpg_home);
+        if (!ge)
+                ge = gpgme_set_pinentry_mode(k->ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to set up GPGME: %s", gpgme_strerror(ge));
+        gpgme_set_passphrase_cb(k->ctx, refuse_passphrase, NULL);
+        gpgme_set_offline(k->ctx, 1);
+        gpgme_set_armor(k->ctx, 1);
+        gpgme_set_textmode(k->ctx, 0);
+        (void) gpgme_set_keylist_mode(k->ctx, GPGME_KEYLIST_MODE_LOCAL);
+
+        ge = gpgme_get_key(k->ctx, fpr, &key, 1);
+        if (gpgme_err_code(ge) == GPG_ERR_EOF)
+                return error_set(err, -ENOKEY, "no secret key %s in %s", fpr, where);
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to look up signing key %s in %s: %s", fpr,
+                                 where, gpgme_strerror(ge));
+
+        r = check_signing_key(err, key, fpr);
+        if (r >= 0 && key->subkeys && key->subkeys->fpr && !(k->fingerprint = fingerprint_dup(key->subkeys->fpr)))
+                r = -ENOMEM;
+        for (gpgme_subkey_t sk = key->subkeys; r >= 0 && sk; sk = sk->next)
+                if (sk->fpr)
+                        r = strv_extend(&k->fingerprints, sk->fpr);
+        if (r >= 0) {
+                gpgme_signers_clear(k->ctx);
+                ge = gpgme_signers_add(k->ctx, key);
+                if (ge)
+                        r = error_set(err, gpg_error_to_errno(ge), "cannot sign with key %s: %s", fpr,
+                                      gpgme_strerror(ge));
+        }
+        gpgme_key_unref(key);
+        if (r < 0)
+                return r;
+        if (!k->fingerprint)
+                return error_set(err, -ENOKEY, "key %s has no fingerprint", fpr);
+
+        log_debug("gpgme: signing with key %s from %s", k->fingerprint, where);
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+/* Hand over the memory of a GPGME data object as a NUL-terminated string. */
+static int data_take_string(gpgme_data_t *d, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *copy = NULL;
+        size_t len;
+        char *mem;
+
+        mem = gpgme_data_release_and_get_mem(*d, &len);
+        *d = NULL;
+        if (!mem)
+                return -ENOMEM;
+        copy = malloc(len + 1);
+        if (copy) {
+                memcpy(copy, mem, len);
+                copy[len] = 0;
+        }
+        gpgme_free(mem);
+        if (!copy)
+                return -ENOMEM;
+        *ret = TAKE_PTR(copy);
+        if (ret_size)
+                *ret_size = len;
+        return 0;
+}
+
+int signing_key_sign_file(ErrorSlot *err, SigningKey *k, const char *path, char **ret_sig, size_t *ret_size) {
+        _cleanup_gpgme_data_ gpgme_data_t in = NULL, out = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        gpgme_sign_result_t res;
+        gpgme_error_t ge;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return error_set_errno(err, -errno, "cannot open '%s'", path);
+        ge = gpgme_data_new_from_fd(&in, fd);
+        if (!ge)
+                ge = gpgme_data_new(&out);
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to create GPGME data: %s", gpgme_strerror(ge));
+
+        ge = gpgme_op_sign(k->ctx, in, out, GPGME_SIG_MODE_DETACH);
+        if (ge && passphrase_error(ge))
+                return error_set(err, -EACCES,
+                                 "secret key %s needs a passphrase, and whonix-build never asks for one "
+                                 "(unlock it in gpg-agent first): %s", k->fingerprint, gpgme_strerror(ge));
+        res = gpgme_op_sign_result(k->ctx);
+        if (res && res->invalid_signers) {
+                gpgme_error_t reason = res->invalid_signers->reason;
+
+                if (gpgme_err_code(reason) == GPG_ERR_KEY_EXPIRED || gpgme_err_code(reason) == GPG_ERR_SIG_EXPIRED)
+                        return error_set(err, -EKEYEXPIRED, "signing key %s has expired", k->fingerprint);
+                if (gpgme_err_code(reason) == GPG_ERR_CERT_REVOKED)
+                        return error_set(err, -EKEYREVOKED, "signing key %s has been revoked", k->fingerprint);
+                if (passphrase_error(reason))
+                        return error_set(err, -EACCES, "secret key %s needs a passphrase, and whonix-build never "
+                                         "asks for one (unlock it in gpg-agent first)", k->fingerprint);
+                return error_set(err, -EKEYREJECTED, "key %s cannot sign: %s", k->fingerprint,
+                                 gpgme_strerror(reason));
+        }
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to sign '%s' with key %s: %s", path,
+                                 k->fingerprint, gpgme_strerror(ge));
+        if (!res || !res->signatures || res->signatures->next)
+                return error_set(err, -EIO, "signing '%s' with key %s gave no single signature", path, k->fingerprint);
+        if (!fingerprint_in(k->fingerprints, res->signatures->fpr))
+                return error_set(err, -EIO, "'%s' was signed by %s, not by key %s", path,
+                                 strempty(res->signatures->fpr), k->fingerprint);
+        return data_take_string(&out, ret_sig, ret_size);
+}
+
+struct TrustedKey {
+        Engine e;
+        char *fingerprint; /* the primary key's, uppercase */
+};
+
+TrustedKey *trusted_key_free(TrustedKey *k) {
+        if (!k)
+                return NULL;
+        engine_done(&k->e);
+        free(k->fingerprint);
+        free(k);
+        return NULL;
+}
+
+const char *trusted_key_fingerprint(const TrustedKey *k) {
+        return k->fingerprint;
+}
+
+int trusted_key_load(ErrorSlot *err, const char *key_file, TrustedKey **ret) {
+        _cleanup_(trusted_key_freep) TrustedKey *k = NULL;
+        size_t n;
+        int r;
+
+        k = calloc(1, sizeof(TrustedKey));
+        if (!k)
+                return -ENOMEM;
+        r = engine_new(err, &k->e);
+        if (r < 0)
+                return r;
+        r = import_key_file(err, &k->e, key_file);
+        if (r < 0)
+                return r;
+        r = collect_fingerprints(err, &k->e);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", key_file);
+        /* One file, one key: the signatures must be that key's, so it must
+         * be clear which one it is. */
+        n = strv_length(k->e.primaries);
+        if (n != 1)
+                return error_set(err, -EINVAL, "'%s' holds %zu keys; expected exactly one", key_file, n);
+        k->fingerprint = fingerprint_dup(k->e.primaries[0]);
+        if (!k->fingerprint)
+                return -ENOMEM;
+        *ret = TAKE_PTR(k);
+        return 0;
+}
+
+int trusted_key_verify_file(ErrorSlot *err, TrustedKey *k, const char *path, const char *sig, size_t sig_size,
+                            char **ret_fingerprint) {
+        static const char armor[] = "-----BEGIN PGP SIGNATURE-----";
+        _cleanup_gpgme_data_ gpgme_data_t signed_data = NULL, sig_data = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        gpgme_signature_t good = NULL;
+        gpgme_error_t ge;
+        char *fpr;
+        int r;
+
+        /* Only an armored detached signature: anything else (a signed
+         * message carrying its own text, a key) is not what was asked for. */
+        if (sig_size < sizeof(armor) - 1 || memcmp(sig, armor, sizeof(armor) - 1) != 0)
+                return error_set(err, -ENOMSG, "not an armored detached signature");
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return error_set_errno(err, -errno, "cannot open '%s'", path);
+        ge = gpgme_data_new_from_fd(&signed_data, fd);
+        if (!ge)
+                ge = gpgme_data_new_from_mem(&sig_data, sig, sig_size, 0);
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to create GPGME data: %s", gpgme_strerror(ge));
+
+        ge = gpgme_op_verify(k->e.ctx, sig_data, signed_data, NULL);
+        if (gpgme_err_code(ge) == GPG_ERR_NO_DATA)
+                return error_set(err, -ENOMSG, "not a signature");
+        if (ge)
+                return error_set(err, gpg_error_to_errno(ge), "failed to verify: %s", gpgme_strerror(ge));
+
+        r = pick_good_signature(err, &k->e, gpgme_op_verify_result(k->e.ctx), &good);
+        if (r < 0)
+                return r;
+        if (ret_fingerprint) {
+                fpr = fingerprint_dup(good->fpr);
+                if (!fpr)
+                        return -ENOMEM;
+                *ret_fingerprint = fpr;
+        }
         return 0;
 }

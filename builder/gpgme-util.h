@@ -32,6 +32,36 @@
  * gpgme_export_keyring() writes the keys of keys_dir as one binary
  * (non-armored) OpenPGP keyring, the format debootstrap --keyring and apt's
  * Signed-By take; dest_path is replaced atomically.
+ *
+ * Detached signatures over release files.  Signing uses the publisher's own
+ * GnuPG home (gpg_home, or NULL for $GNUPGHOME or ~/.gnupg) and the secret
+ * key with exactly the given fingerprint:
+ *
+ *     r = signing_key_open(&err, NULL, "0123...CDEF", &key);
+ *     r = signing_key_sign_file(&err, key, "out/Whonix.ova", &asc, &asc_size);
+ *     signing_key_free(key);
+ *
+ * gives an ASCII-armored detached signature.  It never prompts: pinentry
+ * runs in loopback mode with a callback that refuses, so a key whose
+ * passphrase gpg-agent has not cached fails at once instead of hanging.
+ * Errors name the key:
+ *   -EINVAL       not a fingerprint (40 or 64 hex digits)
+ *   -ENOKEY       no secret key with that fingerprint, or none that can sign
+ *   -EKEYEXPIRED  the key (or every signing subkey) has expired
+ *   -EKEYREVOKED  it has been revoked
+ *   -EKEYREJECTED it is disabled, invalid or otherwise refused by GnuPG
+ *   -EACCES       it needs a passphrase
+ *
+ * Verifying runs in an isolated engine home holding only the key of one key
+ * file (which must hold exactly one key):
+ *
+ *     r = trusted_key_load(&err, "release-key.asc", &tk);
+ *     r = trusted_key_verify_file(&err, tk, "out/Whonix.ova", asc, asc_size, &fpr);
+ *
+ * succeeds only if a signature is good and made by that key or one of its
+ * subkeys (fpr: the one that signed, uppercase); a signature by any other
+ * key counts as by an unknown key.  Errors as for gpgme_verify_clearsigned(),
+ * plus -ENOMSG if sig is not an armored detached signature.
  */
 
 #include "error.h"
@@ -42,3 +72,22 @@ int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *s
                              char **ret_plaintext, size_t *ret_plain_size, char **ret_fingerprint);
 
 int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, const char *dest_path);
+
+bool openpgp_fingerprint_valid(const char *s);
+
+typedef struct SigningKey SigningKey;
+int signing_key_open(ErrorSlot *err, const char *gpg_home, const char *fingerprint, SigningKey **ret);
+SigningKey *signing_key_free(SigningKey *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SigningKey *, signing_key_free);
+/* The primary key's fingerprint, uppercase. */
+const char *signing_key_fingerprint(const SigningKey *k);
+int signing_key_sign_file(ErrorSlot *err, SigningKey *k, const char *path, char **ret_sig, size_t *ret_size);
+
+typedef struct TrustedKey TrustedKey;
+int trusted_key_load(ErrorSlot *err, const char *key_file, TrustedKey **ret);
+TrustedKey *trusted_key_free(TrustedKey *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(TrustedKey *, trusted_key_free);
+/* The primary key's fingerprint, uppercase. */
+const char *trusted_key_fingerprint(const TrustedKey *k);
+int trusted_key_verify_file(ErrorSlot *err, TrustedKey *k, const char *path, const char *sig, size_t sig_size,
+                            char **ret_fingerprint);

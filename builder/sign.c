@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "cancel.h"
+#include "gpgme-util.h"
+#include "log.h"
+#include "sha256.h"
+#include "sign.h"
+
+#define SIG_SUFFIX ".asc"
+
+bool sign_name_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 255 || name[0] == '.' || endswith(name, SIG_SUFFIX) || streq(name, SIGN_SUMS_NAME))
+                return false;
+        /* sha256sum escapes names with a backslash or a newline; we never
+         * write such names, so that every line is plainly "hex  name". */
+        for (const char *p = name; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+                        return false;
+        return true;
+}
+
+static bool sha256_hex_valid(const char *s) {
+        if (!s || strlen(s) != SHA256_HEX_SIZE - 1)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!strchr("0123456789abcdef", *p))
+                        return false;
+        return true;
+}
+
+void sums_entries_free(SumsEntry *e, size_t n) {
+        for (size_t i = 0; e && i < n; i++) {
+                free(e[i].name);
+                free(e[i].sha256);
+        }
+        free(e);
+}
+
+static int cmp_entry_name(const void *a, const void *b) {
+        return strcmp((*(const SumsEntry * const *) a)->name, (*(const SumsEntry * const *) b)->name);
+}
+
+int sign_sums_format(const SumsEntry *e, size_t n, char **ret) {
+        _cleanup_free_ const SumsEntry **sorted = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 1, used = 0;
+
+        if (n == 0 || n > SIGN_SUMS_MAX_FILES)
+                return -EINVAL;
+        sorted = calloc(n, sizeof(SumsEntry *));
+        if (!sorted)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (!sign_name_valid(e[i].name) || !sha256_hex_valid(e[i].sha256))
+                        return -EINVAL;
+                sorted[i] = &e[i];
+                size += SHA256_HEX_SIZE + 2 + strlen(e[i].name);
+        }
+        qsort(sorted, n, sizeof(SumsEntry *), cmp_entry_name);
+
+        text = malloc(size);
+        if (!text)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (i > 0 && streq(sorted[i - 1]->name, sorted[i]->name))
+                        return -EEXIST;
+                used += (size_t) snprintf(text + used, size - used, "%s  %s\n", sorted[i]->sha256, sorted[i]->name);
+        }
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+int sign_sums_parse(ErrorSlot *err, const char *text, size_t size, SumsEntry **ret, size_t *ret_n) {
+        SumsEntry *e = NULL;
+        size_t n = 0, line = 0;
+        const char *p = text, *end = text + size;
+        int r;
+
+        if (size > SIGN_SUMS_MAX)
+                return error_set(err, -EFBIG, "larger than %u bytes", SIGN_SUMS_MAX);
+        if (memchr(text, 0, size))
+                return error_set(err, -EBADMSG, "contains a NUL byte");
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                _cleanup_free_ char *hex = NULL, *name = NULL;
+                SumsEntry *bigger;
+
+                line++;
+                if (!nl) {
+                        r = error_set(err, -EBADMSG, "line %zu is not terminated", line);
+                        goto fail;
+                }
+                if ((size_t) (nl - p) < SHA256_HEX_SIZE - 1 + 3 || p[SHA256_HEX_SIZE - 1] != ' ' ||
+                    p[SHA256_HEX_SIZE] != ' ' ||
+                    !(hex = strndup(p, SHA256_HEX_SIZE - 1)) ||
+                    !(name = strndup(p + SHA256_HEX_SIZE + 1, (size_t) (nl - p) - SHA256_HEX_SIZE - 1)) ||
+                    !sha256_hex_valid(hex) || !sign_name_valid(name)) {
+                        r = error_set(err, -EBADMSG, "line %zu is not \"<sha256 in lowercase hex>  <file name>\"",
+                                      line);
+                        goto fail;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (streq(e[i].name, name)) {
+                                r = error_set(err, -EBADMSG, "line %zu: '%s' is listed twice", line, name);
+                                goto fail;
+                        }
+                if (n >= SIGN_SUMS_MAX_FILES) {
+                        r = error_set(err, -EFBIG, "lists more than %u files", SIGN_SUMS_MAX_FILES);
+                        goto fail;
+                }
+                bigger = realloc(e, (n + 1) * sizeof(SumsEntry));
+                if (!bigger) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                e = bigger;
+                e[n++] = (SumsEntry) { .name = TAKE_PTR(name), .sha256 = TAKE_PTR(hex) };
+                p = nl + 1;
+        }
+        if (n == 0)
+                return error_set(err, -EBADMSG, "lists no files");
+        *ret = e;
+        *ret_n = n;
+        return 0;
+fail:
+        sums_entries_free(e, n);
+        return r;
+}
+
+static int unlink_in(ErrorSlot *err, const char *dir, const char *name) {
+        _cleanup_free_ char *p = path_join(dir, name);
+
+        if (!p)
+                return -ENOMEM;
+        if (unlink(p) < 0 && errno != ENOENT)
+                return error_set_errno(err, -errno, "cannot remove '%s'", p);
+        return 0;
+}
+
+int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names) {
+        int r;
+
+        r = unlink_in(err, dir, SIGN_SUMS_SIG_NAME);
+        if (r >= 0)
+                r = unlink_in(err, dir, SIGN_SUMS_NAME);
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *sig = NULL;
+
+                if (r < 0)
+                        break;
+                sig = strdup_printf("%s" SIG_SUFFIX, *n);
+                r = sig ? unlink_in(err, dir, sig) : -ENOMEM;
+        }
+        return r;
+}
+
+int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        d = opendir(dir);
+        if (!d)
+                return error_set_errno(err, -errno, "cannot open '%s'", dir);
+        while (r >= 0 && (de = readdir(d))) {
+                struct stat st;
+
+                if (!sign_name_valid(de->d_name))
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        r = error_set_errno(err, -errno, "cannot stat '%s' in '%s'", de->d_name, dir);
+                else if (S_ISREG(st.st_mode))
+                        r = strv_extend(&names, de->d_name);
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!names)
+                return error_set(err, -ENOENT, "no files to sign in '%s'", dir);
+        strv_sort(names);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static int check_names(ErrorSlot *err, const char *dir, char * const *names) {
+        size_t n = strv_length(names);
+
+        if (n == 0)
+                return error_set(err, -EINVAL, "nothing to sign in '%s'", dir);
+        if (n > SIGN_SUMS_MAX_FILES)
+                return error_set(err, -E2BIG, "more than %u files to sign", SIGN_SUMS_MAX_FILES);
+        for (size_t i = 0; i < n; i++) {
+                if (!sign_name_valid(names[i]))
+                        return error_set(err, -EINVAL, "'%s' cannot be listed in %s", names[i], SIGN_SUMS_NAME);
+                for (size_t j = 0; j < i; j++)
+                        if (streq(names[i], names[j]))
+                                return error_set(err, -EINVAL, "'%s' is to be signed twice", names[i]);
+        }
+        return 0;
+}
+
+static int compute_sums(ErrorSlot *err, const char *dir, char * const *names, char **ret) {
+        size_t n = strv_length(names);
+        SumsEntry *e;
+        int r = 0;
+
+        e = calloc(n, sizeof(SumsEntry));
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                _cleanup_free_ char *p = path_join(dir, names[i]);
+
+                if (!p || !(e[i].name = strdup(names[i]))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                log_progress("sign", names[i], 0, 0);
+                r = sha256_file(p, &e[i].sha256);
+                if (r < 0)
+                        r = error_set_errno(err, r, "cannot hash '%s'", p);
+                else if (cancel_requested())
+                        r = error_set(err, -ECANCELED, "interrupted");
+        }
+        if (r >= 0)
+                r = sign_sums_format(e, n, ret);
+        sums_entries_free(e, n);
+        return r;
+}
+
+static int sign_one(ErrorSlot *err, SigningKey *key, const char *path, const char *sig_path) {
+        _cleanup_free_ char *sig = NULL;
+        size_t size;
+        int r;
+
+        r = signing_key_sign_file(err, key, path, &sig, &size);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(sig_path, sig, size, 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", sig_path);
+        return cancel_requested() ? error_set(err, -ECANCELED, "interrupted") : 0;
+}
+
+/* Move every made file from staging into dir.  If one move fails, the ones
+ * already moved are removed again: nothing half-published stays. */
+static int publish_all(ErrorSlot *err, const char *staging, const char *dir, char * const *made) {
+        size_t n = strv_length(made), i;
+        int r = 0;
+
+        for (i = 0; i < n; i++) {
+                _cleanup_free_ char *from = path_join(staging, made[i]), *to = path_join(dir, made[i]);
+
+                if (!from || !to) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (rename(from, to) < 0) {
+                        r = error_set_errno(err, -errno, "cannot move '%s' into '%s'", made[i], dir);
+                        break;
+                }
+        }
+        if (r < 0)
+                while (i-- > 0)
+                        (void) unlink_in(NULL, dir, made[i]);
+        return r;
+}
+
+int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const SignOptions *o) {
+        _cleanup_(signing_key_freep) SigningKey *key = NULL;
+        _cleanup_strv_free_ char **made = NULL;
+        _cleanup_free_ char *staging = NULL, *sums = NULL, *sums_path = NULL;
+        int r;
+
+        r = check_names(err, dir, names);
+        if (r < 0)
+                return r;
+        /* The key first: a wrong fingerprint should not cost the hashing
+         * of gigabytes. */
+        if (o && o->key) {
+                r = signing_key_open(err, o->gpg_home, o->key, &key);
+                if (r < 0)
+                        return r;
+        }
+        r = compute_sums(err, dir, names, &sums);
+        if (r < 0)
+                return r;
+
+        r = mkdtemp_in(dir, ".whonix-build-sign", &staging);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", dir);
+
+        sums_path = path_join(staging, SIGN_SUMS_NAME);
+        if (!sums_path) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = write_file_atomic(sums_path, sums, strlen(sums), 0644);
+        if (r < 0) {
+                error_set_errno(err, r, "cannot write '%s'", sums_path);
+                goto finish;
+        }
+        if (key) {
+                STRV_FOREACH(n, names) {
+                        _cleanup_free_ char *path = path_join(dir, *n), *sig = strdup_printf("%s" SIG_SUFFIX, *n);
+                        _cleanup_free_ char *sig_path = sig ? path_join(staging, sig) : NULL;
+
+                        if (!path || !sig_path) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        log_progress("sign", *n, 0, 0);
+                        r = sign_one(err, key, path, sig_path);
+                        if (r < 0) {
+                                error_prefix(err, r, "cannot sign '%s'", *n);
+                                goto finish;
+                        }
+                        if ((r = strv_consume(&made, TAKE_PTR(sig))) < 0)
+                                goto finish;
+                }
+        }
+        if ((r = strv_extend(&made, SIGN_SUMS_NAME)) < 0)
+                goto finish;
+        if (key) {
+                _cleanup_free_ char *sig_path = path_join(staging, SIGN_SUMS_SIG_NAME);
+
+                if (!sig_path) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                r = sign_one(err, key, sums_path, sig_path);
+                if (r < 0) {
+                        error_prefix(err, r, "cannot sign '%s'", SIGN_SUMS_NAME);
+                        goto finish;
+                }
+                if ((r = strv_extend(&made, SIGN_SUMS_SIG_NAME)) < 0)
+                        goto finish;
+        }
+        r = publish_all(err, staging, dir, made);
+finish:
+        (void) rm_rf(staging);
+        return r;
+}
+
+SignReport *sign_report_free(SignReport *rep) {
+        if (!rep)
+                return NULL;
+        for (size_t i = 0; i < rep->n_verdicts; i++) {
+                free(rep->verdicts[i].name);
+                free(rep->verdicts[i].message);
+        }
+        free(rep->verdicts);
+        free(rep->key_fingerprint);
+        free(rep);
+        return NULL;
+}
+
+/* Record how one file went: r == 0 and the good news, or the failure. */
+static int add_verdict(SignReport *rep, const char *name, int r, char *message) {
+        SignVerdict *bigger;
+
+        if (!message)
+                return -ENOMEM;
+        bigger = realloc(rep->verdicts, (rep->n_verdicts + 1) * sizeof(SignVerdict));
+        if (!bigger) {
+                free(message);
+                return -ENOMEM;
+        }
+        rep->verdicts = bigger;
+        rep->verdicts[rep->n_verdicts] = (SignVerdict) { .name = strdup(name), .r = r, .message = message };
+        if (!rep->verdicts[rep->n_verdicts].name) {
+                free(message);
+                return -ENOMEM;
+        }
+        rep->n_verdicts++;
+        if (r < 0)
+                rep->n_bad++;
+        return 0;
+}
+
+/* Check DIR/NAME.asc over DIR/NAME; on failure the reason is in *ret_why. */
+static int check_signature(TrustedKey *key, const char *dir, const char *name, char **ret_fpr, char **ret_why) {
+        _cleanup_free_ char *path = path_join(dir, name), *sig_name = strdup_printf("%s" SIG_SUFFIX, name);
+        _cleanup_free_ char *sig_path = sig_name ? path_join(dir, sig_name) : NULL, *sig = NULL;
+        ErrorSlot e = {};
+        size_t size;
+        int r;
+
+        if (!path || !sig_path)
+                return -ENOMEM;
+        r = read_full_file(sig_path, SIGN_SIG_MAX, &sig, &size);
+        if (r == -ENOENT) {
+                *ret_why = strdup_printf("not signed ('%s' is missing)", sig_name);
+                return -ENOENT;
+        }
+        if (r < 0) {
+                *ret_why = strdup_printf("cannot read '%s': %s", sig_name, strerror(-r));
+                return r;
+        }
+        r = trusted_key_verify_file(&e, key, path, sig, size, ret_fpr);
+        if (r < 0)
+                *ret_why = strdup_printf("'%s': %s", sig_name, error_message(&e, r));
+        error_done(&e);
+        return r;
+}
+
+static int verify_listed(SignReport *rep, TrustedKey *key, const char *dir, const SumsEntry *entry) {
+        _cleanup_free_ char *path = path_join(dir, entry->name), *sha = NULL, *fpr = NULL, *why = NULL;
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+                return add_verdict(rep, entry->name, -ENOENT, strdup_printf("missing (listed in %s)", SIGN_SUMS_NAME));
+
+        r = sha256_file(path, &sha);
+        if (r < 0)
+                return add_verdict(rep, entry->name, r, strdup_printf("cannot read it: %s", strerror(-r)));
+        if (!streq(sha, entry->sha256))
+                return add_verdict(rep, entry->name, -EBADMSG,
+                                   strdup_printf("sha256 %s does not match %s (%s)", sha, SIGN_SUMS_NAME, entry->sha256));
+
+        r = check_signature(key, dir, entry->name, &fpr, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return add_verdict(rep, entry->name, r, TAKE_PTR(why) ?: strdup("signature not good"));
+        return add_verdict(rep, entry->name, 0, strdup_printf("sha256 matches, good signature by %s", fpr));
+}
+
+int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignReport **ret) {
+        _cleanup_(trusted_key_freep) TrustedKey *key = NULL;
+        _cleanup_(sign_report_freep) SignReport *rep = NULL;
+        _cleanup_free_ char *sums_path = path_join(dir, SIGN_SUMS_NAME), *text = NULL, *fpr = NULL, *why = NULL;
+        SumsEntry *entries = NULL;
+        size_t size, n = 0;
+        int r;
+
+        if (!sums_path)
+                return -ENOMEM;
+        r = trusted_key_load(err, key_file, &key);
+        if (r < 0)
+                return r;
+        r = read_full_file(sums_path, SIGN_SUMS_MAX, &text, &size);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", sums_path);
+        r = sign_sums_parse(err, text, size, &entries, &n);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", sums_path);
+
+        rep = calloc(1, sizeof(SignReport));
+        if (!rep || !(rep->key_fingerprint = strdup(trusted_key_fingerprint(key)))) {
+                r = -ENOMEM;
+                goto finish;
+        }
+
+        r = check_signature(key, dir, SIGN_SUMS_NAME, &fpr, &why);
+        if (r == -ENOMEM)
+                goto finish;
+        r = add_verdict(rep, SIGN_SUMS_NAME, r < 0 ? r : 0,
+                        r < 0 ? TAKE_PTR(why) : strdup_printf("good signature by %s", fpr));
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = verify_listed(rep, key, dir, &entries[i]);
+                if (r >= 0 && cancel_requested())
+                        r = error_set(err, -ECANCELED, "interrupted");
+        }
+        if (r >= 0)
+                *ret = TAKE_PTR(rep);
+finish:
+        sums_entries_free(entries, n);
+        return r < 0 ? r : 0;
+}

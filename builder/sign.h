@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The sign stage: SHA256SUMS and detached OpenPGP signatures over the files
+ * of a release, and the check a third party makes of them.
+ *
+ *     r = sign_artifacts(&err, "out", names, &(SignOptions) { .key = fpr });
+ *
+ * writes into dir:
+ *   SHA256SUMS       one line per name, sorted by name (byte order), in the
+ *                    form sha256sum prints: "<lowercase hex>  <name>\n"
+ *   NAME.asc         an armored detached signature of every name   } only
+ *   SHA256SUMS.asc   an armored detached signature of SHA256SUMS   } with a key
+ * All or nothing: everything is made in a hidden staging directory inside
+ * dir and moved in only when every signature has been made, so a failure
+ * (no such key, expired, needs a passphrase) leaves no new file behind.
+ * Names are plain file names in dir (no '/', not hidden, not ending in .asc,
+ * not SHA256SUMS itself).
+ *
+ * sign_remove_stale() removes SHA256SUMS, SHA256SUMS.asc and NAME.asc for
+ * every name: after the files have been replaced, what was said about the
+ * old ones is void.
+ *
+ * sign_list_artifacts() lists the files of dir that sign_artifacts() would
+ * sign (regular, not hidden, not signatures or SHA256SUMS), sorted; for
+ * signing an existing directory.
+ *
+ *     r = sign_verify_dir(&err, "out", "release-key.asc", &report);
+ *
+ * checks, with only the key in key_file trusted (an isolated GnuPG home),
+ * that SHA256SUMS.asc is its good signature over SHA256SUMS, and for every
+ * file SHA256SUMS lists that NAME.asc is its good signature over NAME and that
+ * NAME's SHA256 is the listed one.  It returns 0 when it could make the
+ * checks, and the report says how each one went (n_bad == 0: all good);
+ * it fails only when it cannot check at all (unreadable key file, missing or
+ * malformed SHA256SUMS: the message names the file).
+ *
+ * sign_sums_format() and sign_sums_parse() are the SHA256SUMS format alone.
+ */
+
+#include "error.h"
+
+#define SIGN_SUMS_NAME "SHA256SUMS"
+#define SIGN_SUMS_SIG_NAME "SHA256SUMS.asc"
+#define SIGN_SUMS_MAX (1024u * 1024u)  /* bytes of a SHA256SUMS file */
+#define SIGN_SUMS_MAX_FILES 4096u
+#define SIGN_SIG_MAX (64u * 1024u)     /* bytes of one .asc file */
+
+typedef struct SignOptions {
+        const char *key;      /* fingerprint of the secret key; NULL: SHA256SUMS only */
+        const char *gpg_home; /* NULL: $GNUPGHOME or ~/.gnupg */
+} SignOptions;
+
+bool sign_name_valid(const char *name);
+
+int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const SignOptions *o);
+int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names);
+int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret);
+
+typedef struct SumsEntry {
+        char *name;
+        char *sha256; /* lowercase hex */
+} SumsEntry;
+
+void sums_entries_free(SumsEntry *e, size_t n);
+/* Sorted by name; refuses invalid names, duplicates and malformed digests. */
+int sign_sums_format(const SumsEntry *e, size_t n, char **ret);
+/* Strictly the format above; at least one line. */
+int sign_sums_parse(ErrorSlot *err, const char *text, size_t size, SumsEntry **ret, size_t *ret_n);
+
+typedef struct SignVerdict {
+        char *name;
+        int r;         /* 0: good; else why not, a negative errno */
+        char *message; /* what was found, good or bad */
+} SignVerdict;
+
+typedef struct SignReport {
+        char *key_fingerprint;  /* the trusted key's (primary) */
+        SignVerdict *verdicts;  /* SHA256SUMS first, then each file it lists, in its order */
+        size_t n_verdicts;
+        size_t n_bad;
+} SignReport;
+
+SignReport *sign_report_free(SignReport *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SignReport *, sign_report_free);
+
+int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignReport **ret);

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <inttypes.h>
+#include <strings.h>
+
+#include "packages.h"
+
+#define VALUE_MAX 4096u
+
+PackageList *package_list_free(PackageList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].version);
+                free(l->items[i].architecture);
+                free(l->items[i].filename);
+        }
+        free(l->items);
+        free(l);
+        return NULL;
+}
+
+/* A field's value inside the text (not NUL-terminated) and its line. */
+typedef struct Span {
+        const char *p;
+        size_t n;
+        unsigned line;
+} Span;
+
+typedef int (*ParagraphFn)(ErrorSlot *err, const Span *values, void *userdata);
+
+/* Calls fn once per paragraph with the values of the named fields (n == 0
+ * and p == NULL for a field the paragraph lacks). */
+static int foreach_paragraph(ErrorSlot *err, const char *text, size_t size, const char * const *names, size_t n_names,
+                             ParagraphFn fn, void *userdata) {
+        Span values[8] = {};
+        bool any = false, in_wanted = false;
+        const char *wanted_name = NULL;
+        unsigned line = 0;
+        int r;
+
+        if (n_names > ELEMENTSOF(values))
+                return -EINVAL;
+        if (size > PACKAGES_SIZE_MAX)
+                return error_set(err, -EFBIG, "more than %u bytes", PACKAGES_SIZE_MAX);
+        if (memchr(text, 0, size))
+                return error_set(err, -EBADMSG, "a NUL byte in the text");
+
+        for (size_t pos = 0; pos <= size;) {
+                const char *l = text + pos, *eol = memchr(l, '\n', size - pos);
+                size_t n = eol ? (size_t) (eol - l) : size - pos;
+                bool blank = true;
+
+                line++;
+                pos += n + 1;
+                for (size_t i = 0; i < n; i++)
+                        if (l[i] != ' ' && l[i] != '\t') {
+                                blank = false;
+                                break;
+                        }
+
+                if (blank) {
+                        if (any) {
+                                r = fn(err, values, userdata);
+                                if (r < 0)
+                                        return r;
+                        }
+                        memset(values, 0, sizeof values);
+                        any = in_wanted = false;
+                        continue;
+                }
+                if (l[0] == ' ' || l[0] == '\t') {
+                        if (!any)
+                                return error_set(err, -EBADMSG, "line %u: a continuation line without a field", line);
+                        if (in_wanted)
+                                return error_set(err, -EBADMSG, "line %u: field '%s' spans lines", line, wanted_name);
+                        continue;
+                }
+
+                const char *colon = memchr(l, ':', n);
+                size_t name_len = colon ? (size_t) (colon - l) : 0;
+                if (name_len == 0 || memchr(l, ' ', name_len) || memchr(l, '\t', name_len))
+                        return error_set(err, -EBADMSG, "line %u: not a 'Field: value' line", line);
+                any = true;
+                in_wanted = false;
+                for (size_t i = 0; i < n_names; i++) {
+                        if (strlen(names[i]) != name_len || strncasecmp(names[i], l, name_len) != 0)
+                                continue;
+                        if (values[i].p)
+                                return error_set(err, -EBADMSG, "line %u: field '%s' appears twice", line, names[i]);
+                        const char *v = colon + 1, *end = l + n;
+                        while (v < end && (*v == ' ' || *v == '\t'))
+                                v++;
+                        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+                                end--;
+                        values[i] = (Span) { .p = v, .n = (size_t) (end - v), .line = line };
+                        in_wanted = true;
+                        wanted_name = names[i];
+                }
+        }
+        if (any) {
+                /* The last paragraph, without a blank line after it. */
+                r = fn(err, values, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool span_is(const Span *s, const char *what) {
+        return s->p && s->n == strlen(what) && memcmp(s->p, what, s->n) == 0;
+}
+
+static bool span_all(const Span *s, size_t max, const char *extra) {
+        if (!s->p || s->n == 0 || s->n > max)
+                return false;
+        for (size_t i = 0; i < s->n; i++) {
+                char c = s->p[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr(extra, c)) || c == 0)
+                        return false;
+        }
+        return true;
+}
+
+/* Debian policy 5.6.1: lowercase letters, digits, + - . ; two or more. */
+static bool name_ok(const Span *s) {
+        return span_all(s, 128, "+-.") && s->n >= 2 && isalnum((unsigned char) s->p[0]);
+}
+
+static bool version_ok(const Span *s) {
+        return span_all(s, 256, "ABCDEFGHIJKLMNOPQRSTUVWXYZ.+~:-") && isdigit((unsigned char) s->p[0]);
+}
+
+static bool arch_ok(const Span *s) {
+        return span_all(s, 64, "-");
+}
+
+/* Pool paths are relative, plain, and never climb. */
+static bool filename_ok(const Span *s) {
+        if (!s->p || s->n == 0 || s->n > VALUE_MAX || s->p[0] == '/')
+                return false;
+        for (size_t i = 0; i < s->n; i++)
+                if ((unsigned char) s->p[i] <= ' ' || s->p[i] == 0x7f)
+                        return false;
+        for (size_t i = 0; i < s->n;) {
+                size_t j = i;
+                while (j < s->n && s->p[j] != '/')
+                        j++;
+                if (j == i || (j - i == 1 && s->p[i] == '.') || (j - i == 2 && s->p[i] == '.' && s->p[i + 1] == '.'))
+                        return false;
+                i = j + 1;
+                if (j == s->n - 1)
+                        return false; /* trailing slash */
+        }
+        return true;
+}
+
+static int sha256_from_span(const Span *s, char ret[static 65]) {
+        if (!s->p || s->n != 64)
+                return -EINVAL;
+        for (size_t i = 0; i < 64; i++) {
+                char c = (char) tolower((unsigned char) s->p[i]);
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return -EINVAL;
+                ret[i] = c;
+        }
+        ret[64] = 0;
+        return 0;
+}
+
+static int u64_from_span(const Span *s, uint64_t *ret) {
+        char buf[21];
+
+        if (!s->p || s->n == 0 || s->n >= sizeof buf)
+                return -EINVAL;
+        memcpy(buf, s->p, s->n);
+        buf[s->n] = 0;
+        return safe_atou64(buf, ret);
+}
+
+static int add_package(ErrorSlot *err, PackageList *l, size_t *n_alloc, const Span *name, const Span *version,
+                       const Span *arch) {
+        Package *p;
+
+        if (l->n >= PACKAGES_MAX)
+                return error_set(err, -E2BIG, "line %u: more than %u packages", name->line, PACKAGES_MAX);
+        if (l->n == *n_alloc) {
+                size_t want = *n_alloc ? *n_alloc * 2 : 256;
+                p = reallocarray(l->items, want, sizeof(Package));
+                if (!p)
+                        return -ENOMEM;
+                l->items = p;
+                *n_alloc = want;
+        }
+        p = &l->items[l->n];
+        *p = (Package) {
+                .name = strndup(name->p, name->n),
+                .version = strndup(version->p, version->n),
+                .architecture = strndup(arch->p, arch->n),
+        };
+        l->n++;
+        if (!p->name || !p->version || !p->architecture)
+                return -ENOMEM;
+        return 0;
+}
+
+static int check_identity(ErrorSlot *err, const Span *v) {
+        if (!name_ok(&v[0]))
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Package", v[0].p ? v[0].line : v[1].line);
+        if (!version_ok(&v[1]))
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Version of '%.*s'",
+                                 v[1].p ? v[1].line : v[0].line, (int) v[0].n, v[0].p);
+        if (!arch_ok(&v[2]))
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Architecture of '%.*s'",
+                                 v[2].p ? v[2].line : v[0].line, (int) v[0].n, v[0].p);
+        return 0;
+}
+
+typedef struct StatusParser {
+        PackageList *l;
+        size_t n_alloc;
+} StatusParser;
+
+/* Fields: Package, Version, Architecture, Status. */
+static int status_paragraph(ErrorSlot *err, const Span *v, void *userdata) {
+        StatusParser *sp = userdata;
+        int r;
+
+        /* Only installed packages need a version and architecture: dpkg
+         * keeps records of removed ones ("deinstall ok config-files")
+         * that may lack them. */
+        if (!span_is(&v[3], "install ok installed") && !span_is(&v[3], "hold ok installed")) {
+                if (!v[3].p)
+                        return error_set(err, -EBADMSG, "line %u: a paragraph without Status",
+                                         v[0].p ? v[0].line : 0);
+                return 0;
+        }
+        r = check_identity(err, v);
+        if (r < 0)
+                return r;
+        return add_package(err, sp->l, &sp->n_alloc, &v[0], &v[1], &v[2]);
+}
+
+static int package_cmp(const void *a, const void *b) {
+        const Package *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : strcmp(x->architecture, y->architecture);
+}
+
+int package_list_from_status(ErrorSlot *err, const char *text, size_t size, PackageList **ret) {
+        static const char * const names[] = { "Package", "Version", "Architecture", "Status" };
+        _cleanup_(package_list_freep) PackageList *l = calloc(1, sizeof(PackageList));
+        StatusParser sp = { .l = l };
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = foreach_paragraph(err, text, size, names, ELEMENTSOF(names), status_paragraph, &sp);
+        if (r < 0)
+                return error_prefix(err, r, "dpkg status");
+        if (l->n > 0)
+                qsort(l->items, l->n, sizeof(Package), package_cmp);
+        for (size_t i = 1; i < l->n; i++)
+                if (package_cmp(&l->items[i - 1], &l->items[i]) == 0)
+                        return error_set(err, -EBADMSG, "dpkg status: '%s:%s' is installed twice", l->items[i].name,
+                                         l->items[i].architecture);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static Package *find_mutable(const PackageList *l, const char *name, size_t name_len, const char *arch,
+                             size_t arch_len) {
+        size_t lo = 0, hi = l->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                Package *p = &l->items[mid];
+                int c = strncmp(p->name, name, name_len);
+                if (c == 0 && p->name[name_len])
+                        c = 1;
+                if (c == 0) {
+                        c = strncmp(p->architecture, arch, arch_len);
+                        if (c == 0 && p->architecture[arch_len])
+                                c = 1;
+                }
+                if (c == 0)
+                        return p;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+const Package *package_list_find(const PackageList *l, const char *name, const char *architecture) {
+        if (!l || !name)
+                return NULL;
+        if (architecture)
+                return find_mutable(l, name, strlen(name), architecture, strlen(architecture));
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].name, name))
+                        return &l->items[i];
+        return NULL;
+}
+
+/* Fields: Package, Version, Architecture, SHA256, Size, Filename. */
+static int index_paragraph(ErrorSlot *err, const Span *v, void *userdata) {
+        PackageList *l = userdata;
+        char sha[65];
+        uint64_t size;
+        Package *p;
+        int r;
+
+        r = check_identity(err, v);
+        if (r < 0)
+                return r;
+        p = find_mutable(l, v[0].p, v[0].n, v[2].p, v[2].n);
+        if (!p || strlen(p->version) != v[1].n || memcmp(p->version, v[1].p, v[1].n) != 0)
+                return 0;
+        if (sha256_from_span(&v[3], sha) < 0)
+                return error_set(err, -EBADMSG, "line %u: missing or invalid SHA256 of '%s'", v[0].line, p->name);
+        if (u64_from_span(&v[4], &size) < 0)
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Size of '%s'", v[0].line, p->name);
+        if (!filename_ok(&v[5]))
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Filename of '%s'", v[0].line, p->name);
+        if (p->sha256[0]) {
+                if (!streq(p->sha256, sha))
+                        return error_set(err, -EBADMSG, "line %u: two entries for '%s' %s disagree on its SHA256",
+                                         v[0].line, p->name, p->version);
+                return 0;
+        }
+        p->filename = strndup(v[5].p, v[5].n);
+        if (!p->filename)
+                return -ENOMEM;
+        memcpy(p->sha256, sha, sizeof sha);
+        p->size = size;
+        return 0;
+}
+
+int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, size_t size) {
+        static const char * const names[] = { "Package", "Version", "Architecture", "SHA256", "Size", "Filename" };
+        int r;
+
+        r = foreach_paragraph(err, text, size, names, ELEMENTSOF(names), index_paragraph, l);
+        if (r < 0)
+                return error_prefix(err, r, "Packages index");
+        return 0;
+}
+
+int package_list_check_complete(ErrorSlot *err, const PackageList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                if (!l->items[i].sha256[0])
+                        return error_set(err, -ENOENT,
+                                         "'%s' %s (%s) is installed but no package index lists it, so it cannot be pinned",
+                                         l->items[i].name, l->items[i].version, l->items[i].architecture);
+        return 0;
+}
+
+int package_list_format(const PackageList *l, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                const Package *p = &l->items[i];
+                fprintf(f, "%s %s %s %s %" PRIu64 "\n", p->name, p->version, p->architecture,
+                        p->sha256[0] ? p->sha256 : "-", p->size);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int package_list_parse(ErrorSlot *err, const char *text, size_t size, PackageList **ret) {
+        _cleanup_(package_list_freep) PackageList *l = calloc(1, sizeof(PackageList));
+        size_t n_alloc = 0;
+        unsigned line = 0;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        if (size > PACKAGES_SIZE_MAX)
+                return error_set(err, -EFBIG, "package list: more than %u bytes", PACKAGES_SIZE_MAX);
+        if (memchr(text, 0, size))
+                return error_set(err, -EBADMSG, "package list: a NUL byte in the text");
+        for (size_t pos = 0; pos < size;) {
+                const char *s = text + pos, *eol = memchr(s, '\n', size - pos);
+                Span w[5];
+                size_t n = eol ? (size_t) (eol - s) : size - pos, k = 0, i = 0;
+
+                line++;
+                pos += n + 1;
+                while (i < n && k < ELEMENTSOF(w)) {
+                        size_t j = i;
+                        while (j < n && s[j] != ' ')
+                                j++;
+                        w[k++] = (Span) { .p = s + i, .n = j - i, .line = line };
+                        i = j + 1;
+                }
+                if (k != ELEMENTSOF(w) || i < n || (n > 0 && s[n - 1] == ' '))
+                        return error_set(err, -EBADMSG, "package list: line %u: expected 5 words", line);
+                r = check_identity(err, w);
+                if (r < 0)
+                        return error_prefix(err, r, "package list");
+                r = add_package(err, l, &n_alloc, &w[0], &w[1], &w[2]);
+                if (r < 0)
+                        return r;
+                Package *p = &l->items[l->n - 1];
+                /* Only the canonical form: the list is hashed and compared as text. */
+                if (!eol || sha256_from_span(&w[3], p->sha256) < 0 || memcmp(p->sha256, w[3].p, 64) != 0 ||
+                    u64_from_span(&w[4], &p->size) < 0 || (w[4].n > 1 && w[4].p[0] == '0'))
+                        return error_set(err, -EBADMSG,
+                                         "package list: line %u: not '<name> <version> <arch> <sha256> <size>\\n'", line);
+                if (l->n > 1 && package_cmp(&l->items[l->n - 2], p) >= 0)
+                        return error_set(err, -EBADMSG, "package list: line %u: not in order", line);
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The packages installed in an image, each with the exact .deb it came from,
+ * for the buildinfo file:
+ *
+ *     PackageList *l;
+ *     r = package_list_from_status(&err, status, status_size, &l);
+ *     r = package_list_match_index(&err, l, packages, packages_size);  (each index)
+ *     r = package_list_check_complete(&err, l);
+ *     r = package_list_format(l, &text);
+ *     package_list_free(l);
+ *
+ * package_list_from_status() reads dpkg's status file and keeps the
+ * packages whose Status is "install ok installed" (or "hold ok installed"),
+ * sorted by name, then architecture.  package_list_match_index() reads a
+ * Debian Packages index (whose integrity the caller has established: apt
+ * checked it against the signed InRelease) and fills in SHA256, Size and
+ * Filename for every installed package with the same name, version and
+ * architecture.  package_list_check_complete() fails with -ENOENT naming
+ * the first package no index listed: such a package cannot be pinned.
+ *
+ * Both inputs come from the guest, so both parsers are strict about what
+ * they use (package names, versions, architectures, hashes, sizes and pool
+ * paths are checked character by character; a used field that spans lines
+ * or appears twice in a paragraph is an error with "line N") and bounded
+ * (PACKAGES_SIZE_MAX bytes of text, PACKAGES_MAX installed packages).
+ * Fields they do not use are skipped, continuation lines included.
+ *
+ * package_list_format() writes one line per package, in order:
+ *     "<name> <version> <architecture> <sha256> <size>\n"
+ * and package_list_parse() reads that format back (strictly), for verify.
+ */
+
+#include "error.h"
+
+#define PACKAGES_SIZE_MAX (512u * 1024u * 1024u)
+#define PACKAGES_MAX 100000u
+
+typedef struct Package {
+        char *name;
+        char *version;
+        char *architecture;
+        char *filename;         /* pool path from the index; NULL until matched */
+        uint64_t size;
+        char sha256[65];        /* lowercase hex; "" until matched */
+} Package;
+
+typedef struct PackageList {
+        Package *items;
+        size_t n;
+} PackageList;
+
+PackageList *package_list_free(PackageList *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PackageList *, package_list_free);
+
+int package_list_from_status(ErrorSlot *err, const char *text, size_t size, PackageList **ret);
+int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, size_t size);
+int package_list_check_complete(ErrorSlot *err, const PackageList *l);
+
+/* The package called name (with that architecture, or any when NULL). */
+const Package *package_list_find(const PackageList *l, const char *name, const char *architecture);
+
+int package_list_format(const PackageList *l, char **ret);
+int package_list_parse(ErrorSlot *err, const char *text, size_t size, PackageList **ret);

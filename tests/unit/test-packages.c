@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* dpkg status + Packages index -> the pinned package list of the buildinfo. */
+#include "packages.h"
+#include "tap.h"
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+#define SHA_C "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static const char status[] =
+        "Package: tor\n"
+        "Status: install ok installed\n"
+        "Priority: optional\n"
+        "Architecture: amd64\n"
+        "Version: 0.4.8.16-1\n"
+        "Conffiles:\n"
+        " /etc/tor/torrc 0123\n"
+        "Description: anonymizing overlay network\n"
+        " Tor is a connection-based low-latency anonymous communication system.\n"
+        "\n"
+        "Package: base-files\n"
+        "Status: install ok installed\n"
+        "Architecture: amd64\n"
+        "Version: 13.8\n"
+        "\n"
+        "Package: old-thing\n"
+        "Status: deinstall ok config-files\n"
+        "\n"
+        "Package: libc6\n"
+        "Status: hold ok installed\n"
+        "Architecture: amd64\n"
+        "Version: 2.41-12\n"; /* no blank line at the end */
+
+static const char index_text[] =
+        "Package: base-files\n"
+        "Version: 13.7\n"
+        "Architecture: amd64\n"
+        "Filename: pool/main/b/base-files/base-files_13.7_amd64.deb\n"
+        "Size: 70000\n"
+        "SHA256: " SHA_C "\n"
+        "\n"
+        "Package: base-files\n"
+        "Version: 13.8\n"
+        "Architecture: amd64\n"
+        "Filename: pool/main/b/base-files/base-files_13.8_amd64.deb\n"
+        "Size: 70123\n"
+        "SHA256: " SHA_A "\n"
+        "Description: Debian base system miscellaneous files\n"
+        " continuation of a field nobody reads\n"
+        "\n"
+        "Package: tor\n"
+        "Architecture: amd64\n"
+        "Version: 0.4.8.16-1\n"
+        "Size: 1999000\n"
+        "Filename: pool/main/t/tor/tor_0.4.8.16-1_amd64.deb\n"
+        "SHA256: " SHA_B "\n"
+        "\n"
+        "Package: libc6\n"
+        "Version: 2.41-12\n"
+        "Architecture: amd64\n"
+        "Filename: pool/main/g/glibc/libc6_2.41-12_amd64.deb\n"
+        "Size: 2800000\n"
+        "SHA256: " SHA_C "\n";
+
+static int parse_status(const char *text, PackageList **ret, ErrorSlot *err) {
+        return package_list_from_status(err, text, strlen(text), ret);
+}
+
+int main(void) {
+        _cleanup_(package_list_freep) PackageList *l = NULL, *back = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL;
+        ErrorSlot err = {};
+        int r;
+
+        tap_plan_lazy();
+
+        r = parse_status(status, &l, &err);
+        tap_ok(r == 0 && l && l->n == 3, "status: three installed packages, the removed one left out (r=%d %s)", r,
+               strempty(err.message));
+        if (!l)
+                return tap_done();
+        tap_ok(streq(l->items[0].name, "base-files") && streq(l->items[1].name, "libc6") &&
+                       streq(l->items[2].name, "tor"),
+               "status: sorted by name");
+        tap_ok(package_list_find(l, "libc6", "amd64") && !package_list_find(l, "libc6", "i386") &&
+                       !package_list_find(l, "old-thing", NULL),
+               "find by name and architecture");
+
+        tap_ok(package_list_check_complete(&err, l) == -ENOENT && strstr(strempty(err.message), "base-files"),
+               "a list without an index is incomplete: %s", strempty(err.message));
+        error_clear(&err);
+
+        r = package_list_match_index(&err, l, index_text, strlen(index_text));
+        tap_ok(r == 0, "index matched (r=%d %s)", r, strempty(err.message));
+        tap_ok(package_list_check_complete(&err, l) == 0, "every installed package is pinned");
+        tap_ok(streq(l->items[0].sha256, SHA_A) && l->items[0].size == 70123 &&
+                       streq(l->items[0].filename, "pool/main/b/base-files/base-files_13.8_amd64.deb"),
+               "the installed version's entry wins, not another version's");
+        tap_ok(strncmp(l->items[2].sha256, "bbbb", 4) == 0, "hashes are stored in lowercase");
+
+        r = package_list_format(l, &text);
+        tap_ok(r == 0 && streq(text, "base-files 13.8 amd64 " SHA_A " 70123\n"
+                                     "libc6 2.41-12 amd64 " SHA_C " 2800000\n"
+                                     "tor 0.4.8.16-1 amd64 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 1999000\n"),
+               "format: one line per package, in order");
+        r = package_list_parse(&err, text, strlen(text), &back);
+        tap_ok(r == 0 && back && back->n == 3, "the format parses back (r=%d %s)", r, strempty(err.message));
+        if (back && package_list_format(back, &text2) == 0)
+                tap_ok(streq(text, text2), "format(parse(format)) is the same text");
+        else
+                tap_ok(false, "format(parse(format)) is the same text");
+        error_clear(&err);
+
+        /* Refusals, each with the line it is about. */
+        static const struct {
+                const char *text, *message;
+                int code;
+                bool index;
+        } bad[] = {
+                { "Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n", "invalid Package", -EBADMSG, false },
+                { "Package: ab\nStatus: install ok installed\nVersion: x1\nArchitecture: amd64\n", "invalid Version", -EBADMSG, false },
+                { "Package: ab\nStatus: install ok installed\nVersion: 1\n", "invalid Architecture", -EBADMSG, false },
+                { "Package: ab\nPackage: cd\n", "appears twice", -EBADMSG, false },
+                { "Package: ab\nVersion:\n 1\n", "spans lines", -EBADMSG, false },
+                { " continued\n", "without a field", -EBADMSG, false },
+                { "Package ab\n", "line 1: not a 'Field: value' line", -EBADMSG, false },
+                { "Package: ab\nVersion: 1\n", "without Status", -EBADMSG, false },
+                { "Package: ab\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n"
+                  "Package: ab\nStatus: install ok installed\nVersion: 2\nArchitecture: amd64\n", "installed twice", -EBADMSG, false },
+                { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: ../../etc/passwd\nSize: 1\nSHA256: " SHA_A "\n",
+                  "invalid Filename", -EBADMSG, true },
+                { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: /pool/x.deb\nSize: 1\nSHA256: " SHA_A "\n",
+                  "invalid Filename", -EBADMSG, true },
+                { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: pool/x.deb\nSize: -1\nSHA256: " SHA_A "\n",
+                  "invalid Size", -EBADMSG, true },
+                { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: abc\n",
+                  "invalid SHA256", -EBADMSG, true },
+                { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: " SHA_C "\n",
+                  "disagree", -EBADMSG, true },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(package_list_freep) PackageList *x = NULL;
+                if (bad[i].index)
+                        r = package_list_match_index(&err, l, bad[i].text, strlen(bad[i].text));
+                else
+                        r = parse_status(bad[i].text, &x, &err);
+                tap_ok(r == bad[i].code && !x && strstr(strempty(err.message), bad[i].message),
+                       "refused: %s (got %d '%s')", bad[i].message, r, strempty(err.message));
+                error_clear(&err);
+        }
+
+        {
+                _cleanup_(package_list_freep) PackageList *x = NULL;
+                const char nul[] = "Package: ab\0\n";
+                r = package_list_from_status(&err, nul, sizeof nul - 1, &x);
+                tap_ok(r == -EBADMSG && !x, "a NUL byte is refused");
+                error_clear(&err);
+                const char *unordered = "bb 1 amd64 " SHA_A " 1\naa 1 amd64 " SHA_A " 1\n";
+                r = package_list_parse(&err, unordered, strlen(unordered), &x);
+                tap_ok(r == -EBADMSG && strstr(strempty(err.message), "not in order"), "a list out of order is refused: %s",
+                       strempty(err.message));
+                error_clear(&err);
+        }
+        return tap_done();
+}

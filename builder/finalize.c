@@ -6,8 +6,10 @@
 #include "guestfs-util.h"
 #include "ids.h"
 #include "log.h"
+#include "packages.h"
+#include "sha256.h"
 
-#define FINALIZE_FORMAT "2"
+#define FINALIZE_FORMAT "3"
 
 #define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
@@ -118,6 +120,81 @@ static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec
                 return -ENOMEM;
         if ((r = run(err, a, ARGV("sed", "-i", "-E", expr, "/sysroot/etc/shadow"))) < 0)
                 return r;
+        return 0;
+}
+
+#define APT_LISTS "/var/lib/apt/lists"
+#define DPKG_STATUS_MAX (64u * 1024u * 1024u)
+
+/* What is installed, pinned to the index apt verified; read before
+ * normalize_tree() removes the lists. */
+static int record_packages(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec) {
+        _cleanup_(package_list_freep) PackageList *l = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *status = NULL, *text = NULL, *inrelease_suffix = NULL;
+        size_t size, n_indexes = 0;
+        bool inrelease_seen = false;
+        int r;
+
+        r = appliance_read_file(err, a, "/var/lib/dpkg/status", DPKG_STATUS_MAX, &status, &size);
+        if (r < 0)
+                return error_prefix(err, r, "cannot read dpkg's status");
+        r = package_list_from_status(err, status, size, &l);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", spec->label);
+
+        inrelease_suffix = strdup_printf("_dists_%s_InRelease", spec->suite);
+        if (!inrelease_suffix)
+                return -ENOMEM;
+        r = appliance_ls(err, a, APT_LISTS, &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *path = path_join(APT_LISTS, *n), *data = NULL;
+
+                if (!path)
+                        return -ENOMEM;
+                if (endswith(*n, inrelease_suffix) && spec->inrelease_sha256) {
+                        _cleanup_free_ char *hex = NULL;
+
+                        r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
+                        if (r < 0)
+                                return r;
+                        hex = sha256_hex(data, size);
+                        if (!hex)
+                                return -ENOMEM;
+                        if (!streq(hex, spec->inrelease_sha256))
+                                return error_set(err, -ESTALE,
+                                                 "the guest's apt used an InRelease of '%s' (sha256 %.16s) other than the "
+                                                 "one verified at the start of the build (sha256 %.16s): the mirror "
+                                                 "changed during the build; build again",
+                                                 spec->suite, hex, spec->inrelease_sha256);
+                        inrelease_seen = true;
+                } else if (endswith(*n, "_Packages")) {
+                        log_progress(spec->label, "pinning the installed packages", 0, 0);
+                        r = appliance_read_file(err, a, path, PACKAGES_SIZE_MAX, &data, &size);
+                        if (r < 0)
+                                return r;
+                        r = package_list_match_index(err, l, data, size);
+                        if (r < 0)
+                                return error_prefix(err, r, "'%s'", *n);
+                        n_indexes++;
+                }
+        }
+        if (n_indexes == 0)
+                return error_set(err, -ENOENT, "no package index in the guest's %s: the layers must run apt-get update",
+                                 APT_LISTS);
+        if (spec->inrelease_sha256 && !inrelease_seen)
+                return error_set(err, -ENOENT, "no InRelease of '%s' in the guest's %s", spec->suite, APT_LISTS);
+        r = package_list_check_complete(err, l);
+        if (r < 0)
+                return r;
+        r = package_list_format(l, &text);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(spec->packages_path, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", spec->packages_path);
         return 0;
 }
 
@@ -310,7 +387,8 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
                 goto fail;
         }
 
-        if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 || (r = normalize_tree(err, a, spec)) < 0 ||
+        if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 ||
+            (spec->packages_path && (r = record_packages(err, a, spec)) < 0) || (r = normalize_tree(err, a, spec)) < 0 ||
             (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
             (r = partition(err, a, spec, disk_dev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0)
                 goto fail;
@@ -337,5 +415,7 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
 fail:
         a = appliance_free(a);
         (void) unlink(dest);
+        if (spec->packages_path)
+                (void) unlink(spec->packages_path);
         return r;
 }

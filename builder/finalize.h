@@ -24,6 +24,9 @@ typedef struct FinalizeSpec {
         const Recipe *recipe;        /* disk size, kernel command line */
         const char *seed;            /* for the disk, partition and filesystem UUIDs */
         int64_t source_date_epoch;
+        const char *suite;           /* the suite whose signed InRelease ... */
+        const char *inrelease_sha256; /* ... the host verified: the guest's apt must have used the same */
+        const char *packages_path;   /* where to write the installed packages (package_list_format()) */
 } FinalizeSpec;
 
 /* The filesystem UUID of the root partition, as written into fstab and
@@ -33,6 +36,9 @@ int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37
 int finalize_key(ErrorSlot *err, const FinalizeSpec *spec, const char *parent_key, char **ret);
 
 /* Write the final raw disk to dest (which must not exist; removed on
- * failure). */
+ * failure), and the list of its installed packages, each pinned to the
+ * SHA256 in the package index the guest's apt used, to packages_path.  That
+ * index must come from the InRelease the host verified (the same SHA256):
+ * if the mirror changed during the build, finalize fails and says so. */
 int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
                  const char *dest, bool verbose);

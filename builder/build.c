@@ -16,6 +16,7 @@
 #include "spawn.h"
 #include "log.h"
 #include "recipe.h"
+#include "sign.h"
 #include "supermin.h"
 
 #define ARGV_HOST(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
@@ -49,6 +50,7 @@ typedef struct Build {
         char *appliance_path;
         char *appliance_id;
         int64_t source_date_epoch;
+        char **artifacts;       /* what export published in the output directory; sign covers these */
 } Build;
 
 static void build_done(Build *b) {
@@ -72,6 +74,7 @@ static void build_done(Build *b) {
         source_info_free(b->sources);
         free(b->appliance_path);
         free(b->appliance_id);
+        strv_free(b->artifacts);
         cache_free(b->cache);
 }
 
@@ -510,6 +513,7 @@ static int stage_export_kvm(ErrorSlot *err, Build *b) {
                 goto finish;
         list = strv_join(names, ", ");
         stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
+        b->artifacts = TAKE_PTR(names);
 finish:
         (void) rm_rf(staging);
         return r;
@@ -574,10 +578,38 @@ static int stage_export_ova(ErrorSlot *err, Build *b) {
         r = publish(err, staging, b->o->output_dir, (char *[]) { (char *) "Whonix.ova", NULL });
         if (r < 0)
                 goto finish;
+        r = strv_extend(&b->artifacts, "Whonix.ova");
+        if (r < 0)
+                goto finish;
         stage_report("export", start, "Whonix.ova in '%s'", b->o->output_dir);
 finish:
         (void) rm_rf(staging);
         return r;
+}
+
+/* SHA256SUMS and, with a key, a detached signature of every artifact and of
+ * SHA256SUMS.  Signatures and sums from an earlier build spoke of files that
+ * export has just replaced: they go first, whatever happens next. */
+static int stage_sign(ErrorSlot *err, Build *b) {
+        SignOptions so = { .key = b->o->sign_key, .gpg_home = b->o->gpg_home };
+        uint64_t start = now_usec();
+        int r;
+
+        r = sign_remove_stale(err, b->o->output_dir, b->artifacts);
+        if (r < 0)
+                return r;
+        r = sign_artifacts(err, b->o->output_dir, b->artifacts, &so);
+        if (r < 0)
+                return r;
+        if (so.key)
+                stage_report("sign", start, "%zu file(s) and SHA256SUMS signed by %s", strv_length(b->artifacts),
+                             so.key);
+        else {
+                stage_report("sign", start, "SHA256SUMS of %zu file(s)", strv_length(b->artifacts));
+                log_warning("THE OUTPUT IS NOT SIGNED: no --sign-key was given, so nobody can check that the "
+                            "files in '%s' are the ones this build made", b->o->output_dir);
+        }
+        return 0;
 }
 
 int build_run(ErrorSlot *err, const BuildOptions *o) {
@@ -586,6 +618,12 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
 
         if (strv_length(o->flavors) == 0)
                 return error_set(err, -EINVAL, "no flavor to build");
+        /* A key that cannot sign stops the build now, not after it. */
+        if (o->sign_key && (!o->until || streq(o->until, "sign"))) {
+                r = sign_check_key(err, o->sign_key, o->gpg_home);
+                if (r < 0)
+                        return r;
+        }
 
 #define STOP_AFTER(stage) \
         if (o->until && streq(o->until, stage)) \
@@ -627,6 +665,5 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
                 return r;
         STOP_AFTER("export");
 
-        log_warning("the images are not signed: signing is not implemented yet");
-        return 0;
+        return stage_sign(err, &b);
 }

@@ -32,6 +32,8 @@ typedef struct BuildOptions {
         const char *until;      /* stop successfully after this stage (NULL: run all) */
         int64_t source_date_epoch; /* < 0: the Date of the signed Release file */
         const char *seed;       /* derives UUIDs and MACs; NULL: BUILD_DEFAULT_SEED */
+        const char *sign_key;   /* fingerprint of the signing key; NULL: unsigned (a loud warning) */
+        const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
 } BuildOptions;
 
 /* The stages in order, NULL-terminated; --until takes one of them. */

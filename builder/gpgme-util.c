@@ -513,16 +513,16 @@ static int check_signing_key(ErrorSlot *err, gpgme_key_t key, const char *fpr) {
 
 int signing_key_open(ErrorSlot *err, const char *gpg_home, const char *fingerprint, SigningKey **ret) {
         _cleanup_(signing_key_freep) SigningKey *k = NULL;
-        _cleanup_free_ char *fpr = NULL;
+        _cleanup_free_ char *fpr = NULL, *where = NULL;
         gpgme_key_t key = NULL;
         gpgme_error_t ge;
-        const char *where = gpg_home ?: "the default GnuPG home";
         int r;
 
         if (!openpgp_fingerprint_valid(fingerprint))
                 return error_set(err, -EINVAL, "'%s' is not a key fingerprint (40 or 64 hex digits)", fingerprint);
         fpr = fingerprint_dup(fingerprint);
-        if (!fpr)
+        where = gpg_home ? strdup_printf("'%s'", gpg_home) : strdup("the default GnuPG home");
+        if (!fpr || !where)
                 return -ENOMEM;
 
         (void) pthread_once(&gpgme_once, gpgme_global_init);

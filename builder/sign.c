@@ -132,6 +132,18 @@ fail:
         return r;
 }
 
+int sign_check_key(ErrorSlot *err, const char *key, const char *gpg_home) {
+        _cleanup_(signing_key_freep) SigningKey *k = NULL;
+        _cleanup_free_ char *sig = NULL;
+        int r;
+
+        r = signing_key_open(err, gpg_home, key, &k);
+        if (r < 0)
+                return r;
+        /* Only a real signature shows that no passphrase is needed. */
+        return signing_key_sign_file(err, k, "/dev/null", &sig, NULL);
+}
+
 static int unlink_in(ErrorSlot *err, const char *dir, const char *name) {
         _cleanup_free_ char *p = path_join(dir, name);
 

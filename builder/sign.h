@@ -18,6 +18,10 @@
  * Names are plain file names in dir (no '/', not hidden, not ending in .asc,
  * not SHA256SUMS itself).
  *
+ * sign_check_key() makes sure that key can sign now (it signs nothing with
+ * it), so that a build can stop at once instead of after its long stages;
+ * errors as for signing_key_open() and signing_key_sign_file().
+ *
  * sign_remove_stale() removes SHA256SUMS, SHA256SUMS.asc and NAME.asc for
  * every name: after the files have been replaced, what was said about the
  * old ones is void.
@@ -55,6 +59,7 @@ typedef struct SignOptions {
 bool sign_name_valid(const char *name);
 
 int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const SignOptions *o);
+int sign_check_key(ErrorSlot *err, const char *key, const char *gpg_home);
 int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names);
 int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret);
 

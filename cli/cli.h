@@ -25,6 +25,9 @@ typedef struct CliOptions {
         bool verbose;
         char *until;
         int64_t source_date_epoch;
+        char *sign_key;         /* --sign-key: fingerprint, uppercase */
+        char *gpg_home;         /* --gpg-home */
+        char *key_file;         /* --key: verify-signature's trusted public key */
 } CliOptions;
 
 typedef struct Verb {
@@ -46,5 +49,7 @@ void cli_clear_progress(void);
 
 int verb_build(const CliOptions *o, int argc, char **argv);
 int verb_recipes(const CliOptions *o, int argc, char **argv);
+int verb_sign(const CliOptions *o, int argc, char **argv);
+int verb_verify_signature(const CliOptions *o, int argc, char **argv);
 int verb_help(const CliOptions *o, int argc, char **argv);
 int verb_version(const CliOptions *o, int argc, char **argv);

@@ -5,6 +5,7 @@
  * All the work happens in the library (builder/).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 
 #include "cli.h"
@@ -12,10 +13,12 @@
 #include "log.h"
 
 static const Verb verbs[] = {
-        { "build",   0, 0, verb_build,   "build the images (the default verb)" },
-        { "recipes", 0, 0, verb_recipes, "list the recipes and what they build" },
-        { "help",    0, 0, verb_help,    "show this help" },
-        { "version", 0, 0, verb_version, "show the version" },
+        { "build",            0, 0,       verb_build,            "build the images (the default verb)" },
+        { "recipes",          0, 0,       verb_recipes,          "list the recipes and what they build" },
+        { "sign",             1, INT_MAX, verb_sign,             "sign DIR's files (or the FILEs in it) with --sign-key" },
+        { "verify-signature", 1, 1,       verb_verify_signature, "check DIR's SHA256SUMS and signatures against --key" },
+        { "help",             0, 0,       verb_help,             "show this help" },
+        { "version",          0, 0,       verb_version,          "show the version" },
 };
 
 const Verb *cli_verbs(size_t *ret_n) {

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
+#include "gpgme-util.h"
 
 /* One text for --help and the man page (whonix-build.1 is generated from
  * `whonix-build --help`). */
@@ -14,6 +15,8 @@ void cli_print_help(FILE *f) {
         fprintf(f,
                 "Usage: whonix-build [build] [OPTIONS]\n"
                 "       whonix-build recipes\n"
+                "       whonix-build sign DIR [FILE...] --sign-key=FINGERPRINT [--gpg-home=DIR]\n"
+                "       whonix-build verify-signature DIR --key=KEYFILE\n"
                 "\n"
                 "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
                 "rootless: Debian is bootstrapped inside the libguestfs appliance from an\n"
@@ -21,7 +24,7 @@ void cli_print_help(FILE *f) {
                 "\n"
                 "Verbs:\n");
         for (size_t i = 0; i < n; i++)
-                fprintf(f, "  %-10s %s\n", v[i].name, v[i].help);
+                fprintf(f, "  %-17s %s\n", v[i].name, v[i].help);
         fprintf(f,
                 "\n"
                 "Options:\n"
@@ -38,6 +41,13 @@ void cli_print_help(FILE *f) {
                 "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
                 "                                bootstrap, ...), e.g. to fill the cache\n"
                 "  -v, --verbose                 show the appliance's output\n"
+                "      --sign-key=FINGERPRINT    sign the output (every file and SHA256SUMS, armored\n"
+                "                                detached .asc) with this secret key; without it\n"
+                "                                the output is not signed\n"
+                "      --gpg-home=DIR            where that key is (default: $GNUPGHOME or ~/.gnupg);\n"
+                "                                a key needing a passphrase must be unlocked in\n"
+                "                                gpg-agent first: whonix-build never asks\n"
+                "      --key=KEYFILE             verify-signature: the publisher's public key\n"
                 "\n"
                 "Environment: SOURCE_DATE_EPOCH sets the time stamped into the images\n"
                 "(default: the Date of the archive's signed Release file).\n"
@@ -46,7 +56,7 @@ void cli_print_help(FILE *f) {
                 "\n"
                 "Exit status:\n"
                 "  0    success\n"
-                "  1    the build failed (the message says why)\n"
+                "  1    the build failed, or a verification found a bad file (the message says why)\n"
                 "  2    usage error (unknown option or bad value)\n"
                 "  130  interrupted; temporary files were removed\n");
 }
@@ -105,7 +115,7 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL };
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY };
         static const struct option options[] = {
                 { "target", required_argument, NULL, 't' },
                 { "flavor", required_argument, NULL, 'f' },
@@ -116,6 +126,9 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 { "jobs", required_argument, NULL, 'j' },
                 { "data-dir", required_argument, NULL, ARG_DATA_DIR },
                 { "until", required_argument, NULL, ARG_UNTIL },
+                { "sign-key", required_argument, NULL, ARG_SIGN_KEY },
+                { "gpg-home", required_argument, NULL, ARG_GPG_HOME },
+                { "key", required_argument, NULL, ARG_KEY },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -183,6 +196,33 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (free_and_strdup(&o->until, optarg) < 0)
                                 return -ENOMEM;
                         break;
+                case ARG_SIGN_KEY: {
+                        /* Exactly one key: a user ID or short ID could match
+                         * several, or the wrong one. */
+                        const char *v = startswith(optarg, "0x") ?: optarg;
+
+                        if (!openpgp_fingerprint_valid(v))
+                                return usage_error("bad --sign-key '%s': expected the key's full fingerprint "
+                                                   "(40 or 64 hex digits)", optarg);
+                        if (free_and_strdup(&o->sign_key, v) < 0)
+                                return -ENOMEM;
+                        for (char *p = o->sign_key; *p; p++)
+                                if (*p >= 'a' && *p <= 'f')
+                                        *p = (char) (*p - 'a' + 'A');
+                        break;
+                }
+                case ARG_GPG_HOME:
+                        if (isempty(optarg))
+                                return usage_error("--gpg-home needs a directory");
+                        if (free_and_strdup(&o->gpg_home, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case ARG_KEY:
+                        if (isempty(optarg))
+                                return usage_error("--key needs a key file");
+                        if (free_and_strdup(&o->key_file, optarg) < 0)
+                                return -ENOMEM;
+                        break;
                 case 'j':
                         if (safe_atou(optarg, &o->jobs) < 0 || o->jobs == 0 || o->jobs > 64)
                                 return usage_error("bad --jobs '%s': expected a number from 1 to 64", optarg);
@@ -228,4 +268,7 @@ void cli_options_done(CliOptions *o) {
         free(o->cache_dir);
         free(o->data_dir);
         free(o->until);
+        free(o->sign_key);
+        free(o->gpg_home);
+        free(o->key_file);
 }

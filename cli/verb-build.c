@@ -16,6 +16,8 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .verbose = o->verbose,
                 .until = o->until,
                 .source_date_epoch = o->source_date_epoch,
+                .sign_key = o->sign_key,
+                .gpg_home = o->gpg_home,
         };
         uint64_t start = now_usec();
         int r;

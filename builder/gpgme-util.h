@@ -4,11 +4,12 @@
 /*
  * OpenPGP through GPGME; the only file that includes <gpgme.h>.
  *
- * Every operation runs in an isolated engine home: a fresh temporary
+ * Every verification runs in an isolated engine home: a fresh temporary
  * GNUPGHOME (mode 0700) into which every keys_dir/ *.asc and *.gpg file is
  * imported, and which is removed afterwards (its gpg-agent, if one started,
  * is stopped first).  The user's keyring and configuration are never used,
- * so exactly the keys in keys_dir are trusted, and nothing else.
+ * so exactly the keys in keys_dir are trusted, and nothing else.  Only
+ * signing (signing_key_*, below) uses the publisher's own GnuPG home.
  *
  *     r = gpgme_verify_clearsigned(&err, "keys", inrelease, size, &plain, &plain_size, &fpr);
  *

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * whonix.buildinfo: every input of a build, and every output's SHA256, so
+ * that a third party can rebuild and compare (whonix-build verify).
+ *
+ *     Format: whonix-buildinfo 1
+ *     Tool-Version: 0.1.0
+ *     Tool-Commit: 3149ed09a953
+ *     Recipe-Tree-SHA256: <hex>          recipes/, overlays/, keys/
+ *     Target: kvm
+ *     Flavors: gateway workstation
+ *     Suite: trixie
+ *     Mirror: http://deb.debian.org/debian
+ *     InRelease-SHA256: <hex>
+ *     InRelease-Signer: <fingerprint>
+ *     Source-Date-Epoch: 1764000000
+ *     Seed: whonix-build
+ *     Packages-gateway:
+ *      base-files 13.8 amd64 <sha256> <size>
+ *      ...
+ *     Packages-workstation:
+ *      ...
+ *     Artifacts:
+ *      <sha256> <size> Whonix-Gateway.qcow2
+ *      ...
+ *
+ * The text is deterministic: fields in this order, packages and artifacts
+ * sorted by name.  buildinfo_parse() is strict (it reads a file that comes
+ * from whoever published the release): every field exactly once and in
+ * this order, one Packages-<flavor> per flavor, values checked, at most
+ * BUILDINFO_SIZE_MAX bytes; errors say "line N".
+ */
+
+#include "error.h"
+#include "packages.h"
+
+#define BUILDINFO_NAME "whonix.buildinfo"
+#define BUILDINFO_FORMAT "whonix-buildinfo 1"
+#define BUILDINFO_SIZE_MAX (64u * 1024u * 1024u)
+#define BUILDINFO_ARTIFACTS_MAX 1000u
+
+typedef struct BuildinfoArtifact {
+        char *name;
+        uint64_t size;
+        char sha256[65];
+} BuildinfoArtifact;
+
+typedef struct Buildinfo {
+        char *tool_version;
+        char *tool_commit;
+        char *recipe_tree_sha256;
+        char *target;
+        char **flavors;
+        char *suite;
+        char *mirror;
+        char *inrelease_sha256;
+        char *inrelease_signer;
+        int64_t source_date_epoch;
+        char *seed;
+        PackageList **packages;         /* one per flavor, in the order of flavors */
+        BuildinfoArtifact *artifacts;   /* sorted by name */
+        size_t n_artifacts;
+} Buildinfo;
+
+Buildinfo *buildinfo_free(Buildinfo *b);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Buildinfo *, buildinfo_free);
+
+/* -EINVAL (with a message) if a value cannot be written on one line. */
+int buildinfo_format(ErrorSlot *err, const Buildinfo *b, char **ret);
+int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **ret);
+
+/* Add an artifact (name, SHA256 and size of the file at path), keeping the
+ * list sorted; a name that is not a plain file name is -EINVAL. */
+int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const char *path);
+const BuildinfoArtifact *buildinfo_find_artifact(const Buildinfo *b, const char *name);
+
+/* SHA-256 over the recipes/, overlays/ and keys/ trees of a data directory
+ * (content, modes, names; see overlay_tree_hash()). */
+int buildinfo_recipe_tree_hash(ErrorSlot *err, const char *data_dir, char **ret);

@@ -2,7 +2,10 @@
 #include <sys/stat.h>
 
 #include "apt-sources.h"
+#include "config.h"
+#include "git-commit.h"
 #include "bootstrap.h"
+#include "buildinfo.h"
 #include "build.h"
 #include "cache.h"
 #include "cancel.h"
@@ -37,6 +40,7 @@ typedef struct Flavor {
         char *flavor_disk;
         char *final_key;
         char *final_disk;       /* raw, sparse */
+        char *packages;         /* the final disk's installed packages (packages.h format) */
 } Flavor;
 
 typedef struct Build {
@@ -67,6 +71,7 @@ static void build_done(Build *b) {
                 free(f->flavor_disk);
                 free(f->final_key);
                 free(f->final_disk);
+                free(f->packages);
         }
         free(b->flavors);
         free(b->suite);
@@ -418,6 +423,8 @@ static int stage_finalize(ErrorSlot *err, Build *b) {
                         .recipe = f->recipe,
                         .seed = build_seed(b),
                         .source_date_epoch = b->source_date_epoch,
+                        .suite = b->suite,
+                        .inrelease_sha256 = b->sources->inrelease_sha256,
                 };
                 FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
                 bool built;
@@ -426,9 +433,18 @@ static int stage_finalize(ErrorSlot *err, Build *b) {
                 r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
                 if (r < 0)
                         return r;
+                /* Written beside the disk before the disk is moved into
+                 * place, so a cached disk always has its list. */
+                f->packages = strdup_printf("%s/final/%s.packages", b->cache->dir, f->final_key);
+                if (!f->packages)
+                        return -ENOMEM;
+                spec.packages_path = f->packages;
                 r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
                 if (r < 0)
                         return r;
+                if (access(f->packages, R_OK) < 0)
+                        return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'",
+                                               f->name, f->packages);
                 stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
                 r = check_cancel(err);
                 if (r < 0)
@@ -587,6 +603,62 @@ finish:
         return r;
 }
 
+/* whonix.buildinfo beside the artifacts: every input of this build and every
+ * artifact's SHA256, for whonix-build verify.  Written atomically, and then
+ * one more artifact for the sign stage to cover. */
+static int write_buildinfo(ErrorSlot *err, Build *b) {
+        _cleanup_(buildinfo_freep) Buildinfo *bi = calloc(1, sizeof(Buildinfo));
+        _cleanup_free_ char *text = NULL, *path = path_join(b->o->output_dir, BUILDINFO_NAME);
+        int r;
+
+        if (!bi || !path)
+                return -ENOMEM;
+        bi->tool_version = strdup(PACKAGE_VERSION);
+        bi->tool_commit = strdup(GIT_COMMIT);
+        bi->target = strdup(target_to_string(b->o->target));
+        bi->suite = strdup(b->suite);
+        bi->mirror = strdup(b->mirror);
+        bi->inrelease_sha256 = strdup(b->sources->inrelease_sha256);
+        bi->inrelease_signer = strdup(b->sources->signer_fingerprint);
+        bi->seed = strdup(build_seed(b));
+        bi->source_date_epoch = b->source_date_epoch;
+        bi->packages = calloc(b->n_flavors, sizeof(PackageList *));
+        if (!bi->tool_version || !bi->tool_commit || !bi->target || !bi->suite || !bi->mirror ||
+            !bi->inrelease_sha256 || !bi->inrelease_signer || !bi->seed || !bi->packages)
+                return -ENOMEM;
+        r = buildinfo_recipe_tree_hash(err, b->o->data_dir, &bi->recipe_tree_sha256);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                _cleanup_free_ char *list = NULL;
+                size_t size;
+
+                if (strv_extend(&bi->flavors, b->flavors[i].name) < 0)
+                        return -ENOMEM;
+                r = read_full_file(b->flavors[i].packages, PACKAGES_SIZE_MAX, &list, &size);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot read '%s'", b->flavors[i].packages);
+                r = package_list_parse(err, list, size, &bi->packages[i]);
+                if (r < 0)
+                        return error_prefix(err, r, "'%s'", b->flavors[i].packages);
+        }
+        STRV_FOREACH(name, b->artifacts) {
+                _cleanup_free_ char *p = path_join(b->o->output_dir, *name);
+                if (!p)
+                        return -ENOMEM;
+                r = buildinfo_add_artifact(err, bi, *name, p);
+                if (r < 0)
+                        return r;
+        }
+        r = buildinfo_format(err, bi, &text);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", path);
+        return strv_extend(&b->artifacts, BUILDINFO_NAME);
+}
+
 /* SHA256SUMS and, with a key, a detached signature of every artifact and of
  * SHA256SUMS.  Signatures and sums from an earlier build spoke of files that
  * export has just replaced: they go first, whatever happens next. */
@@ -661,6 +733,9 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
         STOP_AFTER("finalize");
 
         r = o->target == TARGET_VIRTUALBOX ? stage_export_ova(err, &b) : stage_export_kvm(err, &b);
+        if (r < 0)
+                return r;
+        r = write_buildinfo(err, &b);
         if (r < 0)
                 return r;
         STOP_AFTER("export");

@@ -3,11 +3,12 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "packages.h"
 #include "spawn.h"
 #include "supermin.h"
 
-#define SUPERMIN_FORMAT "1"
-#define PACKAGES_MAX (1024u * 1024u)
+#define SUPERMIN_FORMAT "2"
+#define SUPERMIN_LIST_MAX (1024u * 1024u)
 
 /* Packages added to the system's appliance list: debootstrap needs perl and
  * wget, and gpgv to check the Release signature. */
@@ -62,6 +63,51 @@ static int list_dir_sorted(const char *dir, char ***ret) {
         return 0;
 }
 
+/* supermin copies the appliance's packages from the host: their installed
+ * versions (and the host kernels it boots) are what the appliance depends
+ * on.  Installing an unrelated package on the host (a test's tcpdump, say)
+ * must not rebuild it, so only the packages the appliance lists count.  A
+ * status file our strict parser refuses is hashed whole instead. */
+static int add_host_packages(ErrorSlot *err, CacheKey *k, const char *sysdir) {
+        _cleanup_(package_list_freep) PackageList *installed = NULL;
+        _cleanup_free_ char *status = NULL, *list = NULL, *listed = path_join(sysdir, "packages");
+        _cleanup_strv_free_ char **names = NULL, **kernels = NULL;
+        ErrorSlot ignored = {};
+        size_t size;
+        int r;
+
+        if (!listed)
+                return -ENOMEM;
+        r = read_full_file(listed, SUPERMIN_LIST_MAX, &list, NULL);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", listed);
+        r = read_full_file("/var/lib/dpkg/status", PACKAGES_SIZE_MAX, &status, &size);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '/var/lib/dpkg/status'");
+        r = package_list_from_status(&ignored, status, size, &installed);
+        error_done(&ignored);
+        if (r < 0) {
+                cache_key_add(k, "dpkg-status", status);
+                return 0;
+        }
+        if (strv_split(list, " \t\n", &names) < 0 || strv_extend_strv(&names, (char **) extra_packages) < 0)
+                return -ENOMEM;
+        strv_sort(names);
+        STRV_FOREACH(n, names)
+                for (size_t i = 0; i < installed->n; i++)
+                        if (streq(installed->items[i].name, *n)) {
+                                cache_key_add(k, "package", *n);
+                                cache_key_add(k, "version", installed->items[i].version);
+                                cache_key_add(k, "arch", installed->items[i].architecture);
+                        }
+        if (list_dir_sorted("/boot", &kernels) < 0)
+                return error_set_errno(err, -errno, "cannot list '/boot'");
+        STRV_FOREACH(n, kernels)
+                if (startswith(*n, "vmlinuz-") || startswith(*n, "initrd.img-"))
+                        cache_key_add(k, "boot", *n);
+        return 0;
+}
+
 static int compute_key(ErrorSlot *err, const char *sysdir, char * const *names, char **ret) {
         CacheKey k;
         int r;
@@ -82,11 +128,9 @@ static int compute_key(ErrorSlot *err, const char *sysdir, char * const *names, 
                 cache_key_add_u64(&k, "size", (uint64_t) st.st_size);
                 cache_key_add_u64(&k, "mtime", (uint64_t) st.st_mtime);
         }
-        /* supermin copies files from the host's installed packages: any
-         * package change may change the appliance. */
-        r = cache_key_add_file(&k, "dpkg-status", "/var/lib/dpkg/status");
+        r = add_host_packages(err, &k, sysdir);
         if (r < 0)
-                return error_set_errno(err, r, "cannot read '/var/lib/dpkg/status'");
+                return r;
         *ret = cache_key_final(&k);
         return *ret ? 0 : -ENOMEM;
 }
@@ -105,7 +149,7 @@ static int make_supermin_d(ErrorSlot *err, const char *sysdir, char * const *nam
                         _cleanup_free_ char *list = NULL, *extra = NULL, *extended = NULL;
                         size_t size;
 
-                        r = read_full_file(from, PACKAGES_MAX, &list, &size);
+                        r = read_full_file(from, SUPERMIN_LIST_MAX, &list, &size);
                         if (r < 0)
                                 return error_set_errno(err, r, "cannot read '%s'", from);
                         extra = strv_join((char **) extra_packages, "\n");

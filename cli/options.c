@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "config.h"
+#include "git-commit.h"
 #include "gpgme-util.h"
 
 /* One text for --help and the man page (whonix-build.1 is generated from

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 #include "config.h"
+#include "git-commit.h"
 
 int verb_help(const CliOptions *o, int argc, char **argv) {
         cli_print_help(stdout);

@@ -22,7 +22,11 @@ ova=$WB_E2E_OVA/Whonix.ova
 check "Whonix.ova is written" test -s "$ova"
 [ -s "$ova" ] || { done_testing; exit; }
 diag "Whonix.ova: $(( $(stat -c %s "$ova") >> 20 )) MiB"
-check "nothing else is left in the output" test "$(ls -A "$WB_E2E_OVA")" = "Whonix.ova"
+check "the output holds the OVA, its buildinfo and SHA256SUMS, nothing else" \
+        test "$(LC_ALL=C ls -A "$WB_E2E_OVA" | tr '\n' ' ')" = "SHA256SUMS Whonix.ova whonix.buildinfo "
+check "SHA256SUMS covers the OVA and the buildinfo" bash -c "cd '$WB_E2E_OVA' && sha256sum -c --strict --quiet SHA256SUMS"
+check "the buildinfo records the OVA's SHA256" \
+        grep -q "^ $(sha256sum "$ova" | cut -d' ' -f1) $(stat -c %s "$ova") Whonix.ova\$" "$WB_E2E_OVA/whonix.buildinfo"
 
 tar -tf "$ova" >"$T/members"
 check "members in order: ovf, mf, Gateway disk, Workstation disk" \

@@ -1,0 +1,419 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tornet.sh: a private Tor network on this machine, for tests (bash, source it).
+#
+# Everything runs inside network namespaces this file creates; nothing
+# listens in the root namespace, and the namespaces have no route off their
+# own test subnet, so nothing here can reach the public Tor network (the only
+# DirAuthority lines any of these tors know are the ones generated below).
+# Needs root, tor, tor-gencert, ip, dnsmasq, python3, curl.
+#
+# Layout (TORNET_PREFIX defaults to 10.99.0; every address is a /24 on one
+# bridge, "wbt0", inside the namespace TORNET_NS = wb-tor-<pid>):
+#
+#   namespace TORNET_NS                                namespace TORNET_NS-c
+#   +--------------------------------------------+    +--------------------+
+#   | bridge wbt0                                |    | eth0 .2  test      |
+#   |   .11 .12 .13  authorities a1 a2 a3        |    | client tor: Socks  |
+#   |                ORPort 5000, DirPort 7000   |veth| 127.0.0.1:9050 and |
+#   |   .21 .22      relays r1 r2 (ORPort 5000)  |----| :9100 (both Isolate|
+#   |   .31 .32      exits e1 e2  (ORPort 5000)  |    | SOCKSAuth), Control|
+#   |   .53          dnsmasq: DNS, DHCP .100-.199|    | 127.0.0.1:9052     |
+#   |   .80          HTTP server, port 80        |    | (no auth)          |
+#   |   taps (tornet_tap_add) for VMs            |    +--------------------+
+#   +--------------------------------------------+
+#
+# - The exits resolve names with dnsmasq (.53; no upstream server: it knows
+#   only TORNET_SERVER_NAME, "server.wb-test", and answers NXDOMAIN for every
+#   other name).  Their exit policy accepts the test subnet, and port 80
+#   anywhere: clients see only a port summary of an exit's policy (in the
+#   microdescriptor), which leaves out rules for private addresses, so
+#   without "*:80" no client would pick them for a name; the namespace has
+#   no route beyond the subnet, so "*:80" can only reach the test subnet.
+# - dnsmasq also serves DHCP (.100-.199, no router option, DNS .53), for a
+#   Gateway VM whose external NIC (eth0, DHCP) is a tap on wbt0.
+# - The HTTP server serves "wb-tornet-page <TORNET_TOKEN> path=<path>" and
+#   logs "<peer ip> <peer port> <method> <path> <host>" per request to
+#   TORNET_HTTP_LOG.
+#
+# API (call these from the main shell, not from $(...): the PIDs are kept in
+# shell variables; tornet_stop belongs in the caller's EXIT trap):
+#   tornet_start [NS]       create the namespaces and start everything; wait
+#                           until the test client has built a circuit and
+#                           fetched the page (at most TORNET_TIMEOUT s, 240);
+#                           sets TORNET_READY_SECS.  Returns 1 on failure
+#                           (tornet_dump_logs shows why; tornet_stop cleans).
+#   tornet_stop             kill what tornet_start started (by PID), delete
+#                           the namespaces and the temporary directory
+#   tornet_exec CMD...      run CMD inside TORNET_NS (e.g. qemu with a tap)
+#   tornet_client_exec CMD...   run CMD inside the test client's namespace
+#   tornet_curl ARGS...     curl in the client namespace through its
+#                           SocksPort 9050, names resolved by the exit
+#                           (--proxy socks5h://127.0.0.1:9050; ARGS may add
+#                           -U user:pass or another --proxy, which wins)
+#   tornet_ctl CMD...       send control commands to the test client's tor,
+#                           print the replies (CR stripped)
+#   tornet_gateway_torrc FILE   write the torrc lines a client outside (the
+#                           Gateway VM) needs to use this network, e.g. as
+#                           /etc/tor/torrc.d/50-test.conf of a test overlay
+#   tornet_tap_add NAME     create tap NAME on wbt0 (inside TORNET_NS: run
+#                           qemu with tornet_exec and -netdev tap,ifname=NAME,
+#                           script=no,downscript=no)
+#   tornet_contained        0 if every socket in the namespaces is local, on
+#                           loopback or in the test subnet, and the only
+#                           routes are the subnet's; prints offenders
+#   tornet_dump_logs [N]    the last N lines of every log, as TAP comments
+# Variables set by tornet_start: TORNET_NS, TORNET_CLIENT_NS, TORNET_DIR,
+# TORNET_SUBNET, TORNET_SERVER_IP, TORNET_SERVER_PORT, TORNET_SERVER_NAME,
+# TORNET_DNS_IP, TORNET_EXIT_IPS (space-separated), TORNET_RELAY_IPS (all
+# relays, authorities included), TORNET_CLIENT_IP, TORNET_TOKEN,
+# TORNET_HTTP_LOG, TORNET_PIDS, TORNET_READY_SECS.
+
+TORNET_PREFIX=${TORNET_PREFIX:-10.99.0}
+TORNET_TIMEOUT=${TORNET_TIMEOUT:-240}
+TORNET_BRIDGE=wbt0
+TORNET_ORPORT=5000
+TORNET_DIRPORT=7000
+TORNET_CLIENT_CONTROL_PORT=9052
+TORNET_SERVER_NAME=server.wb-test
+TORNET_SERVER_PORT=80
+TORNET_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TORNET_NS=
+TORNET_CLIENT_NS=
+TORNET_DIR=
+TORNET_PIDS=()
+
+# name role last-octet
+_tornet_nodes="a1 auth 11
+a2 auth 12
+a3 auth 13
+r1 relay 21
+r2 relay 22
+e1 exit 31
+e2 exit 32"
+
+_tornet_say() { echo "# tornet: $*"; }
+
+_tornet_now() { date +%s.%N; }
+_tornet_since() { echo "$(_tornet_now) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+tornet_exec() { ip netns exec "$TORNET_NS" "$@"; }
+tornet_client_exec() { ip netns exec "$TORNET_CLIENT_NS" "$@"; }
+
+# Start "$@" in the background inside namespace $1 and remember its PID
+# ("ip netns exec" execs the command, so $! is the program's own PID).
+_tornet_spawn() { # ns log cmd...
+        local ns=$1 log=$2
+        shift 2
+        ip netns exec "$ns" "$@" >"$log" 2>&1 </dev/null &
+        TORNET_PIDS+=($!)
+}
+
+# The relay's RSA identity fingerprint, making its keys in DATADIR.
+_tornet_relay_fp() { # datadir nickname ip
+        local d=$1
+        : >"$d/empty-torrc"
+        tor --list-fingerprint --DataDirectory "$d" --Nickname "$2" --Address "$3" \
+                --ORPort "$3:$TORNET_ORPORT" -f "$d/empty-torrc" --defaults-torrc "$d/empty-torrc" \
+                --Log 'err stderr' >/dev/null || return 1
+        cut -d' ' -f2 "$d/fingerprint"
+}
+
+# The v3 authority keys (identity, signing key and certificate) in
+# DATADIR/keys; prints the v3 identity fingerprint.
+_tornet_auth_keys() { # datadir ip
+        mkdir -p "$1/keys" || return 1
+        # An empty passphrase: the identity key is only used here, once.
+        echo "" | tor-gencert --create-identity-key -m 12 -a "$2:$TORNET_DIRPORT" \
+                -i "$1/keys/authority_identity_key" -s "$1/keys/authority_signing_key" \
+                -c "$1/keys/authority_certificate" --passphrase-fd 0 >/dev/null 2>&1 || return 1
+        awk '$1 == "fingerprint" { print $2 }' "$1/keys/authority_certificate"
+}
+
+# Lines every tor of the test network has: ours are the only authorities.
+_tornet_common_torrc() {
+        echo "TestingTorNetwork 1"
+        cat "$TORNET_DIR/dirauthorities"
+        cat <<EOF
+ClientUseIPv6 0
+ClientRejectInternalAddresses 0
+ClientDNSRejectInternalAddresses 0
+EnforceDistinctSubnets 0
+EOF
+}
+
+_tornet_node_torrc() { # name role ip datadir
+        local name=$1 role=$2 ip=$3 d=$4
+        _tornet_common_torrc
+        cat <<EOF
+DataDirectory $d
+PidFile $d/pid
+Log notice file $d/notice.log
+SafeLogging 0
+ShutdownWaitLength 0
+Nickname $name
+ContactInfo whonix-build tornet test relay $name
+Address $ip
+AddressDisableIPv6 1
+OutboundBindAddress $ip
+ORPort $ip:$TORNET_ORPORT
+SocksPort 0
+AssumeReachable 1
+DirAllowPrivateAddresses 1
+ExtendAllowPrivateAddresses 1
+EOF
+        case $role in
+        auth)
+                cat <<EOF
+ExitRelay 0
+ExitPolicy reject *:*
+DirPort $ip:$TORNET_DIRPORT
+AuthoritativeDirectory 1
+V3AuthoritativeDirectory 1
+AuthDirHasIPv6Connectivity 0
+AuthDirMaxServersPerAddr 0
+TestingV3AuthInitialVotingInterval 10
+TestingV3AuthInitialVoteDelay 2
+TestingV3AuthInitialDistDelay 2
+TestingV3AuthVotingStartOffset 0
+V3AuthVotingInterval 20
+V3AuthVoteDelay 4
+V3AuthDistDelay 4
+TestingAuthDirTimeToLearnReachability 0
+TestingMinFastFlagThreshold 0
+TestingMinExitFlagThreshold 0
+TestingDirAuthVoteGuard $TORNET_SUBNET
+TestingDirAuthVoteHSDir $TORNET_SUBNET
+TestingDirAuthVoteExit ${TORNET_EXIT_IPS// /,}
+EOF
+                ;;
+        relay)
+                printf 'ExitRelay 0\nExitPolicy reject *:*\n'
+                ;;
+        exit)
+                cat <<EOF
+ExitRelay 1
+IPv6Exit 0
+ExitPolicyRejectPrivate 0
+ExitPolicyRejectLocalInterfaces 0
+ExitPolicy accept $TORNET_SUBNET:*
+ExitPolicy accept *:$TORNET_SERVER_PORT
+ExitPolicy reject *:*
+ServerDNSResolvConfFile $TORNET_DIR/resolv.conf
+ServerDNSDetectHijacking 0
+ServerDNSAllowBrokenConfig 1
+EOF
+                ;;
+        esac
+}
+
+_tornet_client_torrc() { # datadir
+        local d=$1
+        _tornet_common_torrc
+        cat <<EOF
+DataDirectory $d
+PidFile $d/pid
+Log notice file $d/notice.log
+SafeLogging 0
+ShutdownWaitLength 0
+ClientOnly 1
+SocksPort 127.0.0.1:9050 IsolateSOCKSAuth
+SocksPort 127.0.0.1:9100 IsolateSOCKSAuth
+ControlPort 127.0.0.1:$TORNET_CLIENT_CONTROL_PORT
+CookieAuthentication 0
+EOF
+}
+
+tornet_gateway_torrc() { # file
+        {
+                echo "# whonix-build tests: join the private Tor test network of tests/e2e/tornet.sh"
+                echo "# (generated for namespace $TORNET_NS; valid only while it runs)."
+                _tornet_common_torrc
+        } >"$1"
+}
+
+tornet_ctl() { # command...
+        local cmds='AUTHENTICATE ""\r\n' c
+        for c; do cmds+="$c\\r\\n"; done
+        cmds+='QUIT\r\n'
+        ip netns exec "$TORNET_CLIENT_NS" timeout 20 bash -c \
+                'exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1; printf "%b" "$2" >&3; cat <&3' \
+                _ "$TORNET_CLIENT_CONTROL_PORT" "$cmds" | tr -d '\r'
+}
+
+tornet_curl() { # curl args...
+        ip netns exec "$TORNET_CLIENT_NS" curl -sS --max-time 60 --noproxy '' \
+                --proxy socks5h://127.0.0.1:9050 "$@"
+}
+
+tornet_tap_add() { # name
+        ip -n "$TORNET_NS" tuntap add dev "$1" mode tap &&
+        ip -n "$TORNET_NS" link set "$1" master "$TORNET_BRIDGE" up
+}
+
+# Is ADDRESS (no port) loopback, unspecified or inside the test subnet?
+_tornet_local_addr() {
+        case $1 in
+        127.*|0.0.0.0|'*'|'[::]'|'[::1]'|'::'|'::1') return 0 ;;
+        "$TORNET_PREFIX".*) return 0 ;;
+        esac
+        return 1
+}
+
+tornet_contained() {
+        local ns bad=0 line peer local_
+        for ns in "$TORNET_NS" "$TORNET_CLIENT_NS"; do
+                while read -r line; do
+                        case $line in
+                        "$TORNET_SUBNET dev "*|"") ;;
+                        *) echo "route in $ns: $line"; bad=1 ;;
+                        esac
+                done < <(ip -n "$ns" -4 route show table all | grep -v '^local \|^broadcast ')
+                if [ -n "$(ip -n "$ns" -6 route show table all 2>/dev/null | grep -v '^local \|^multicast \|^anycast ')" ]; then
+                        echo "IPv6 routes in $ns"; bad=1
+                fi
+                # ss -Htuna: netid state recv-q send-q local peer
+                while read -r _ _ _ _ local_ peer _; do
+                        _tornet_local_addr "${local_%:*}" && _tornet_local_addr "${peer%:*}" && continue
+                        echo "socket in $ns: $local_ -> $peer"; bad=1
+                done < <(ip netns exec "$ns" ss -Htuna)
+        done
+        return "$bad"
+}
+
+tornet_dump_logs() { # [lines]
+        local f
+        [ -n "$TORNET_DIR" ] || return 0
+        for f in "$TORNET_DIR"/nodes/*/notice.log "$TORNET_DIR"/*.log; do
+                [ -s "$f" ] || continue
+                echo "# --- ${f#"$TORNET_DIR"/}"
+                tail -n "${1:-15}" "$f" | sed 's/^/# /'
+        done
+}
+
+_tornet_fail() { _tornet_say "$*"; return 1; }
+
+tornet_start() { # [ns]
+        local t0 n name role octet ip d fp v3 dl up
+        for n in tor tor-gencert ip dnsmasq curl python3 ss; do
+                command -v "$n" >/dev/null || _tornet_fail "$n is not installed" || return 1
+        done
+        t0=$(_tornet_now)
+        TORNET_NS=${1:-wb-tor-$$}
+        TORNET_CLIENT_NS=$TORNET_NS-c
+        TORNET_SUBNET=$TORNET_PREFIX.0/24
+        TORNET_DNS_IP=$TORNET_PREFIX.53
+        TORNET_SERVER_IP=$TORNET_PREFIX.80
+        TORNET_CLIENT_IP=$TORNET_PREFIX.2
+        TORNET_EXIT_IPS=
+        TORNET_RELAY_IPS=
+        while read -r name role octet; do
+                TORNET_RELAY_IPS+="${TORNET_RELAY_IPS:+ }$TORNET_PREFIX.$octet"
+                [ "$role" = exit ] && TORNET_EXIT_IPS+="${TORNET_EXIT_IPS:+ }$TORNET_PREFIX.$octet"
+        done <<<"$_tornet_nodes"
+        TORNET_DIR=$(mktemp -d /tmp/wb-tornet.XXXXXX) || return 1
+        TORNET_HTTP_LOG=$TORNET_DIR/http-requests.log
+        TORNET_TOKEN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+        : >"$TORNET_HTTP_LOG"
+        mkdir -p "$TORNET_DIR/nodes"
+
+        # The namespaces: one bridge with every address of the network; the
+        # client's namespace hangs off it by a veth pair.  No IPv6, no routes
+        # but the subnet's own.
+        ip netns add "$TORNET_NS" || _tornet_fail "cannot create namespace $TORNET_NS" || return 1
+        ip netns add "$TORNET_CLIENT_NS" || _tornet_fail "cannot create namespace $TORNET_CLIENT_NS" || return 1
+        for n in "$TORNET_NS" "$TORNET_CLIENT_NS"; do
+                ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+                        net.ipv6.conf.default.disable_ipv6=1 || return 1
+                ip -n "$n" link set lo up || return 1
+        done
+        ip -n "$TORNET_NS" link add "$TORNET_BRIDGE" type bridge &&
+        ip -n "$TORNET_NS" link set "$TORNET_BRIDGE" up &&
+        ip -n "$TORNET_NS" link add vclient type veth peer name eth0 netns "$TORNET_CLIENT_NS" &&
+        ip -n "$TORNET_NS" link set vclient master "$TORNET_BRIDGE" up &&
+        ip -n "$TORNET_CLIENT_NS" addr add "$TORNET_CLIENT_IP/24" dev eth0 &&
+        ip -n "$TORNET_CLIENT_NS" link set eth0 up || _tornet_fail "cannot set up the links" || return 1
+        for ip in $TORNET_RELAY_IPS "$TORNET_DNS_IP" "$TORNET_SERVER_IP"; do
+                ip -n "$TORNET_NS" addr add "$ip/24" dev "$TORNET_BRIDGE" || return 1
+        done
+
+        # Keys, then the DirAuthority lines every tor shares.
+        : >"$TORNET_DIR/dirauthorities"
+        while read -r name role octet; do
+                ip=$TORNET_PREFIX.$octet
+                d=$TORNET_DIR/nodes/$name
+                mkdir -p "$d" && chmod 700 "$d"
+                fp=$(_tornet_relay_fp "$d" "$name" "$ip") || _tornet_fail "no relay keys for $name" || return 1
+                echo "$fp" >"$d/fpr"
+                [ "$role" = auth ] || continue
+                v3=$(_tornet_auth_keys "$d" "$ip") || _tornet_fail "tor-gencert failed for $name" || return 1
+                echo "DirAuthority $name orport=$TORNET_ORPORT no-v2 v3ident=$v3 $ip:$TORNET_DIRPORT $fp" \
+                        >>"$TORNET_DIR/dirauthorities"
+        done <<<"$_tornet_nodes"
+        echo "nameserver $TORNET_DNS_IP" >"$TORNET_DIR/resolv.conf"
+
+        # dnsmasq: only our name, no upstream, no /etc/hosts, DHCP for VMs.
+        _tornet_spawn "$TORNET_NS" "$TORNET_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
+                --conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root --group=root \
+                --bind-interfaces --listen-address="$TORNET_DNS_IP" --address=/#/ \
+                --host-record="$TORNET_SERVER_NAME,$TORNET_SERVER_IP" \
+                --dhcp-range="$TORNET_PREFIX.100,$TORNET_PREFIX.199,255.255.255.0,1h" \
+                --dhcp-option=option:router --dhcp-option=option:dns-server,"$TORNET_DNS_IP" \
+                --dhcp-leasefile="$TORNET_DIR/dnsmasq.leases" --pid-file="$TORNET_DIR/dnsmasq.pid" \
+                --log-queries --log-dhcp --log-facility=- || return 1
+        _tornet_spawn "$TORNET_NS" "$TORNET_DIR/httpd.log" python3 "$TORNET_HERE/tornet/httpd.py" \
+                "$TORNET_SERVER_IP" "$TORNET_SERVER_PORT" "$TORNET_HTTP_LOG" "$TORNET_TOKEN" || return 1
+
+        while read -r name role octet; do
+                d=$TORNET_DIR/nodes/$name
+                _tornet_node_torrc "$name" "$role" "$TORNET_PREFIX.$octet" "$d" >"$d/torrc"
+                _tornet_spawn "$TORNET_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
+                        || return 1
+        done <<<"$_tornet_nodes"
+        d=$TORNET_DIR/nodes/client
+        mkdir -p "$d" && chmod 700 "$d" && : >"$d/empty-torrc"
+        _tornet_client_torrc "$d" >"$d/torrc"
+        _tornet_spawn "$TORNET_CLIENT_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
+                || return 1
+        _tornet_say "started ${#TORNET_PIDS[@]} processes in $TORNET_NS (subnet $TORNET_SUBNET) after $(_tornet_since "$t0") s"
+
+        # Ready: the client says it has a circuit, and the page arrives.
+        up=
+        while :; do
+                for n in "${TORNET_PIDS[@]}"; do
+                        kill -0 "$n" 2>/dev/null || _tornet_fail "process $n died" || return 1
+                done
+                if [ -z "$up" ] && tornet_ctl "GETINFO status/circuit-established" 2>/dev/null |
+                        grep -q '^250-status/circuit-established=1'; then
+                        up=$(_tornet_since "$t0")
+                        _tornet_say "client has a circuit after $up s"
+                fi
+                if [ -n "$up" ] && tornet_curl --max-time 20 "http://$TORNET_SERVER_IP/ready" 2>/dev/null |
+                        grep -q "$TORNET_TOKEN"; then
+                        break
+                fi
+                dl=$(_tornet_since "$t0")
+                [ "${dl%.*}" -ge "$TORNET_TIMEOUT" ] && { _tornet_fail "not ready after $dl s"; return 1; }
+                sleep 1
+        done
+        TORNET_READY_SECS=$(_tornet_since "$t0")
+        _tornet_say "ready after $TORNET_READY_SECS s (the page arrived through Tor)"
+}
+
+tornet_stop() {
+        local p i alive
+        for p in "${TORNET_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for i in $(seq 50); do
+                alive=
+                for p in "${TORNET_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+                [ -z "$alive" ] && break
+                sleep 0.1
+        done
+        for p in "${TORNET_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        TORNET_PIDS=()
+        for p in "$TORNET_CLIENT_NS" "$TORNET_NS"; do
+                [ -n "$p" ] && ip netns del "$p" 2>/dev/null
+        done
+        [ -n "$TORNET_DIR" ] && [ -z "${TORNET_KEEP:-}" ] && rm -rf "$TORNET_DIR"
+        TORNET_NS= TORNET_CLIENT_NS= TORNET_DIR=
+        return 0
+}

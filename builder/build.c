@@ -194,6 +194,11 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
         r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, &b->sources);
         if (r < 0)
                 return r;
+        if (b->o->expect_inrelease_sha256 && !streq(b->o->expect_inrelease_sha256, b->sources->inrelease_sha256))
+                return error_set(err, -ESTALE,
+                                 "the mirror's InRelease of '%s' (sha256 %s) is not the pinned one (sha256 %s): the "
+                                 "archive has changed since, so the pinned packages cannot be obtained from '%s'",
+                                 b->suite, b->sources->inrelease_sha256, b->o->expect_inrelease_sha256, b->mirror);
         if (b->o->source_date_epoch >= 0)
                 b->source_date_epoch = b->o->source_date_epoch;
         else if (!b->sources->release->date ||
@@ -221,6 +226,12 @@ static int stage_appliance(ErrorSlot *err, Build *b) {
         return 0;
 }
 
+/* The package cache disk: the cache's own, or the one a verification
+ * shares with the cache it rebuilds beside. */
+static char *debs_disk_path(const Build *b) {
+        return b->o->debs_disk ? strdup(b->o->debs_disk) : cache_path(b->cache, "debs.img", NULL);
+}
+
 static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *ret) {
         *ret = (BootstrapSpec) {
                 .mirror = b->mirror,
@@ -246,7 +257,7 @@ static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
 }
 
 static int stage_bootstrap(ErrorSlot *err, Build *b) {
-        _cleanup_free_ char *debs = cache_path(b->cache, "debs.img", NULL), *tool_id = NULL;
+        _cleanup_free_ char *debs = debs_disk_path(b), *tool_id = NULL;
         int r;
 
         if (!debs)
@@ -311,7 +322,7 @@ typedef struct LayerJob {
 
 static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
         LayerJob *j = userdata;
-        _cleanup_free_ char *debs = cache_path(j->b->cache, "debs.img", NULL);
+        _cleanup_free_ char *debs = debs_disk_path(j->b);
 
         if (!debs)
                 return -ENOMEM;

@@ -32,6 +32,8 @@ typedef struct BuildOptions {
         const char *until;      /* stop successfully after this stage (NULL: run all) */
         int64_t source_date_epoch; /* < 0: the Date of the signed Release file */
         const char *seed;       /* derives UUIDs and MACs; NULL: BUILD_DEFAULT_SEED */
+        const char *expect_inrelease_sha256; /* non-NULL: the archive's InRelease must have this SHA256 */
+        const char *debs_disk;  /* non-NULL: the package cache disk to use instead of <cache>/debs.img */
         const char *sign_key;   /* fingerprint of the signing key; NULL: unsigned (a loud warning) */
         const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
 } BuildOptions;

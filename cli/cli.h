@@ -28,6 +28,8 @@ typedef struct CliOptions {
         char *sign_key;         /* --sign-key: fingerprint, uppercase */
         char *gpg_home;         /* --gpg-home */
         char *key_file;         /* --key: verify-signature's trusted public key */
+        bool output_given;      /* --output was on the command line */
+        char *rebuilt_dir;      /* --rebuilt: verify against an earlier rebuild */
 } CliOptions;
 
 typedef struct Verb {
@@ -51,5 +53,7 @@ int verb_build(const CliOptions *o, int argc, char **argv);
 int verb_recipes(const CliOptions *o, int argc, char **argv);
 int verb_sign(const CliOptions *o, int argc, char **argv);
 int verb_verify_signature(const CliOptions *o, int argc, char **argv);
+int verb_verify(const CliOptions *o, int argc, char **argv);
+int verb_compare(const CliOptions *o, int argc, char **argv);
 int verb_help(const CliOptions *o, int argc, char **argv);
 int verb_version(const CliOptions *o, int argc, char **argv);

@@ -17,6 +17,8 @@ static const Verb verbs[] = {
         { "recipes",          0, 0,       verb_recipes,          "list the recipes and what they build" },
         { "sign",             1, INT_MAX, verb_sign,             "sign DIR's files (or the FILEs in it) with --sign-key" },
         { "verify-signature", 1, 1,       verb_verify_signature, "check DIR's SHA256SUMS and signatures against --key" },
+        { "verify",           1, 2,       verb_verify,           "rebuild BUILDINFO's release and compare with ARTIFACT_DIR" },
+        { "compare",          2, 2,       verb_compare,          "list the files that differ between two disk images" },
         { "help",             0, 0,       verb_help,             "show this help" },
         { "version",          0, 0,       verb_version,          "show the version" },
 };

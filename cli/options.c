@@ -18,6 +18,8 @@ void cli_print_help(FILE *f) {
                 "       whonix-build recipes\n"
                 "       whonix-build sign DIR [FILE...] --sign-key=FINGERPRINT [--gpg-home=DIR]\n"
                 "       whonix-build verify-signature DIR --key=KEYFILE\n"
+                "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR]\n"
+                "       whonix-build compare IMAGE_A IMAGE_B\n"
                 "\n"
                 "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
                 "rootless: Debian is bootstrapped inside the libguestfs appliance from an\n"
@@ -49,6 +51,8 @@ void cli_print_help(FILE *f) {
                 "                                a key needing a passphrase must be unlocked in\n"
                 "                                gpg-agent first: whonix-build never asks\n"
                 "      --key=KEYFILE             verify-signature: the publisher's public key\n"
+                "      --rebuilt=DIR             verify: compare with this earlier rebuild instead\n"
+                "                                of rebuilding (its whonix.buildinfo and artifacts)\n"
                 "\n"
                 "Environment: SOURCE_DATE_EPOCH sets the time stamped into the images\n"
                 "(default: the Date of the archive's signed Release file).\n"
@@ -116,7 +120,7 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY };
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT };
         static const struct option options[] = {
                 { "target", required_argument, NULL, 't' },
                 { "flavor", required_argument, NULL, 'f' },
@@ -130,6 +134,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 { "sign-key", required_argument, NULL, ARG_SIGN_KEY },
                 { "gpg-home", required_argument, NULL, ARG_GPG_HOME },
                 { "key", required_argument, NULL, ARG_KEY },
+                { "rebuilt", required_argument, NULL, ARG_REBUILT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -178,6 +183,13 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (isempty(optarg))
                                 return usage_error("--output needs a directory");
                         if (free_and_strdup(&o->output_dir, optarg) < 0)
+                                return -ENOMEM;
+                        o->output_given = true;
+                        break;
+                case ARG_REBUILT:
+                        if (isempty(optarg))
+                                return usage_error("--rebuilt needs a directory");
+                        if (free_and_strdup(&o->rebuilt_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;
                 case ARG_CACHE:
@@ -272,4 +284,5 @@ void cli_options_done(CliOptions *o) {
         free(o->sign_key);
         free(o->gpg_home);
         free(o->key_file);
+        free(o->rebuilt_dir);
 }

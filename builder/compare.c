@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+
+#include "compare.h"
+#include "guestfs-util.h"
+#include "log.h"
+
+#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
+/* Written into the image's throwaway overlay, and left out of the lists. */
+#define META_NAME ".wb-manifest-meta"
+#define SUMS_NAME ".wb-manifest-sums"
+#define META_FILE "/" META_NAME
+#define SUMS_FILE "/" SUMS_NAME
+
+Manifest *manifest_free(Manifest *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n; i++) {
+                free(m->items[i].path);
+                free(m->items[i].target);
+                free(m->items[i].mtime);
+        }
+        free(m->items);
+        free(m);
+        return NULL;
+}
+
+static int entry_cmp(const void *a, const void *b) {
+        return strcmp(((const ManifestEntry *) a)->path, ((const ManifestEntry *) b)->path);
+}
+
+static ManifestEntry *find_entry(const Manifest *m, const char *path) {
+        ManifestEntry key = { .path = (char *) path };
+        return m->n ? bsearch(&key, m->items, m->n, sizeof(ManifestEntry), entry_cmp) : NULL;
+}
+
+/* Split s (modified in place) at the first space; returns the rest. */
+static char *word(char **s) {
+        char *w = *s, *sp;
+
+        if (!w)
+                return NULL;
+        sp = strchr(w, ' ');
+        if (sp) {
+                *sp = 0;
+                *s = sp + 1;
+        } else
+                *s = NULL;
+        return w;
+}
+
+static int parse_octal(const char *s, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || !*s || strspn(s, "01234567") != strlen(s) || strlen(s) > 7)
+                return -EINVAL;
+        v = strtoul(s, &end, 8);
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int parse_meta_line(ErrorSlot *err, char *line, unsigned lineno, ManifestEntry *e) {
+        char *rest = line, *type, *mode, *uid, *gid, *size, *mtime, *tab;
+        uint64_t u;
+
+        type = word(&rest);
+        mode = word(&rest);
+        uid = word(&rest);
+        gid = word(&rest);
+        size = word(&rest);
+        mtime = word(&rest);
+        if (!rest || !type || strlen(type) != 1 || !strchr("fdlcbps", type[0]) || parse_octal(mode, &e->mode) < 0 ||
+            safe_atou(uid, &e->uid) < 0 || safe_atou(gid, &e->gid) < 0 || safe_atou64(size, &u) < 0 || !mtime ||
+            strspn(mtime, "0123456789.") != strlen(mtime) || !*mtime)
+                return error_set(err, -EBADMSG, "manifest line %u: not '<type> <mode> <uid> <gid> <size> <mtime> <path>'",
+                                 lineno);
+        tab = strchr(rest, '\t');
+        if (!tab)
+                return error_set(err, -EBADMSG, "manifest line %u: no link target field", lineno);
+        *tab = 0;
+        e->type = type[0];
+        e->size = u;
+        e->path = strdup_printf("/%s", rest);
+        e->target = strdup(tab + 1);
+        e->mtime = strdup(mtime);
+        if (!e->path || !e->target || !e->mtime)
+                return -ENOMEM;
+        return 0;
+}
+
+static bool is_lower_hex(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+int manifest_parse(ErrorSlot *err, const char *meta, size_t meta_size, const char *sums, size_t sums_size,
+                   Manifest **ret) {
+        _cleanup_(manifest_freep) Manifest *m = calloc(1, sizeof(Manifest));
+        size_t n_alloc = 0;
+        unsigned lineno = 0;
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        if (meta_size > MANIFEST_SIZE_MAX || sums_size > MANIFEST_SIZE_MAX)
+                return error_set(err, -EFBIG, "manifest larger than %u bytes", MANIFEST_SIZE_MAX);
+        if (memchr(meta, 0, meta_size) || memchr(sums, 0, sums_size))
+                return error_set(err, -EBADMSG, "manifest with a NUL byte");
+
+        for (size_t pos = 0; pos < meta_size;) {
+                const char *s = meta + pos, *nl = memchr(s, '\n', meta_size - pos);
+                size_t n = nl ? (size_t) (nl - s) : meta_size - pos;
+                _cleanup_free_ char *line = strndup(s, n);
+                ManifestEntry e = {};
+
+                pos += n + 1;
+                lineno++;
+                if (!line)
+                        return -ENOMEM;
+                if (m->n >= MANIFEST_ENTRIES_MAX)
+                        return error_set(err, -E2BIG, "manifest with more than %u entries", MANIFEST_ENTRIES_MAX);
+                r = parse_meta_line(err, line, lineno, &e);
+                if (r < 0) {
+                        free(e.path);
+                        free(e.target);
+                        free(e.mtime);
+                        return r;
+                }
+                if (streq(e.path, "/") || streq(e.path, META_FILE) || streq(e.path, SUMS_FILE)) {
+                        free(e.path);
+                        free(e.target);
+                        free(e.mtime);
+                        continue;
+                }
+                if (m->n == n_alloc) {
+                        size_t want = n_alloc ? n_alloc * 2 : 1024;
+                        ManifestEntry *p = reallocarray(m->items, want, sizeof(ManifestEntry));
+                        if (!p) {
+                                free(e.path);
+                                free(e.target);
+                                free(e.mtime);
+                                return -ENOMEM;
+                        }
+                        m->items = p;
+                        n_alloc = want;
+                }
+                m->items[m->n++] = e;
+        }
+        if (m->n > 0)
+                qsort(m->items, m->n, sizeof(ManifestEntry), entry_cmp);
+        for (size_t i = 1; i < m->n; i++)
+                if (streq(m->items[i - 1].path, m->items[i].path))
+                        return error_set(err, -EBADMSG, "manifest lists '%s' twice", m->items[i].path);
+
+        lineno = 0;
+        for (size_t pos = 0; pos < sums_size;) {
+                const char *s = sums + pos, *nl = memchr(s, '\n', sums_size - pos);
+                size_t n = nl ? (size_t) (nl - s) : sums_size - pos;
+                _cleanup_free_ char *path = NULL;
+                ManifestEntry *e;
+
+                pos += n + 1;
+                lineno++;
+                /* sha256sum escapes names with a backslash or newline and
+                 * marks the line with a leading backslash: such a file keeps
+                 * an unknown content (it still compares by its metadata). */
+                if (n > 0 && s[0] == '\\')
+                        continue;
+                if (n < 64 + 4 || !is_lower_hex(s, 64) || s[64] != ' ' || s[65] != ' ' || s[66] != '.' || s[67] != '/')
+                        return error_set(err, -EBADMSG, "manifest sums line %u: not '<sha256>  ./<path>'", lineno);
+                path = strndup(s + 67, n - 67);
+                if (!path)
+                        return -ENOMEM;
+                e = find_entry(m, path);
+                if (!e || e->type != 'f')
+                        return error_set(err, -EBADMSG, "manifest sums line %u: '%s' is not a listed file", lineno, path);
+                memcpy(e->sha256, s, 64);
+                e->sha256[64] = 0;
+        }
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int add_line(char ***l, const char *fmt, ...) _printf_(2, 3);
+static int add_line(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = strdup_vprintf(fmt, ap);
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+static int diff_entry(const ManifestEntry *a, const ManifestEntry *b, char ***l) {
+        int r = 0;
+
+        if (a->type != b->type)
+                return add_line(l, "type %c -> %c  %s", a->type, b->type, a->path);
+        if (a->type == 'f' && (!streq(a->sha256, b->sha256) || a->size != b->size))
+                r = add_line(l, "content  %s", a->path);
+        if (r >= 0 && !streq(a->target, b->target))
+                r = add_line(l, "target %s -> %s  %s", a->target, b->target, a->path);
+        if (r >= 0 && a->mode != b->mode)
+                r = add_line(l, "mode %04o -> %04o  %s", a->mode, b->mode, a->path);
+        if (r >= 0 && (a->uid != b->uid || a->gid != b->gid))
+                r = add_line(l, "owner %u:%u -> %u:%u  %s", a->uid, a->gid, b->uid, b->gid, a->path);
+        if (r >= 0 && !streq(a->mtime, b->mtime))
+                r = add_line(l, "mtime %s -> %s  %s", a->mtime, b->mtime, a->path);
+        return r;
+}
+
+int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t i = 0, j = 0;
+        int r = 0;
+
+        /* Both sorted by path: one merge pass. */
+        while (r >= 0 && (i < a->n || j < b->n)) {
+                int c = i >= a->n ? 1 : j >= b->n ? -1 : strcmp(a->items[i].path, b->items[j].path);
+
+                if (c < 0)
+                        r = add_line(&l, "only in A  %s", a->items[i++].path);
+                else if (c > 0)
+                        r = add_line(&l, "only in B  %s", b->items[j++].path);
+                else
+                        r = diff_entry(&a->items[i++], &b->items[j++], &l);
+        }
+        if (r < 0)
+                return r;
+        if (!l) {
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        *ret_lines = TAKE_PTR(l);
+        return 0;
+}
+
+static const char *image_format(const char *path) {
+        return endswith(path, ".qcow2") ? "qcow2" : endswith(path, ".vmdk") ? "vmdk" : "raw";
+}
+
+/* The root filesystem's device: by label, else the last partition, else
+ * the disk. */
+static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
+        _cleanup_free_ char *out = NULL, *disk = NULL;
+        int r;
+
+        r = appliance_run(err, a, NULL, ARGV("blkid", "-L", "root"), &out);
+        if (r >= 0 && out && startswith(out, "/dev/")) {
+                *ret = strdup(strstrip(out));
+                return *ret ? 0 : -ENOMEM;
+        }
+        error_clear(err);
+        r = appliance_device(err, a, 0, &disk);
+        if (r < 0)
+                return r;
+        free(out);
+        out = NULL;
+        r = appliance_run(err, a, NULL,
+                          ARGV("sh", "-c", "ls -1 \"$0\"[0-9]* 2>/dev/null | sort -V | tail -n 1", disk), &out);
+        if (r >= 0 && out && startswith(out, "/dev/")) {
+                *ret = strdup(strstrip(out));
+                return *ret ? 0 : -ENOMEM;
+        }
+        error_clear(err);
+        *ret = TAKE_PTR(disk);
+        return 0;
+}
+
+int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret) {
+        _cleanup_(appliance_freep) Appliance *a = NULL;
+        _cleanup_free_ char *root = NULL, *meta = NULL, *sums = NULL;
+        ApplianceConfig cfg = { .path = appliance_path, .label = "compare" };
+        size_t meta_size, sums_size;
+        int r;
+
+        if (access(image, R_OK) < 0)
+                return error_set_errno(err, -errno, "cannot read '%s'", image);
+        if ((r = appliance_new(err, &cfg, &a)) < 0 ||
+            (r = appliance_add_drive(err, a, image, image_format(image), true, NULL)) < 0 ||
+            (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0 ||
+            (r = appliance_mount(err, a, root, "/")) < 0)
+                return error_prefix(err, r, "cannot open '%s'", image);
+
+        log_progress("compare", image, 0, 0);
+        r = appliance_run(err, a, NULL,
+                          ARGV("sh", "-c",
+                               "cd /sysroot && "
+                               "find . -xdev -printf '%y %m %U %G %s %T@ %P\\t%l\\n' > ." META_FILE " && "
+                               "find . -xdev -type f ! -path ./" META_NAME " ! -path ./" SUMS_NAME " -print0 | "
+                               "xargs -0 -r sha256sum > ." SUMS_FILE),
+                          NULL);
+        if (r < 0)
+                return error_prefix(err, r, "cannot list the files of '%s'", image);
+        if ((r = appliance_read_file(err, a, META_FILE, MANIFEST_SIZE_MAX, &meta, &meta_size)) < 0 ||
+            (r = appliance_read_file(err, a, SUMS_FILE, MANIFEST_SIZE_MAX, &sums, &sums_size)) < 0)
+                return r;
+        r = manifest_parse(err, meta, meta_size, sums, sums_size, ret);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", image);
+        return 0;
+}
+
+int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines) {
+        _cleanup_(manifest_freep) Manifest *ma = NULL, *mb = NULL;
+        int r;
+
+        r = image_manifest(err, appliance_path, a, &ma);
+        if (r < 0)
+                return r;
+        r = image_manifest(err, appliance_path, b, &mb);
+        if (r < 0)
+                return r;
+        return manifest_diff(ma, mb, ret_lines);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Why two disk images differ, file by file: the explanation verify gives
+ * when a rebuilt image does not match the published one.
+ *
+ *     r = image_compare(&err, appliance, "a.qcow2", "b.qcow2", &lines);
+ *
+ * Each image's root filesystem (the partition labelled "root", else the
+ * last partition, else the whole disk) is read through the appliance
+ * (read-only: writes go to a throwaway overlay) into a manifest: for every
+ * path its type, mode, owner, group, size, mtime, symlink target and, for
+ * regular files, SHA-256.  The manifests are compared on the host; each
+ * difference is one line, sorted by path:
+ *
+ *     content  /etc/hostname
+ *     mode 0644 -> 0600  /etc/shadow
+ *     owner 0:0 -> 0:42  /etc/shadow
+ *     mtime 1764000000 -> 1764000001  /var/lib/dpkg/status
+ *     target /a -> /b  /etc/alternatives/awk
+ *     type f -> l  /etc/resolv.conf
+ *     only in A  /var/log/dpkg.log
+ *     only in B  /var/cache/ldconfig/aux-cache
+ *
+ * No lines but different image bytes means the difference lies outside
+ * the files: partition table, boot loader, filesystem metadata.
+ *
+ * manifest_parse() reads the two texts the appliance writes (outside input:
+ * bounded, strict): the metadata, one line per path as find -printf
+ * '%y %m %U %G %s %T@ %P\t%l\n' prints it, and the contents, as
+ * sha256sum prints them for "./path" names.
+ */
+
+#include "error.h"
+
+#define MANIFEST_SIZE_MAX (128u * 1024u * 1024u)
+#define MANIFEST_ENTRIES_MAX 1000000u
+
+typedef struct ManifestEntry {
+        char *path;
+        char *target;           /* symlink target, "" otherwise */
+        char *mtime;
+        char type;              /* find -printf %y: f d l c b p s */
+        unsigned mode, uid, gid;
+        uint64_t size;
+        char sha256[65];        /* regular files; "" otherwise */
+} ManifestEntry;
+
+typedef struct Manifest {
+        ManifestEntry *items;   /* sorted by path */
+        size_t n;
+} Manifest;
+
+Manifest *manifest_free(Manifest *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manifest *, manifest_free);
+
+int manifest_parse(ErrorSlot *err, const char *meta, size_t meta_size, const char *sums, size_t sums_size,
+                   Manifest **ret);
+/* The difference lines described above (an empty vector when equal). */
+int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines);
+
+/* Read an image's root filesystem into a manifest (format from the file
+ * name: .qcow2, .vmdk, else raw). */
+int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret);
+int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * whonix-build compare IMAGE_A IMAGE_B: the files that differ between two
+ * disk images (content, mode, owner, mtime, symlink target, presence), one
+ * line each; exit 0 if none differ, 1 if some do.
+ */
+#include "cache.h"
+#include "cli.h"
+#include "compare.h"
+#include "supermin.h"
+
+int verb_compare(const CliOptions *o, int argc, char **argv) {
+        _cleanup_(cache_freep) Cache *cache = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_free_ char *appliance = NULL;
+        ErrorSlot err = {};
+        bool reused;
+        int r;
+
+        r = cache_open(&err, o->cache_dir, &cache);
+        if (r >= 0)
+                r = supermin_prepare(&err, cache, &appliance, &reused);
+        if (r >= 0)
+                r = image_compare(&err, appliance, argv[0], argv[1], &lines);
+        cli_clear_progress();
+        if (cancel_requested()) {
+                error_done(&err);
+                return EXIT_INTERRUPTED;
+        }
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: cannot compare '%s' and '%s': %s\n", argv[0], argv[1],
+                        error_message(&err, r));
+                error_done(&err);
+                return EXIT_FAILED;
+        }
+        STRV_FOREACH(l, lines)
+                printf("%s\n", *l);
+        fflush(stdout);
+        if (strv_length(lines) > 0) {
+                fprintf(stderr, "whonix-build: %zu difference(s) between '%s' (A) and '%s' (B)\n", strv_length(lines),
+                        argv[0], argv[1]);
+                return EXIT_FAILED;
+        }
+        fprintf(stderr, "whonix-build: the files of '%s' and '%s' are the same\n", argv[0], argv[1]);
+        return EXIT_OK;
+}

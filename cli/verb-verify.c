@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * whonix-build verify BUILDINFO [ARTIFACT_DIR]: what a third party runs to
+ * check a release was built from its published source.  One verdict line
+ * per artifact on stdout, each difference indented under it; exit 0 only
+ * if every artifact and every package list matches.
+ */
+#include "cli.h"
+#include "verify.h"
+
+int verb_verify(const CliOptions *o, int argc, char **argv) {
+        _cleanup_(verify_report_freep) VerifyReport *rep = NULL;
+        VerifyOptions vo = {
+                .buildinfo_path = argv[0],
+                .artifacts_dir = argc > 1 ? argv[1] : NULL,
+                .rebuilt_dir = o->rebuilt_dir,
+                .output_dir = o->output_given ? o->output_dir : NULL,
+                .cache_dir = o->cache_dir,
+                .data_dir = o->data_dir,
+                .verbose = o->verbose,
+        };
+        ErrorSlot err = {};
+        size_t bad = 0;
+        int r;
+
+        r = verify_run(&err, &vo, &rep);
+        cli_clear_progress();
+        if (cancel_requested()) {
+                fprintf(stderr, "whonix-build: interrupted; temporary files removed\n");
+                error_done(&err);
+                return EXIT_INTERRUPTED;
+        }
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: cannot verify '%s': %s\n", vo.buildinfo_path,
+                        error_message(&err, r));
+                error_done(&err);
+                return EXIT_FAILED;
+        }
+
+        STRV_FOREACH(l, rep->package_diffs)
+                printf("PACKAGES %s\n", *l);
+        for (size_t i = 0; i < rep->n; i++) {
+                const VerifyItem *it = &rep->items[i];
+
+                printf("%-7s %s  sha256 %s%s%s\n", it->status == VERIFY_MATCH ? "MATCH" : "DIFFERS", it->name,
+                       it->pinned_sha256, it->status == VERIFY_MATCH ? "" : ": ",
+                       it->status == VERIFY_MATCH ? "" : verify_status_to_string(it->status));
+                if (it->status == VERIFY_DIFFER)
+                        printf("        rebuilt sha256 %s\n", it->rebuilt_sha256);
+                STRV_FOREACH(l, it->explain)
+                        printf("        %s\n", *l);
+                if (it->status != VERIFY_MATCH)
+                        bad++;
+        }
+        fflush(stdout);
+        if (rep->rebuilt_dir)
+                fprintf(stderr, "whonix-build: the rebuilt artifacts are in '%s'\n", rep->rebuilt_dir);
+        if (!rep->ok) {
+                fprintf(stderr, "whonix-build: error: the release does NOT match its rebuild: %zu artifact(s) and %zu "
+                                "package(s) differ\n",
+                        bad, strv_length(rep->package_diffs));
+                return EXIT_FAILED;
+        }
+        fprintf(stderr, "whonix-build: verified: all %zu artifact(s) were rebuilt bit for bit from the pinned inputs\n",
+                rep->n);
+        return EXIT_OK;
+}

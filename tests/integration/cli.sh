@@ -45,4 +45,18 @@ check "the recipe stage reports both flavors and the mirror" grep -Eq '^stage re
 check "without --mirror the host's apt mirror is used" grep -Eq '^stage recipe .* mirror https?://' "$T/r2"
 diag_file "$T/r2" 2
 
+# The man page is rendered from --help at build time.
+man1="$WB_BUILD_ROOT/cli/whonix-build.1"
+if [ -s "$man1" ]; then
+        for v in build recipes sign verify-signature verify compare; do
+                check "the man page documents the verb '$v'" bash -c "sed 's/\\\\-/-/g' '$man1' | grep -qx '.B $v'"
+        done
+        check "the man page documents --sign-key" grep -q '^\.B \\-\\-sign\\-key=FINGERPRINT$' "$man1"
+        if command -v groff >/dev/null; then
+                check "the man page renders without warnings" bash -c "groff -man -Tutf8 -ww '$man1' 2>&1 >/dev/null | grep -q . && exit 1 || exit 0"
+        fi
+else
+        fail "the man page was built (python3 is needed)"
+fi
+
 done_testing

@@ -19,12 +19,17 @@ ip netns del "wb-tor-probe-$$"
 T=$(mktemp -d)
 evpid=
 cleanup() {
+        trap '' HUP INT PIPE TERM
         [ -n "$evpid" ] && kill "$evpid" 2>/dev/null && wait "$evpid" 2>/dev/null
         tornet_stop
         rm -rf "$T"
 }
 trap cleanup EXIT
+# A signal ends the script through the EXIT trap (bash runs no EXIT trap
+# when an untrapped signal kills it).
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 
 t0=$(date +%s)
@@ -46,9 +51,9 @@ for p in "${TORNET_PIDS[@]}"; do
 done
 check "all ${#TORNET_PIDS[@]} processes run outside the root network namespace" test -z "$outside"
 if tornet_contained >"$T/contained"; then
-        ok "only subnet routes; every socket is local, loopback or in $TORNET_SUBNET"
+        ok "no route off the subnet; every socket's peer is loopback or in $TORNET_SUBNET"
 else
-        fail "only subnet routes; every socket is local, loopback or in $TORNET_SUBNET"
+        fail "no route off the subnet; every socket's peer is loopback or in $TORNET_SUBNET"
         diag_file "$T/contained"
 fi
 # Every tor knows only our authorities, and the client's consensus lists
@@ -96,7 +101,8 @@ fetch by-name "http://$TORNET_SERVER_NAME/by-name"
 check "dnsmasq answered the exit's query for $TORNET_SERVER_NAME" \
         grep -qi "config $TORNET_SERVER_NAME is $TORNET_SERVER_IP" "$TORNET_DIR/dnsmasq.log"
 
-# Isolation: SOCKS user a twice and user b on port 9050, no user on 9100.
+# Isolation: SOCKS user a and user b on port 9050, no user on 9100, then
+# user a again (any circuit but those of b and of 9100).
 fetch iso-a1 "http://$TORNET_SERVER_NAME/iso-a1" -U a:x
 fetch iso-b "http://$TORNET_SERVER_NAME/iso-b" -U b:x
 fetch iso-c "http://$TORNET_SERVER_NAME/iso-c" --proxy socks5h://127.0.0.1:9100
@@ -119,9 +125,11 @@ if [ "${#circ[@]}" -eq 6 ]; then
         ok "6 stream events for 6 fetches"
         a1=$(set_of "${circ[2]}") b=$(set_of "${circ[3]}") c=$(set_of "${circ[4]}") a2=$(set_of "${circ[5]}")
         for i in 2 3 4 5; do diag "fetch $((i + 1)): circuit ${circ[$i]} ($(set_of "${circ[$i]}")) path $(path_of "${circ[$i]}")"; done
-        check "same SOCKS user on the same port: the same circuit ($a1)" test "$a1" = "$a2"
+        # The same user may, but need not, get the same circuit again.
+        diag "SOCKS user a twice: $a1, $a2"
         check "SOCKS users a and b: different circuits ($a1, $b)" test "$a1" != "$b"
         check "ports 9050 and 9100: different circuits ($a1, $b vs $c)" test "$c" != "$a1" -a "$c" != "$b"
+        check "user a again: not on the circuit of b or of 9100 ($a2)" test "$a2" != "$b" -a "$a2" != "$c"
 else
         fail "6 stream events for 6 fetches (${#circ[@]})"
         diag_file "$T/events" 20
@@ -129,9 +137,9 @@ fi
 diag "exits seen by the server: by-ip ${seen_by_ip:-?}, by-name ${seen_by_name:-?}, a ${seen_iso_a1:-?}/${seen_iso_a2:-?}, b ${seen_iso_b:-?}, c ${seen_iso_c:-?}"
 
 if tornet_contained >"$T/contained"; then
-        ok "after the fetches, still every socket local, loopback or in $TORNET_SUBNET"
+        ok "after the fetches, still no route off the subnet, no peer outside it"
 else
-        fail "after the fetches, still every socket local, loopback or in $TORNET_SUBNET"
+        fail "after the fetches, still no route off the subnet, no peer outside it"
         diag_file "$T/contained"
 fi
 
@@ -145,14 +153,88 @@ check "the Gateway snippet names the 3 test authorities" \
         test "$(grep -c '^DirAuthority ' "$T/torrc.d/50-tornet.conf")" -eq 3
 check "the Gateway snippet sets TestingTorNetwork 1" grep -q '^TestingTorNetwork 1$' "$T/torrc.d/50-tornet.conf"
 sed "s|^%include /etc/tor/torrc.d/|%include $T/torrc.d/|" "$gw/etc/tor/torrc" >"$T/gateway-torrc"
+: >"$T/empty"
 defaults=/usr/share/tor/tor-service-defaults-torrc
-[ -f "$defaults" ] || defaults=$T/torrc.d/50-tornet.conf
+[ -f "$defaults" ] || defaults=$T/empty
 if tor --verify-config --defaults-torrc "$defaults" -f "$T/gateway-torrc" >"$T/verify" 2>&1; then
         ok "tor --verify-config accepts the Gateway's torrc plus the snippet"
 else
         fail "tor --verify-config accepts the Gateway's torrc plus the snippet"
         diag_file "$T/verify" 10
 fi
+
+# The Gateway without a VM: a namespace on the bridge whose eth0 asks
+# dnsmasq for an address (as the Gateway's eth0 does), and an "eth1" with
+# 10.152.152.10; there the Gateway's own torrc plus the snippet (without
+# Debian's defaults file: no User switch, our data directory and log)
+# bootstraps in the test network, and its SocksPort on the internal address
+# fetches the page by name.
+gwns=$TORNET_NS-gw
+tornet_netns_add gw
+# (a veth pair whose other end stays unconnected: not every kernel has dummy)
+ip -n "$gwns" link add eth1 type veth peer name eth1-peer &&
+        ip -n "$gwns" addr add 10.152.152.10/18 dev eth1 &&
+        ip -n "$gwns" link set eth1 up && ip -n "$gwns" link set eth1-peer up
+gw_ip=$TORNET_PREFIX.98
+if command -v dhclient >/dev/null; then
+        : >"$T/dhclient.conf"
+        tornet_spawn "$gwns" "$T/dhclient.log" dhclient -d -1 -v -cf "$T/dhclient.conf" -sf /bin/true \
+                -lf "$T/dhcp.leases" -pf "$T/dhclient.pid" eth0
+        for _ in $(seq 100); do grep -q 'fixed-address' "$T/dhcp.leases" 2>/dev/null && break; sleep 0.2; done
+        lease=$(awk '$1 == "fixed-address" { sub(/;/, "", $2); print $2 }' "$T/dhcp.leases" 2>/dev/null | tail -n 1)
+        case $lease in
+        "$TORNET_PREFIX".1[0-9][0-9]) ok "DHCP on the test network: eth0 was offered $lease"; gw_ip=$lease ;;
+        *) fail "DHCP on the test network offers an address in .100-.199"; diag_file "$T/dhclient.log" 10 ;;
+        esac
+        check "DHCP: the offer names dnsmasq as DNS server and no router" \
+                sh -c 'grep -q "domain-name-servers $2;" "$1" && ! grep -q "option routers" "$1"' \
+                sh "$T/dhcp.leases" "$TORNET_DNS_IP"
+else
+        ok "DHCP on the test network # SKIP dhclient is not installed (isc-dhcp-client)"
+fi
+ip -n "$gwns" addr add "$gw_ip/24" dev eth0
+mkdir -p "$T/gw-tor" && chmod 700 "$T/gw-tor"
+gw_t0=$(date +%s)
+tornet_spawn "$gwns" "$T/gw-tor.out" tor --defaults-torrc "$T/empty" -f "$T/gateway-torrc" \
+        --DataDirectory "$T/gw-tor" --Log "notice file $T/gw-tor.log"
+body=
+while [ $(( $(date +%s) - gw_t0 )) -lt 120 ]; do
+        body=$(ip netns exec "$gwns" curl -sS --max-time 20 --noproxy '' \
+                --proxy socks5h://10.152.152.10:9100 "http://$TORNET_SERVER_NAME/gateway" 2>/dev/null) && break
+        sleep 1
+done
+gw_peer=$(awk '$4 == "/gateway" { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)
+if [ "$body" = "wb-tornet-page $TORNET_TOKEN path=/gateway" ] && is_exit "$gw_peer"; then
+        ok "the Gateway's torrc joins the test network: the page arrived after $(( $(date +%s) - gw_t0 )) s, from exit $gw_peer"
+else
+        fail "the Gateway's torrc joins the test network and fetches the page by name"
+        diag "got: ${body:-nothing}; server saw: ${gw_peer:-nothing}"
+        diag_file "$T/gw-tor.log" 15
+        diag_file "$T/gw-tor.out" 5
+fi
+if tornet_contained >"$T/contained"; then
+        ok "with the Gateway's tor too, no route off the subnet, no peer outside it"
+else
+        fail "with the Gateway's tor too, no route off the subnet, no peer outside it"
+        diag_file "$T/contained"
+fi
+# The Gateway's tor talks to test relays and nothing else (its other
+# sockets are the local SOCKS connections).
+gw_peers=$(ip netns exec "$gwns" ss -Htnp state established |
+        awk '/users:\(\("tor"/ { sub(/:[0-9]+$/, "", $4); print $4 }' |
+        grep -v -e '^127\.' -e '^10\.152\.152\.10$' | sort -u | paste -sd' ')
+unexpected=
+for a in $gw_peers; do case " $TORNET_RELAY_IPS " in *" $a "*) ;; *) unexpected+=" $a" ;; esac; done
+check "the Gateway's tor is connected to test relays only (${gw_peers:-none})" \
+        test -n "$gw_peers" -a -z "$unexpected"
+
+# Where a VM test plugs in a Gateway: a tap on wbt0 for its external NIC,
+# a tap on a bridge of its own for the internal one.
+tornet_bridge_add wbint0 && tornet_tap_add tapgw0 && tornet_tap_add tapgw1 wbint0
+check "taps for a Gateway VM: tapgw0 on wbt0, tapgw1 on the isolated bridge wbint0" \
+        sh -c 'ip -n "$1" -o link show tapgw0 | grep -q "master wbt0" &&
+                ip -n "$1" -o link show tapgw1 | grep -q "master wbint0" &&
+                ! ip -n "$1" -4 -o addr show dev wbint0 | grep -q inet' sh "$TORNET_NS"
 
 # --- Teardown --------------------------------------------------------------
 pids=("${TORNET_PIDS[@]}")
@@ -161,8 +243,8 @@ tornet_stop
 left=
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left+=" $p"; done
 check "tornet_stop: no process left" test -z "$left"
-check "tornet_stop: namespaces $ns and $ns-c removed" \
-        sh -c '! ip netns list | grep -Eq "^$1(-c)?( |\$)"' sh "$ns"
+check "tornet_stop: namespaces $ns, $ns-c, $ns-gw removed" \
+        sh -c '! ip netns list | grep -Eq "^$1(-c|-gw)?( |\$)"' sh "$ns"
 check "tornet_stop: temporary directory removed" test ! -e "$dir"
 diag "time to ready: $TORNET_READY_SECS s; total: $(( $(date +%s) - t0 )) s"
 

@@ -19,7 +19,10 @@
 #   |   .31 .32      exits e1 e2  (ORPort 5000)  |    | SOCKSAuth), Control|
 #   |   .53          dnsmasq: DNS, DHCP .100-.199|    | 127.0.0.1:9052     |
 #   |   .80          HTTP server, port 80        |    | (no auth)          |
-#   |   taps (tornet_tap_add) for VMs            |    +--------------------+
+#   |   v-c          veth to the client          |    +--------------------+
+#   |   taps (tornet_tap_add) for VMs            |
+#   | more bridges without addresses, e.g. the   |    more namespaces on wbt0:
+#   | Whonix-Internal network (tornet_bridge_add)|    tornet_netns_add
 #   +--------------------------------------------+
 #
 # - The exits resolve names with dnsmasq (.53; no upstream server: it knows
@@ -36,7 +39,8 @@
 #   TORNET_HTTP_LOG.
 #
 # API (call these from the main shell, not from $(...): the PIDs are kept in
-# shell variables; tornet_stop belongs in the caller's EXIT trap):
+# shell variables; tornet_stop belongs in the caller's EXIT trap, and HUP,
+# INT, PIPE and TERM should be trapped to "exit", so that it runs then too):
 #   tornet_start [NS]       create the namespaces and start everything; wait
 #                           until the test client has built a circuit and
 #                           fetched the page (at most TORNET_TIMEOUT s, 240);
@@ -55,12 +59,25 @@
 #   tornet_gateway_torrc FILE   write the torrc lines a client outside (the
 #                           Gateway VM) needs to use this network, e.g. as
 #                           /etc/tor/torrc.d/50-test.conf of a test overlay
-#   tornet_tap_add NAME     create tap NAME on wbt0 (inside TORNET_NS: run
-#                           qemu with tornet_exec and -netdev tap,ifname=NAME,
-#                           script=no,downscript=no)
-#   tornet_contained        0 if every socket in the namespaces is local, on
-#                           loopback or in the test subnet, and the only
-#                           routes are the subnet's; prints offenders
+#   tornet_netns_add SUFFIX [ADDRESS]   one more host on wbt0: namespace
+#                           TORNET_NS-SUFFIX (SUFFIX at most 12 characters),
+#                           its eth0 a veth to the bridge, with ADDRESS/24 if
+#                           given (else e.g. for a DHCP client); no IPv6
+#   tornet_spawn NS LOG CMD...  run CMD in the background in namespace NS,
+#                           output to LOG; tornet_stop kills it
+#   tornet_bridge_add NAME  another bridge in TORNET_NS, with no address
+#                           and no link to wbt0 (the Gateway's internal
+#                           network: only VMs' taps on it)
+#   tornet_tap_add NAME [BRIDGE]   tap NAME on wbt0 (or BRIDGE), in
+#                           TORNET_NS: qemu must run there too and be stopped
+#                           before the namespace goes, so start it with
+#                           tornet_spawn "$TORNET_NS" LOG qemu-system-x86_64
+#                           ... -netdev tap,id=n0,ifname=NAME,script=no,
+#                           downscript=no
+#   tornet_contained        0 if no namespace of ours has a default route,
+#                           a route via a gateway or an IPv6 route, and every
+#                           socket's peer is loopback, in the test subnet or
+#                           the namespace's own; prints offenders
 #   tornet_dump_logs [N]    the last N lines of every log, as TAP comments
 # Variables set by tornet_start: TORNET_NS, TORNET_CLIENT_NS, TORNET_DIR,
 # TORNET_SUBNET, TORNET_SERVER_IP, TORNET_SERVER_PORT, TORNET_SERVER_NAME,
@@ -81,6 +98,7 @@ TORNET_NS=
 TORNET_CLIENT_NS=
 TORNET_DIR=
 TORNET_PIDS=()
+TORNET_EXTRA_NS=()
 
 # name role last-octet
 _tornet_nodes="a1 auth 11
@@ -99,9 +117,10 @@ _tornet_since() { echo "$(_tornet_now) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
 tornet_exec() { ip netns exec "$TORNET_NS" "$@"; }
 tornet_client_exec() { ip netns exec "$TORNET_CLIENT_NS" "$@"; }
 
-# Start "$@" in the background inside namespace $1 and remember its PID
-# ("ip netns exec" execs the command, so $! is the program's own PID).
-_tornet_spawn() { # ns log cmd...
+# Start CMD in the background inside namespace NS, output to LOG, and
+# remember its PID for tornet_stop ("ip netns exec" execs the command, so $!
+# is the program's own PID).
+tornet_spawn() { # ns log cmd...
         local ns=$1 log=$2
         shift 2
         ip netns exec "$ns" "$@" >"$log" 2>&1 </dev/null &
@@ -245,36 +264,59 @@ tornet_curl() { # curl args...
                 --proxy socks5h://127.0.0.1:9050 "$@"
 }
 
-tornet_tap_add() { # name
-        ip -n "$TORNET_NS" tuntap add dev "$1" mode tap &&
-        ip -n "$TORNET_NS" link set "$1" master "$TORNET_BRIDGE" up
+tornet_netns_add() { # suffix [address]
+        local n=$TORNET_NS-$1
+        ip netns add "$n" || return 1
+        TORNET_EXTRA_NS+=("$n")
+        ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+                net.ipv6.conf.default.disable_ipv6=1 &&
+        ip -n "$n" link set lo up &&
+        ip -n "$TORNET_NS" link add "v-$1" type veth peer name eth0 netns "$n" &&
+        ip -n "$TORNET_NS" link set "v-$1" master "$TORNET_BRIDGE" up &&
+        ip -n "$n" link set eth0 up || return 1
+        [ -z "${2:-}" ] || ip -n "$n" addr add "$2/24" dev eth0
 }
 
-# Is ADDRESS (no port) loopback, unspecified or inside the test subnet?
-_tornet_local_addr() {
+tornet_bridge_add() { # name
+        ip -n "$TORNET_NS" link add "$1" type bridge &&
+        ip -n "$TORNET_NS" link set "$1" up
+}
+
+tornet_tap_add() { # name [bridge]
+        ip -n "$TORNET_NS" tuntap add dev "$1" mode tap &&
+        ip -n "$TORNET_NS" link set "$1" master "${2:-$TORNET_BRIDGE}" up
+}
+
+# Is ADDRESS (no port) loopback, unspecified, inside the test subnet or
+# one of the words in OWN (the namespace's own addresses)?
+_tornet_allowed_peer() { # address own
         case $1 in
         127.*|0.0.0.0|'*'|'[::]'|'[::1]'|'::'|'::1') return 0 ;;
         "$TORNET_PREFIX".*) return 0 ;;
         esac
+        case " $2 " in *" $1 "*) return 0 ;; esac
         return 1
 }
 
+# No way off the test network: in every namespace of ours, no default
+# route, no route through a gateway, no IPv6 route, and every socket's peer
+# is loopback, in the test subnet or an address of that namespace itself.
 tornet_contained() {
-        local ns bad=0 line peer local_
-        for ns in "$TORNET_NS" "$TORNET_CLIENT_NS"; do
+        local ns bad=0 line peer own
+        for ns in "$TORNET_NS" "${TORNET_EXTRA_NS[@]}"; do
                 while read -r line; do
                         case $line in
-                        "$TORNET_SUBNET dev "*|"") ;;
-                        *) echo "route in $ns: $line"; bad=1 ;;
+                        default*|*" via "*) echo "route in $ns: $line"; bad=1 ;;
                         esac
-                done < <(ip -n "$ns" -4 route show table all | grep -v '^local \|^broadcast ')
-                if [ -n "$(ip -n "$ns" -6 route show table all 2>/dev/null | grep -v '^local \|^multicast \|^anycast ')" ]; then
+                done < <(ip -n "$ns" -4 route show table all)
+                if ip -n "$ns" -6 route show table all 2>/dev/null | grep -qv '^local \|^multicast \|^anycast '; then
                         echo "IPv6 routes in $ns"; bad=1
                 fi
+                own=$(ip -n "$ns" -4 -o addr show | awk '{ sub(/\/.*/, "", $4); print $4 }' | tr '\n' ' ')
                 # ss -Htuna: netid state recv-q send-q local peer
-                while read -r _ _ _ _ local_ peer _; do
-                        _tornet_local_addr "${local_%:*}" && _tornet_local_addr "${peer%:*}" && continue
-                        echo "socket in $ns: $local_ -> $peer"; bad=1
+                while read -r _ _ _ _ _ peer _; do
+                        _tornet_allowed_peer "${peer%:*}" "$own" && continue
+                        echo "socket in $ns: peer $peer"; bad=1
                 done < <(ip netns exec "$ns" ss -Htuna)
         done
         return "$bad"
@@ -319,40 +361,43 @@ tornet_start() { # [ns]
         # The namespaces: one bridge with every address of the network; the
         # client's namespace hangs off it by a veth pair.  No IPv6, no routes
         # but the subnet's own.
-        ip netns add "$TORNET_NS" || _tornet_fail "cannot create namespace $TORNET_NS" || return 1
-        ip netns add "$TORNET_CLIENT_NS" || _tornet_fail "cannot create namespace $TORNET_CLIENT_NS" || return 1
-        for n in "$TORNET_NS" "$TORNET_CLIENT_NS"; do
-                ip netns exec "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-                        net.ipv6.conf.default.disable_ipv6=1 || return 1
-                ip -n "$n" link set lo up || return 1
-        done
+        ip netns add "$TORNET_NS" || { TORNET_NS=; _tornet_fail "cannot create a namespace"; return 1; }
+        ip netns exec "$TORNET_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+                net.ipv6.conf.default.disable_ipv6=1 &&
+        ip -n "$TORNET_NS" link set lo up &&
         ip -n "$TORNET_NS" link add "$TORNET_BRIDGE" type bridge &&
         ip -n "$TORNET_NS" link set "$TORNET_BRIDGE" up &&
-        ip -n "$TORNET_NS" link add vclient type veth peer name eth0 netns "$TORNET_CLIENT_NS" &&
-        ip -n "$TORNET_NS" link set vclient master "$TORNET_BRIDGE" up &&
-        ip -n "$TORNET_CLIENT_NS" addr add "$TORNET_CLIENT_IP/24" dev eth0 &&
-        ip -n "$TORNET_CLIENT_NS" link set eth0 up || _tornet_fail "cannot set up the links" || return 1
+        tornet_netns_add c "$TORNET_CLIENT_IP" || _tornet_fail "cannot set up the links" || return 1
         for ip in $TORNET_RELAY_IPS "$TORNET_DNS_IP" "$TORNET_SERVER_IP"; do
                 ip -n "$TORNET_NS" addr add "$ip/24" dev "$TORNET_BRIDGE" || return 1
         done
 
-        # Keys, then the DirAuthority lines every tor shares.
+        # Keys (in parallel: a few seconds each on a loaded machine), then
+        # the DirAuthority lines every tor shares.
+        local keygen=()
+        while read -r name role octet; do
+                d=$TORNET_DIR/nodes/$name
+                mkdir -p "$d" && chmod 700 "$d" || return 1
+                (
+                        _tornet_relay_fp "$d" "$name" "$TORNET_PREFIX.$octet" >"$d/fpr" || exit 1
+                        [ "$role" != auth ] || _tornet_auth_keys "$d" "$TORNET_PREFIX.$octet" >"$d/v3ident"
+                ) &
+                keygen+=($!)
+        done <<<"$_tornet_nodes"
+        for n in "${keygen[@]}"; do wait "$n" || _tornet_fail "making the relays' keys failed" || return 1; done
         : >"$TORNET_DIR/dirauthorities"
         while read -r name role octet; do
-                ip=$TORNET_PREFIX.$octet
-                d=$TORNET_DIR/nodes/$name
-                mkdir -p "$d" && chmod 700 "$d"
-                fp=$(_tornet_relay_fp "$d" "$name" "$ip") || _tornet_fail "no relay keys for $name" || return 1
-                echo "$fp" >"$d/fpr"
                 [ "$role" = auth ] || continue
-                v3=$(_tornet_auth_keys "$d" "$ip") || _tornet_fail "tor-gencert failed for $name" || return 1
-                echo "DirAuthority $name orport=$TORNET_ORPORT no-v2 v3ident=$v3 $ip:$TORNET_DIRPORT $fp" \
+                d=$TORNET_DIR/nodes/$name
+                fp=$(cat "$d/fpr") v3=$(cat "$d/v3ident")
+                [ -n "$fp" ] && [ -n "$v3" ] || _tornet_fail "no keys for $name" || return 1
+                echo "DirAuthority $name orport=$TORNET_ORPORT no-v2 v3ident=$v3 $TORNET_PREFIX.$octet:$TORNET_DIRPORT $fp" \
                         >>"$TORNET_DIR/dirauthorities"
         done <<<"$_tornet_nodes"
         echo "nameserver $TORNET_DNS_IP" >"$TORNET_DIR/resolv.conf"
 
         # dnsmasq: only our name, no upstream, no /etc/hosts, DHCP for VMs.
-        _tornet_spawn "$TORNET_NS" "$TORNET_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
+        tornet_spawn "$TORNET_NS" "$TORNET_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
                 --conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root --group=root \
                 --bind-interfaces --listen-address="$TORNET_DNS_IP" --address=/#/ \
                 --host-record="$TORNET_SERVER_NAME,$TORNET_SERVER_IP" \
@@ -360,19 +405,19 @@ tornet_start() { # [ns]
                 --dhcp-option=option:router --dhcp-option=option:dns-server,"$TORNET_DNS_IP" \
                 --dhcp-leasefile="$TORNET_DIR/dnsmasq.leases" --pid-file="$TORNET_DIR/dnsmasq.pid" \
                 --log-queries --log-dhcp --log-facility=- || return 1
-        _tornet_spawn "$TORNET_NS" "$TORNET_DIR/httpd.log" python3 "$TORNET_HERE/tornet/httpd.py" \
+        tornet_spawn "$TORNET_NS" "$TORNET_DIR/httpd.log" python3 "$TORNET_HERE/tornet/httpd.py" \
                 "$TORNET_SERVER_IP" "$TORNET_SERVER_PORT" "$TORNET_HTTP_LOG" "$TORNET_TOKEN" || return 1
 
         while read -r name role octet; do
                 d=$TORNET_DIR/nodes/$name
                 _tornet_node_torrc "$name" "$role" "$TORNET_PREFIX.$octet" "$d" >"$d/torrc"
-                _tornet_spawn "$TORNET_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
+                tornet_spawn "$TORNET_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
                         || return 1
         done <<<"$_tornet_nodes"
         d=$TORNET_DIR/nodes/client
         mkdir -p "$d" && chmod 700 "$d" && : >"$d/empty-torrc"
         _tornet_client_torrc "$d" >"$d/torrc"
-        _tornet_spawn "$TORNET_CLIENT_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
+        tornet_spawn "$TORNET_CLIENT_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" \
                 || return 1
         _tornet_say "started ${#TORNET_PIDS[@]} processes in $TORNET_NS (subnet $TORNET_SUBNET) after $(_tornet_since "$t0") s"
 
@@ -399,10 +444,13 @@ tornet_start() { # [ns]
         _tornet_say "ready after $TORNET_READY_SECS s (the page arrived through Tor)"
 }
 
-tornet_stop() {
-        local p i alive
+# Quiet: it runs from EXIT traps, where stdout may be a closed pipe (and
+# bash reports killed jobs on stderr).
+tornet_stop() { _tornet_stop >/dev/null 2>&1; }
+_tornet_stop() {
+        local p alive
         for p in "${TORNET_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for i in $(seq 50); do
+        for _ in $(seq 50); do
                 alive=
                 for p in "${TORNET_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
                 [ -z "$alive" ] && break
@@ -410,10 +458,11 @@ tornet_stop() {
         done
         for p in "${TORNET_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
         TORNET_PIDS=()
-        for p in "$TORNET_CLIENT_NS" "$TORNET_NS"; do
+        for p in "${TORNET_EXTRA_NS[@]}" "$TORNET_NS"; do
                 [ -n "$p" ] && ip netns del "$p" 2>/dev/null
         done
+        TORNET_EXTRA_NS=()
         [ -n "$TORNET_DIR" ] && [ -z "${TORNET_KEEP:-}" ] && rm -rf "$TORNET_DIR"
-        TORNET_NS= TORNET_CLIENT_NS= TORNET_DIR=
+        TORNET_NS='' TORNET_CLIENT_NS='' TORNET_DIR=''
         return 0
 }

@@ -7,7 +7,7 @@ _failed=0
 ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
 fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
 # check DESCRIPTION COMMAND...: ok if the command succeeds
-check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+check() { local _desc=$1; shift; if "$@"; then ok "$_desc"; else fail "$_desc"; fi; }
 diag() { echo "# $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }

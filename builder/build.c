@@ -551,7 +551,8 @@ finish:
 static int stage_export_ova(ErrorSlot *err, Build *b) {
         _cleanup_free_ char *staging = NULL, *ova = NULL;
         _cleanup_free_ OvaVm *vms = NULL;
-        _cleanup_strv_free_ char **vmdks = NULL;
+        _cleanup_strv_free_ char **vmdks = NULL, **names = NULL;
+        _cleanup_free_ char *list = NULL;
         OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch, .ovf_name = "Whonix" };
         uint64_t start = now_usec();
         int r;
@@ -602,13 +603,36 @@ static int stage_export_ova(ErrorSlot *err, Build *b) {
         r = ova_write(err, vms, b->n_flavors, ova, &opts);
         if (r < 0)
                 goto finish;
-        r = publish(err, staging, b->o->output_dir, (char *[]) { (char *) "Whonix.ova", NULL });
+        r = strv_extend(&names, "Whonix.ova");
         if (r < 0)
                 goto finish;
-        r = strv_extend(&b->artifacts, "Whonix.ova");
+        /* Importers that take one machine per OVA (virt-v2v) get one each. */
+        for (size_t i = 0; b->o->ova_per_vm && i < b->n_flavors; i++) {
+                const char *vm = b->flavors[i].recipe->vm_name;
+                _cleanup_free_ char *name = strdup_printf("%s.ova", vm), *p = NULL;
+                OvaOptions one = opts;
+
+                if (!name || !(p = path_join(staging, name))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                one.ovf_name = vm;
+                log_progress("export", name, 0, 0);
+                r = ova_write(err, &vms[i], 1, p, &one);
+                if (r < 0)
+                        goto finish;
+                r = strv_consume(&names, TAKE_PTR(name));
+                if (r < 0)
+                        goto finish;
+        }
+        r = publish(err, staging, b->o->output_dir, names);
         if (r < 0)
                 goto finish;
-        stage_report("export", start, "Whonix.ova in '%s'", b->o->output_dir);
+        r = strv_extend_strv(&b->artifacts, names);
+        if (r < 0)
+                goto finish;
+        list = strv_join(names, ", ");
+        stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
 finish:
         (void) rm_rf(staging);
         return r;

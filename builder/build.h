@@ -34,6 +34,7 @@ typedef struct BuildOptions {
         const char *seed;       /* derives UUIDs and MACs; NULL: BUILD_DEFAULT_SEED */
         const char *expect_inrelease_sha256; /* non-NULL: the archive's InRelease must have this SHA256 */
         const char *debs_disk;  /* non-NULL: the package cache disk to use instead of <cache>/debs.img */
+        bool ova_per_vm;        /* virtualbox: also one OVA per VM (<vm_name>.ova) */
         const char *sign_key;   /* fingerprint of the signing key; NULL: unsigned (a loud warning) */
         const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
 } BuildOptions;

@@ -364,14 +364,20 @@ int ova_ovf_xml(ErrorSlot *err, const OvaVm *vms, size_t n, const OvaOptions *op
         }
         xml_writer_close(&w);
 
-        xml_writer_open(&w, "VirtualSystemCollection", "ovf:id", collection, NULL);
-        xml_writer_text(&w, "Info", "A collection of virtual machines", NULL);
+        /* One VM stands alone under the Envelope, as importers that take a
+         * single machine (virt-v2v -i ova) expect; several form a
+         * collection, which VirtualBox imports in one go. */
+        if (n > 1) {
+                xml_writer_open(&w, "VirtualSystemCollection", "ovf:id", collection, NULL);
+                xml_writer_text(&w, "Info", "A collection of virtual machines", NULL);
+        }
         for (size_t i = 0; i < n; i++) {
                 r = virtual_system(err, &w, &vms[i], i, opts);
                 if (r < 0)
                         goto fail;
         }
-        xml_writer_close(&w);
+        if (n > 1)
+                xml_writer_close(&w);
         xml_writer_close(&w); /* Envelope */
 
         r = xml_writer_finish(&w, ret);

@@ -11,7 +11,8 @@
  *   <ovf_name>.ovf              OVF 1.0 envelope: References, DiskSection,
  *                               NetworkSection ("NAT", "Whonix"), and a
  *                               VirtualSystemCollection with one
- *                               VirtualSystem per VM, each with the standard
+ *                               VirtualSystem per VM (a single VM: its
+ *                               VirtualSystem alone), each with the standard
  *                               hardware items and a vbox:Machine section
  *   <ovf_name>.mf               "SHA256(<member>)= <lowercase hex>" lines for
  *                               the .ovf and every disk

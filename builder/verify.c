@@ -118,6 +118,11 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
         if (r < 0)
                 return error_set_errno(err, r, "cannot create a stage cache in '%s'", cache->dir);
 
+        /* The release's per-VM OVAs say it was made with --ova-per-vm. */
+        bool per_vm = false;
+        for (size_t i = 0; i < bi->n_artifacts; i++)
+                per_vm = per_vm || (endswith(bi->artifacts[i].name, ".ova") && !streq(bi->artifacts[i].name, "Whonix.ova"));
+
         BuildOptions b = {
                 .target = target,
                 .flavors = bi->flavors,
@@ -132,6 +137,7 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 .seed = bi->seed,
                 .expect_inrelease_sha256 = bi->inrelease_sha256,
                 .debs_disk = debs,
+                .ova_per_vm = per_vm,
         };
         log_notice("verify: rebuilding every stage in '%s' (only the package cache disk is shared)", stage_cache);
         r = build_run(err, &b);

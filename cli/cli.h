@@ -29,6 +29,7 @@ typedef struct CliOptions {
         char *gpg_home;         /* --gpg-home */
         char *key_file;         /* --key: verify-signature's trusted public key */
         bool output_given;      /* --output was on the command line */
+        bool ova_per_vm;        /* --ova-per-vm */
         char *rebuilt_dir;      /* --rebuilt: verify against an earlier rebuild */
 } CliOptions;
 

@@ -44,6 +44,9 @@ void cli_print_help(FILE *f) {
                 "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
                 "                                bootstrap, ...), e.g. to fill the cache\n"
                 "  -v, --verbose                 show the appliance's output\n"
+                "      --ova-per-vm              virtualbox: also write one OVA per VM\n"
+                "                                (Whonix-Gateway.ova, Whonix-Workstation.ova) for\n"
+                "                                importers that take one machine, e.g. virt-v2v\n"
                 "      --sign-key=FINGERPRINT    sign the output (every file and SHA256SUMS, armored\n"
                 "                                detached .asc) with this secret key; without it\n"
                 "                                the output is not signed\n"
@@ -122,7 +125,7 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT };
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM };
         static const struct option options[] = {
                 { "target", required_argument, NULL, 't' },
                 { "flavor", required_argument, NULL, 'f' },
@@ -137,6 +140,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 { "gpg-home", required_argument, NULL, ARG_GPG_HOME },
                 { "key", required_argument, NULL, ARG_KEY },
                 { "rebuilt", required_argument, NULL, ARG_REBUILT },
+                { "ova-per-vm", no_argument, NULL, ARG_OVA_PER_VM },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -187,6 +191,9 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (free_and_strdup(&o->output_dir, optarg) < 0)
                                 return -ENOMEM;
                         o->output_given = true;
+                        break;
+                case ARG_OVA_PER_VM:
+                        o->ova_per_vm = true;
                         break;
                 case ARG_REBUILT:
                         if (isempty(optarg))

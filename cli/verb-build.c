@@ -18,6 +18,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .source_date_epoch = o->source_date_epoch,
                 .sign_key = o->sign_key,
                 .gpg_home = o->gpg_home,
+                .ova_per_vm = o->ova_per_vm,
         };
         uint64_t start = now_usec();
         int r;

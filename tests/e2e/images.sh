@@ -25,7 +25,7 @@ ensure_ova() { # [output dir]
         mkdir -p "$WB_BUILD_ROOT"
         (
                 flock 9
-                "$WHONIX_BUILD" --target virtualbox --cache "$WB_TEST_CACHE" --output "$out" \
+                "$WHONIX_BUILD" --target virtualbox --ova-per-vm --cache "$WB_TEST_CACHE" --output "$out" \
                         >"$out.log" 2>&1
         ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
 }

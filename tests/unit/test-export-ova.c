@@ -364,6 +364,19 @@ int main(void) {
                 tap_ok(false, "another seed changes the UUIDs and MACs: %s", error_message(&err, r));
 
         error_clear(&err);
+        {
+                /* One VM: its VirtualSystem alone under the Envelope, the
+                 * form single-machine importers (virt-v2v) read. */
+                _cleanup_free_ char *one = NULL;
+                r = ova_ovf_xml(&err, vms, 1, &opts, &one);
+                _cleanup_(xml_freedocp) xmlDocPtr d = r == 0 ? xmlReadMemory(one, (int) strlen(one), "one", NULL, XML_PARSE_NONET) : NULL;
+                _cleanup_free_ char *top = d ? xpath_str(d, "string(/ovf:Envelope/ovf:VirtualSystem/@ovf:id)") : NULL;
+                _cleanup_free_ char *coll = d ? xpath_str(d, "count(//ovf:VirtualSystemCollection)") : NULL;
+                tap_ok(top && streq(top, "Whonix-Gateway") && coll && streq(coll, "0"),
+                       "a single VM's OVF has its VirtualSystem under the Envelope, no collection (%s, %s)",
+                       strempty(top), strempty(coll));
+                error_clear(&err);
+        }
         r = ova_manifest(&err, (const char *[]) { "Whonix.ovf" }, (const char *[]) { "ABC" }, 1, &mf);
         tap_ok(r == -EINVAL, "a manifest digest that is not lowercase hex is refused");
         error_clear(&err);

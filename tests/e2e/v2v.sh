@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A real third-party importer accepts the OVAs: virt-v2v (libguestfs's
+# converter) reads each per-VM OVA (--ova-per-vm; virt-v2v takes one
+# machine per OVA), inspects the guest and converts it to a local qcow2
+# plus libvirt XML.  virt-v2v's appliance has no network (-o local).
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+need_appliance
+command -v virt-v2v >/dev/null || skip_all "virt-v2v is not installed (tools/install-deps)"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+ensure_ova || { fail "the OVAs were exported"; diag_file "$WB_E2E_OVA.log" 10; done_testing; exit; }
+
+# virt-v2v is not whonix-build: it does not detect a KVM that hangs here,
+# so it is told to use TCG when /dev/kvm is unusable, as whonix-build
+# decides for itself.
+if ! grep -Eqw 'vmx|svm' /proc/cpuinfo; then
+        export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+fi
+for vm in Whonix-Gateway Whonix-Workstation; do
+        mkdir "$T/$vm"
+        start=$(date +%s)
+        timeout 1800 virt-v2v -i ova "$WB_E2E_OVA/$vm.ova" -o local -os "$T/$vm" -of qcow2 >"$T/$vm.log" 2>&1
+        rc=$?
+        diag "$vm: virt-v2v took $(( $(date +%s) - start )) s (exit $rc)"
+        grep -E 'warning|error|Converting|Inspecting|Finishing' "$T/$vm.log" | head -n 12 | sed 's/^/# /'
+        check "virt-v2v converts $vm.ova without error" test "$rc" -eq 0
+        check "virt-v2v wrote $vm's disk" test -s "$T/$vm/$vm-sda"
+        check "virt-v2v wrote a libvirt domain named $vm" grep -q "<name>$vm</name>" "$T/$vm/$vm.xml"
+        check "virt-v2v found Debian inside $vm" grep -Eqi 'debian' "$T/$vm.log"
+        rm -f "$T/$vm/$vm-sda"
+done
+
+done_testing

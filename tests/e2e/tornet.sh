@@ -42,8 +42,10 @@
 # shell variables; tornet_stop belongs in the caller's EXIT trap, and HUP,
 # INT, PIPE and TERM should be trapped to "exit", so that it runs then too):
 #   tornet_start [NS]       create the namespaces and start everything; wait
-#                           until the test client has built a circuit and
-#                           fetched the page (at most TORNET_TIMEOUT s, 240);
+#                           until the test client has built a circuit, has a
+#                           consensus listing all 7 relays (Exit flag on e1,
+#                           e2) and fetched the page (at most TORNET_TIMEOUT
+#                           s, 240);
 #                           sets TORNET_READY_SECS.  Returns 1 on failure
 #                           (tornet_dump_logs shows why; tornet_stop cleans).
 #   tornet_stop             kill what tornet_start started (by PID), delete
@@ -421,7 +423,12 @@ tornet_start() { # [ns]
                 || return 1
         _tornet_say "started ${#TORNET_PIDS[@]} processes in $TORNET_NS (subnet $TORNET_SUBNET) after $(_tornet_since "$t0") s"
 
-        # Ready: the client says it has a circuit, and the page arrives.
+        # Ready: the client has a circuit, its consensus lists every relay
+        # (a first consensus may lack some) with the Exit flag on both
+        # exits, and the page arrives.
+        local want_relays want_exits ns_all full=
+        want_relays=$(wc -l <<<"$_tornet_nodes")
+        want_exits=$(wc -w <<<"$TORNET_EXIT_IPS")
         up=
         while :; do
                 for n in "${TORNET_PIDS[@]}"; do
@@ -432,7 +439,15 @@ tornet_start() { # [ns]
                         up=$(_tornet_since "$t0")
                         _tornet_say "client has a circuit after $up s"
                 fi
-                if [ -n "$up" ] && tornet_curl --max-time 20 "http://$TORNET_SERVER_IP/ready" 2>/dev/null |
+                if [ -n "$up" ] && [ -z "$full" ]; then
+                        ns_all=$(tornet_ctl "GETINFO ns/all" 2>/dev/null)
+                        if [ "$(grep -c '^r ' <<<"$ns_all")" -eq "$want_relays" ] &&
+                                [ "$(grep -cE '^s( [A-Za-z]+)* Exit( |$)' <<<"$ns_all")" -eq "$want_exits" ]; then
+                                full=$(_tornet_since "$t0")
+                                _tornet_say "client's consensus lists all $want_relays relays after $full s"
+                        fi
+                fi
+                if [ -n "$full" ] && tornet_curl --max-time 20 "http://$TORNET_SERVER_IP/ready" 2>/dev/null |
                         grep -q "$TORNET_TOKEN"; then
                         break
                 fi

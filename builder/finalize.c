@@ -9,7 +9,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "3"
+#define FINALIZE_FORMAT "4"
 
 #define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
@@ -359,6 +359,35 @@ static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
         return 0;
 }
 
+/* mke2fs -d copies each inode's atime and ctime from the tree, where they
+ * are the build's real clock (a read, a chmod, the touch of clamp_mtimes()
+ * all set them), and a ctime cannot be set from user space.  So they are
+ * set in the new filesystem instead, to SOURCE_DATE_EPOCH, with debugfs
+ * (one process, one command per path, under the same fake clock as mke2fs
+ * so that the superblock's write time is fixed too).  Names with a double
+ * quote or a newline cannot be written as debugfs commands: refused. */
+static const char set_times_script[] =
+        "set -e; cd /sysroot; "
+        "find . -xdev -print0 | gawk -v RS='\\0' -v t=\"@$0\" '"
+        "/[\"\\n]/ { print \"a file name with a double quote or newline cannot be normalized: \" $0 > \"/dev/stderr\"; exit 1 } "
+        "{ p = substr($0, 2); if (p == \"\") p = \"/\"; "
+        "printf \"sif \\\"%s\\\" ctime %s\\nsif \\\"%s\\\" atime %s\\n\", p, t, p, t }' > /tmp/wb-times; "
+        "E2FSPROGS_FAKE_TIME=\"$0\" debugfs -w -f /tmp/wb-times \"$1\" >/dev/null 2>/tmp/wb-times.err; "
+        "if grep -v '^debugfs [0-9]' /tmp/wb-times.err; then exit 1; fi";
+
+static int set_inode_times(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *part) {
+        _cleanup_free_ char *epoch = strdup_printf("%" PRId64, spec->source_date_epoch);
+        int r;
+
+        if (!epoch)
+                return -ENOMEM;
+        log_progress(spec->label, "fixing atime and ctime in the new filesystem", 0, 0);
+        r = run(err, a, ARGV("sh", "-c", set_times_script, epoch, part));
+        if (r < 0)
+                return error_prefix(err, r, "cannot set the inode times of the root filesystem");
+        return 0;
+}
+
 int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
                  const char *dest, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
@@ -390,7 +419,8 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
         if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 ||
             (spec->packages_path && (r = record_packages(err, a, spec)) < 0) || (r = normalize_tree(err, a, spec)) < 0 ||
             (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
-            (r = partition(err, a, spec, disk_dev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0)
+            (r = partition(err, a, spec, disk_dev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
+            (r = set_inode_times(err, a, spec, root_part)) < 0)
                 goto fail;
 
         /* GRUB's boot sector into the MBR, its core image into the BIOS boot

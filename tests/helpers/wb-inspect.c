@@ -12,6 +12,8 @@
  *     upload HOSTFILE PATH     copy a host file into the guest (--rw)
  *     mkdir PATH               create a directory and its parents (--rw)
  *     ln-s TARGET LINK         create a symlink (--rw)
+ *     tar-in HOSTTAR DIR       unpack an uncompressed host tar at DIR, owners
+ *                              and modes kept (--rw): many files, one launch
  */
 #include "guestfs-util.h"
 
@@ -35,7 +37,7 @@ int main(int argc, char **argv) {
                 argc--;
         }
         if (argc < 4) {
-                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|uuid|upload|mkdir|ln-s ARGS...\n");
+                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|uuid|upload|mkdir|ln-s|tar-in ARGS...\n");
                 return 2;
         }
         disk = argv[1];
@@ -58,13 +60,14 @@ int main(int argc, char **argv) {
         if ((r = appliance_mount(&err, a, device, "/")) < 0)
                 return fail(&err, r, device);
 
-        if (streq(cmd, "upload") || streq(cmd, "ln-s")) {
+        if (streq(cmd, "upload") || streq(cmd, "ln-s") || streq(cmd, "tar-in")) {
                 if (!rw || argc != 6) {
                         fprintf(stderr, "wb-inspect: %s needs --rw and two arguments\n", cmd);
                         return 2;
                 }
                 r = streq(cmd, "upload") ? appliance_upload(&err, a, argv[4], argv[5])
-                                         : appliance_symlink(&err, a, argv[4], argv[5]);
+                    : streq(cmd, "tar-in") ? appliance_tar_in(&err, a, argv[4], argv[5])
+                                           : appliance_symlink(&err, a, argv[4], argv[5]);
                 if (r < 0)
                         return fail(&err, r, argv[5]);
         } else

@@ -41,6 +41,8 @@ kernel.core_pattern |/bin/false both
 net.ipv4.ip_forward 0 both
 net.ipv6.conf.all.disable_ipv6 1 both
 net.ipv6.conf.default.disable_ipv6 1 both
+net.ipv4.conf.all.arp_ignore 1 gateway
+net.ipv4.conf.all.arp_announce 2 gateway
 '
 
 # Effective sysctls of a flavor: kicksecure's and the flavor's sysctl.d

@@ -1,0 +1,343 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Leak tests: the Gateway and the Workstation booted together (qemu TCG) on
+# two isolated test networks, then probes inside both try every way out
+# that a program, or root on the Workstation, might take, while tcpdump
+# records the external network.  A second Gateway, whose firewall fails to
+# load, must keep its external NIC down.
+#
+# Network safety (DESIGN.md): everything lives in network namespaces this
+# test creates (tests/e2e/netlab.sh); no qemu user-mode NIC, no NAT, no
+# route off this machine; the root namespace gets nothing.  The "clearnet"
+# host is a namespace with DHCP, DNS and TCP/UDP listeners, so that a leak
+# would have somewhere to go and be seen.  Tor on the Gateway belongs to a
+# private test network whose only directory authority is that host, which
+# runs no Tor: its listeners open (with DisableNetwork 1 Tor closes every
+# listener but the control port, so they could not be tested) and it can
+# reach nothing.  The second Gateway has DisableNetwork 1.  These changes,
+# and the probes (tests/e2e/leak-probe.sh, leak-net.pl, run by an injected
+# wb-leak.service), live in throwaway qcow2 overlays: the shipped images
+# are never modified, which the test checks.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+t_start=$(date +%s)
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root for network namespaces, bridges and taps"
+for tool in ip tcpdump dnsmasq python3 qemu-system-x86_64 qemu-img tar sha256sum; do
+        command -v "$tool" >/dev/null || skip_all "$tool is not installed (tools/install-deps)"
+done
+ip netns list >/dev/null 2>&1 || skip_all "ip netns does not work here"
+need_appliance
+
+T=$(mktemp -d /tmp/wb-leak.XXXXXX)
+NL_DIR=$T
+NL_TAG=$$
+. "$WB_SOURCE_ROOT/tests/e2e/netlab.sh"
+qemu_pids=()
+stop_vms() {
+        local p
+        for p in "${qemu_pids[@]}"; do kill "$p" 2>/dev/null; done
+        for p in "${qemu_pids[@]}"; do wait "$p" 2>/dev/null; done
+        qemu_pids=()
+}
+cleanup() {
+        stop_vms
+        netlab_down
+        rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+inspect="$WB_BUILD_ROOT/tests/wb-inspect"
+e2e=$WB_SOURCE_ROOT/tests/e2e
+
+GW_EXT_MAC=52:54:00:b7:00:01
+GW_INT_MAC=52:54:00:b7:00:02
+WS_MAC=52:54:00:b7:00:03
+BGW_EXT_MAC=52:54:00:b7:00:11
+BGW_INT_MAC=52:54:00:b7:00:12
+WS_NET=10.152.128.0/18
+# The Gateway's Tor may reach only its test directory authority.
+TOR_DIRAUTH="tcp and dst host 10.0.2.2 and (dst port 9001 or dst port 9030)"
+
+t=$(date +%s)
+ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
+out=$WB_E2E_IMAGES
+t_images=$(( $(date +%s) - t ))
+for vm in Whonix-Gateway Whonix-Workstation; do
+        sha256sum "$out/$vm.qcow2" | cut -d' ' -f1 >"$T/$vm.sum"
+done
+
+# --- the throwaway overlays --------------------------------------------
+# One tar per VM, unpacked by one appliance launch: the probe service and
+# scripts, and the Gateway's test torrc (and for the broken Gateway, a
+# firewall ruleset with a syntax error).
+stage_overlay() { # NAME ROLE
+        local s=$T/stage-$1
+        mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-leak" "$s/etc/tor/torrc.d"
+        cat >"$s/etc/systemd/system/wb-leak.service" <<'UNIT'
+[Unit]
+Description=whonix-build leak test probes
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /usr/local/lib/wb-leak/leak-probe.sh
+TimeoutStartSec=900
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+        ln -s ../wb-leak.service "$s/etc/systemd/system/multi-user.target.wants/wb-leak.service"
+        install -m 0755 "$e2e/leak-probe.sh" "$s/usr/local/lib/wb-leak/leak-probe.sh"
+        install -m 0644 "$e2e/leak-net.pl" "$s/usr/local/lib/wb-leak/leak-net.pl"
+        echo "$2" >"$s/usr/local/lib/wb-leak/role"
+        chmod 0755 "$s/usr/local/lib/wb-leak"
+        local files="etc/systemd/system/wb-leak.service etc/systemd/system/multi-user.target.wants/wb-leak.service
+                usr/local/lib/wb-leak usr/local/lib/wb-leak/leak-probe.sh usr/local/lib/wb-leak/leak-net.pl
+                usr/local/lib/wb-leak/role"
+        case $2 in
+        gateway)
+                cat >"$s/etc/tor/torrc.d/50-test.conf" <<'TORRC'
+# whonix-build leak test: a private test network whose only directory
+# authority is the test's clearnet host (10.0.2.2), which runs no Tor.
+TestingTorNetwork 1
+DirAuthority wbleak orport=9001 no-v2 v3ident=0123456789ABCDEF0123456789ABCDEF01234567 10.0.2.2:9030 89ABCDEF0123456789ABCDEF0123456789ABCDEF
+TORRC
+                files="$files etc/tor/torrc.d/50-test.conf"
+                ;;
+        broken-gateway)
+                printf 'DisableNetwork 1\n' >"$s/etc/tor/torrc.d/50-test.conf"
+                { cat "$WB_SOURCE_ROOT/overlays/whonix-gateway/etc/nftables.conf"
+                  echo "wb-leak-test: this line is not nftables syntax"; } >"$s/etc/nftables.conf"
+                files="$files etc/tor/torrc.d/50-test.conf etc/nftables.conf"
+                ;;
+        esac
+        # shellcheck disable=SC2086
+        tar --owner=0 --group=0 --numeric-owner --no-recursion -C "$s" -cf "$T/$1.tar" $files
+}
+make_overlay() { # NAME IMAGE ROLE
+        stage_overlay "$1" "$3" &&
+        qemu-img create -q -f qcow2 -b "$out/$2.qcow2" -F qcow2 "$T/$1.qcow2" &&
+        "$inspect" --rw "$T/$1.qcow2" /dev/sda2 tar-in "$T/$1.tar" / >"$T/$1.inspect" 2>&1
+}
+t=$(date +%s)
+make_overlay gw Whonix-Gateway gateway & p1=$!
+make_overlay ws Whonix-Workstation workstation & p2=$!
+make_overlay bgw Whonix-Gateway broken-gateway & p3=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+wait $p3; r3=$?
+check "probes and test torrc injected into throwaway overlays ($(( $(date +%s) - t )) s)" test $((r1 + r2 + r3)) -eq 0
+for n in gw ws bgw; do [ -s "$T/$n.inspect" ] && diag_file "$T/$n.inspect" 5; done
+
+# --- the networks ---------------------------------------------------------
+root_links=$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
+if netlab_up && netlab_tap gw-ext br-ext && netlab_tap gw-int br-int && netlab_tap ws-int br-int &&
+        netlab_tap bgw-ext br-ext && netlab_tap bgw-int br-int2 &&
+        netlab_services "$GW_EXT_MAC" "$BGW_EXT_MAC"; then
+        ok "test networks in namespaces $NL_LAB and $NL_CN; capture, DHCP, DNS, listeners up"
+else
+        fail "test networks in namespaces $NL_LAB and $NL_CN; capture, DHCP, DNS, listeners up"
+        for f in "$T"/*.out "$T"/tcpdump-*.log; do [ -f "$f" ] && diag_file "$f" 5; done
+        done_testing
+        exit
+fi
+check "network safety: the root namespace got no interface" \
+        test "$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')" = "$root_links"
+
+# boot NAME [TAP MAC]...: one VM in the lab namespace, NICs in that order
+# (eth0, eth1), console on ttyS0, probe results on ttyS1.
+boot() {
+        local name=$1 nics=() i=0
+        shift
+        while [ $# -ge 2 ]; do
+                nics+=(-netdev "tap,id=n$i,ifname=$1,script=no,downscript=no"
+                        -device "virtio-net-pci,netdev=n$i,mac=$2")
+                i=$((i + 1))
+                shift 2
+        done
+        : >"$T/$name.probe"
+        ip netns exec "$NL_LAB" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 -m 1024 \
+                -nodefaults -no-user-config -display none "${nics[@]}" -device virtio-rng-pci \
+                -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" \
+                -serial "file:$T/$name.console" -serial "file:$T/$name.probe" -no-reboot \
+                >"$T/$name.qemu" 2>&1 &
+        qemu_pids+=($!)
+}
+# Wait until the probe log of each NAME says "done", or the time is up.
+wait_done() { # LIMIT NAME...
+        local limit=$1 start
+        start=$(date +%s)
+        shift
+        for n in "$@"; do
+                until grep -aq '^WBLEAK done' "$T/$n.probe"; do
+                        [ $(( $(date +%s) - start )) -ge "$limit" ] && break
+                        sleep 2
+                done
+        done
+}
+# Probe lines without the serial port's carriage returns.
+lines() { tr -d '\r' <"$T/$1.probe" | grep -a '^WBLEAK '; }
+
+# --- phase 1: Gateway + Workstation --------------------------------------
+t=$(date +%s)
+boot gw gw-ext "$GW_EXT_MAC" gw-int "$GW_INT_MAC"
+boot ws ws-int "$WS_MAC"
+wait_done "${WB_LEAK_TIMEOUT:-600}" gw ws
+diag "Gateway + Workstation: probes finished after $(( $(date +%s) - t )) s"
+stop_vms
+
+# --- phase 2: a Gateway whose firewall fails to load --------------------
+t=$(date +%s)
+boot bgw bgw-ext "$BGW_EXT_MAC" bgw-int "$BGW_INT_MAC"
+wait_done "${WB_LEAK_TIMEOUT:-600}" bgw
+diag "broken Gateway: probes finished after $(( $(date +%s) - t )) s"
+stop_vms
+sleep 1
+netlab_stop_services
+ext=$T/ext.pcap
+
+# --- verdicts -----------------------------------------------------------
+for n in gw ws bgw; do
+        if ! grep -aq '^WBLEAK done' "$T/$n.probe"; then
+                diag "$n: the probes did not finish; console tail:"
+                tr -d '\r' <"$T/$n.console" | grep -a . | tail -n 25 | sed 's/^/#   /'
+                diag_file "$T/$n.qemu" 5
+        fi
+        lines "$n" | grep -a '^WBLEAK \(start\|failed-units\)' | sed 's/^/# /'
+done
+
+# wire_clean PORT-OR-DNSNAME: nothing of this probe reached the external
+# network or the clearnet host.  Sets $wire to what was seen.
+wire_clean() {
+        local w=$1 n=0
+        wire=
+        case $w in
+        '' | -) return 0 ;;
+        [0-9]*)
+                n=$(netlab_count "$ext" "port $w")
+                grep -Eq "^(tcp|udp) $w " "$T/clearnet.log" && wire="clearnet host got port $w: $(grep -E "^(tcp|udp) $w " "$T/clearnet.log" | head -n 2 | tr '\n' ' ')"
+                ;;
+        *)
+                grep -q "query\[.*\] $w " "$T/dnsmasq.log" && wire="clearnet DNS got: $(grep "query\[.*\] $w " "$T/dnsmasq.log" | head -n 1)"
+                ;;
+        esac
+        [ "$n" -eq 0 ] || wire="$wire $n packet(s) with port $w on the external network: $(netlab_show "$ext" "port $w" 2 | tr '\n' ' ')"
+        [ -z "$wire" ]
+}
+
+# probe VM NAME [PORT|DNSNAME] DESCRIPTION: one TAP test per probe.  No
+# result line is a failure, never a pass.
+probe() {
+        local vm=$1 name=$2 w=$3 desc=$4 line
+        line=$(lines "$vm" | grep -a "^WBLEAK $name " | head -n 1)
+        if [ -z "$line" ]; then
+                fail "$vm $name: $desc (no result: the probe did not run)"
+                return
+        fi
+        diag "${line#WBLEAK }"
+        case $line in
+        "WBLEAK $name ok "*)
+                if wire_clean "$w"; then ok "$vm $name: $desc"; else fail "$vm $name: $desc"; diag "  on the wire: $wire"; fi
+                ;;
+        *) fail "$vm $name: $desc" ;;
+        esac
+}
+
+while read -r vm name w desc; do
+        [ -n "$vm" ] && probe "$vm" "$name" "$w" "$desc"
+done <<'PROBES'
+gw gw-eth0-dhcp - external NIC got its address from the test network's DHCP (a leak would get out)
+gw gw-ip-forward - net.ipv4.ip_forward is 0
+gw gw-nftables - nftables ruleset active: inet filter (input/forward/output policy drop) and ip nat only
+gw gw-tor-listeners - Tor listens on 10.152.152.10 (TransPort 9040, DnsPort 5300, SOCKS ports) and 127.0.0.1 (9041, 5400, 9050, 9052)
+gw gw-no-external-listeners - nothing listens on a wildcard or external address
+gw gw-transport-is-tor - the TransPort 9040 belongs to tor
+gw gw-nobody-tcp 7121 a non-tor user's TCP connection does not get out
+gw gw-nobody-udp 7122 a non-tor user's UDP datagram does not get out
+gw gw-nobody-dns gw-nobody.leak.test a non-tor user's DNS query does not reach the clearnet resolver
+gw gw-root-tcp 7123 root's TCP connection does not get out
+gw gw-root-udp 7124 root's UDP datagram does not get out
+gw gw-root-icmp - root's ping does not get out
+gw gw-root-dns gw-root.leak.test root's DNS query does not reach the clearnet resolver
+gw gw-local-torified - the Gateway's own TCP and DNS go to Tor's local TransPort and DnsPort
+gw gw-arp - the Gateway answers ARP only for the NIC's own address (arp_ignore 1, arp_announce 2)
+gw gw-getent gw-getent.leak.test name lookups (resolv.conf from DHCP) do not reach the clearnet resolver
+ws ws-gateway-ready - the Gateway's Tor SocksPort answers on the internal network
+ws ws-routes - the route table has no route but via 10.152.152.10 (and no IPv6 route)
+ws ws-tcp 7101 TCP to the clearnet host does not reach it
+ws ws-udp 7102 UDP to the clearnet host does not reach it
+ws ws-icmp - ping to the clearnet host gets no reply
+ws ws-ipv6 7103 IPv6 does not work at all (no address, no route)
+ws ws-dns-clearnet ws-clearnet.leak.test DNS to the clearnet resolver does not reach it
+ws ws-dns-gateway ws-gateway.leak.test DNS to 10.152.152.10 does not reach the clearnet resolver
+ws ws-dns-tor - DNS to 10.152.152.10 is answered by the Gateway's Tor (.onion automapped)
+ws ws-tcp-gw-external 7104 TCP to the Gateway's external address ends in Tor
+ws ws-root-flush-firewall - root flushes the Workstation's own firewall
+ws ws-root-nofw-tcp 7105 without the Workstation firewall: TCP does not get out
+ws ws-root-nofw-udp 7106 without the Workstation firewall: UDP does not get out
+ws ws-root-nofw-icmp - without the Workstation firewall: ping gets no reply
+ws ws-root-nofw-dns ws-nofw.leak.test without the Workstation firewall: DNS to the clearnet resolver does not reach it
+ws ws-root-nofw-dns-tor - without the Workstation firewall: DNS to the clearnet resolver is answered by the Gateway's Tor
+ws ws-root-route-onlink-tcp 7107 root adds an on-link route to the clearnet host: TCP does not get out
+ws ws-root-route-onlink-udp 7108 root adds an on-link route to the clearnet host: UDP does not get out
+ws ws-root-addr-external-tcp 7109 root adds an external-network address: TCP does not get out
+ws ws-root-addr-external-udp 7110 root adds an external-network address: UDP does not get out
+ws ws-root-addr-external-icmp - root adds an external-network address: ping gets no reply
+ws ws-root-gateway-elsewhere-tcp 7111 root points the default route elsewhere: TCP does not get out
+ws ws-root-gateway-elsewhere-udp 7112 root points the default route elsewhere: UDP does not get out
+ws ws-root-gateway-external-tcp 7113 root routes via the Gateway's external address: TCP does not get out
+ws ws-root-gateway-external-udp 7114 root routes via the Gateway's external address: UDP does not get out
+ws ws-root-gateway-external-icmp - root routes via the Gateway's external address: ping gets no reply
+ws ws-root-dhcp - root runs a DHCP client on eth0: no offer
+ws ws-neighbours - no address of the external network answered the Workstation (ARP)
+bgw bgw-firewall-failed - the broken ruleset did not load
+bgw bgw-external-down - fail closed: the external NIC is down, without an address
+bgw bgw-root-tcp 7131 fail closed: TCP does not get out
+bgw bgw-root-udp 7132 fail closed: UDP does not get out
+bgw bgw-root-dhcp - fail closed: no DHCP request gets out
+PROBES
+
+# Hardening, as the booted guests see it (both flavors).
+for vm in gw ws; do
+        for name in $(lines "$vm" | awk '$2 ~ /^(sysctl-|module-)/ {print $2}') cmdline apparmor no-ntp no-sshd; do
+                probe "$vm" "$name" - "hardening"
+        done
+        [ "$(lines "$vm" | grep -ac '^WBLEAK sysctl-')" -ge 16 ] && [ "$(lines "$vm" | grep -ac '^WBLEAK module-')" -ge 7 ]
+        check "$vm: every sysctl and module probe reported" test $? -eq 0
+done
+
+# --- the external network, as recorded for the whole run ---------------
+count() { netlab_count "$ext" "$1"; }
+wire_check() { # DESCRIPTION FILTER
+        local n
+        n=$(count "$2")
+        if [ "$n" -eq 0 ]; then ok "$1"; else fail "$1"; diag "$n packet(s), e.g.:"; netlab_show "$ext" "$2" 5 | sed 's/^/#   /'; fi
+}
+diag "external capture: $(count '') packets in all"
+n=$(count "ether src $GW_EXT_MAC and udp src port 68 and udp dst port 67")
+check "capture works: the Gateway's DHCP requests were recorded ($n)" test "$n" -gt 0
+n=$(count "ether src $GW_EXT_MAC and $TOR_DIRAUTH")
+check "Tor (debian-tor) may leave: connections to its test directory authority were recorded ($n)" test "$n" -gt 0
+wire_check "nothing from the Workstation on the external network (MAC or address)" \
+        "ether host $WS_MAC or net $WS_NET"
+wire_check "nothing from the Gateway but ARP, DHCP and Tor's own connections" \
+        "ether src $GW_EXT_MAC and not arp and not (udp src port 68 and udp dst port 67) and not ($TOR_DIRAUTH)"
+wire_check "no IPv6 on the external network" "ip6"
+wire_check "no ICMP from the Gateway" "ether src $GW_EXT_MAC and icmp"
+wire_check "fail closed: nothing at all from the Gateway whose firewall failed" "ether src $BGW_EXT_MAC"
+check "the clearnet host's listeners got nothing" sh -c '! grep -Eq "^(tcp|udp) " "$1"' sh "$T/clearnet.log"
+grep -E '^(tcp|udp) ' "$T/clearnet.log" | head -n 5 | sed 's/^/#   /'
+check "the clearnet resolver got no query" sh -c '! grep -q "query\[" "$1"' sh "$T/dnsmasq.log"
+grep 'query\[' "$T/dnsmasq.log" | head -n 5 | sed 's/^/#   /'
+# The probes really sent: the Workstation's packets to the clearnet host
+# are on the internal network, where the Gateway stops them.
+n=$(netlab_count "$T/int.pcap" "ether src $WS_MAC and dst host 10.0.2.2")
+check "the Workstation's probe packets were on the internal network ($n)" test "$n" -gt 0
+
+for vm in Whonix-Gateway Whonix-Workstation; do
+        check "$vm: the shipped image was not modified" \
+                test "$(sha256sum "$out/$vm.qcow2" | cut -d' ' -f1)" = "$(cat "$T/$vm.sum")"
+done
+diag "leak test took $(( $(date +%s) - t_start )) s ($t_images s of it making sure the images were built)"
+done_testing

@@ -180,6 +180,9 @@ static int virtual_system(ErrorSlot *err, XmlWriter *w, const OvaVm *vm, size_t 
 
         xml_writer_open(w, "VirtualSystem", "ovf:id", r->vm_name, NULL);
         xml_writer_text(w, "Info", "A virtual machine", NULL);
+        /* OVF's optional Name (after Info): importers such as virt-v2v take
+         * the machine's name from it. */
+        xml_writer_text(w, "Name", r->vm_name, NULL);
         xml_writer_open(w, "AnnotationSection", NULL);
         xml_writer_text(w, "Info", "A human-readable annotation", NULL);
         xml_writer_text(w, "Annotation", strempty(r->description), NULL);

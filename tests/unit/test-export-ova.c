@@ -372,6 +372,8 @@ int main(void) {
                 _cleanup_(xml_freedocp) xmlDocPtr d = r == 0 ? xmlReadMemory(one, (int) strlen(one), "one", NULL, XML_PARSE_NONET) : NULL;
                 _cleanup_free_ char *top = d ? xpath_str(d, "string(/ovf:Envelope/ovf:VirtualSystem/@ovf:id)") : NULL;
                 _cleanup_free_ char *coll = d ? xpath_str(d, "count(//ovf:VirtualSystemCollection)") : NULL;
+                _cleanup_free_ char *name = d ? xpath_str(d, "string(/ovf:Envelope/ovf:VirtualSystem/ovf:Name)") : NULL;
+                tap_ok(name && streq(name, "Whonix-Gateway"), "the VirtualSystem carries its Name (%s)", strempty(name));
                 tap_ok(top && streq(top, "Whonix-Gateway") && coll && streq(coll, "0"),
                        "a single VM's OVF has its VirtualSystem under the Envelope, no collection (%s, %s)",
                        strempty(top), strempty(coll));

@@ -253,8 +253,9 @@ static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
         _cleanup_free_ char *out = NULL, *disk = NULL;
         int r;
 
+        /* The output comes back with blank space around it. */
         r = appliance_run(err, a, NULL, ARGV("blkid", "-L", "root"), &out);
-        if (r >= 0 && out && startswith(out, "/dev/")) {
+        if (r >= 0 && out && startswith(strstrip(out), "/dev/")) {
                 *ret = strdup(strstrip(out));
                 return *ret ? 0 : -ENOMEM;
         }
@@ -266,7 +267,7 @@ static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
         out = NULL;
         r = appliance_run(err, a, NULL,
                           ARGV("sh", "-c", "ls -1 \"$0\"[0-9]* 2>/dev/null | sort -V | tail -n 1", disk), &out);
-        if (r >= 0 && out && startswith(out, "/dev/")) {
+        if (r >= 0 && out && startswith(strstrip(out), "/dev/")) {
                 *ret = strdup(strstrip(out));
                 return *ret ? 0 : -ENOMEM;
         }

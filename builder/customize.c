@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+
 #include "cache.h"
 #include "customize.h"
 #include "guestfs-util.h"
@@ -6,7 +8,7 @@
 #include "overlay.h"
 
 /* Bump when the way a layer is made changes. */
-#define CUSTOMIZE_FORMAT "2"
+#define CUSTOMIZE_FORMAT "3"
 
 #define WORK_DIR "/.whonix-build"
 #define ARCHIVES "/var/cache/apt/archives"
@@ -64,8 +66,14 @@ static int run(ErrorSlot *err, Appliance *a, char * const *argv) {
         return appliance_run(err, a, NULL, argv, NULL);
 }
 
-static int in_chroot(ErrorSlot *err, Appliance *a, char * const *argv) {
-        return appliance_chroot(err, a, NULL, argv, NULL);
+/* Every program of the build sees SOURCE_DATE_EPOCH: mkinitramfs (run by
+ * the kernel's postinst), and whatever else honours the convention, then
+ * stamps the build date instead of the clock. */
+static int in_chroot(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, char * const *argv) {
+        char sde[48];
+
+        snprintf(sde, sizeof sde, "SOURCE_DATE_EPOCH=%" PRId64, spec->source_date_epoch);
+        return appliance_chroot(err, a, (char *[]) { sde, NULL }, argv, NULL);
 }
 
 #define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
@@ -168,7 +176,7 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                 return r;
 
         log_progress(spec->label, "apt-get update", 0, 0);
-        r = in_chroot(err, a, ARGV("apt-get", "-q", "update"));
+        r = in_chroot(err, a, spec, ARGV("apt-get", "-q", "update"));
         if (r < 0)
                 return error_prefix(err, r, "cannot update the package lists of layer '%s'", spec->label);
 
@@ -177,7 +185,7 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                     strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "install") < 0 ||
                     strv_extend_strv(&argv, spec->packages) < 0)
                         return -ENOMEM;
-                r = in_chroot(err, a, argv);
+                r = in_chroot(err, a, spec, argv);
                 if (r < 0)
                         return error_prefix(err, r, "cannot install the packages of layer '%s'", spec->label);
         }
@@ -188,7 +196,7 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                     strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "purge") < 0 ||
                     strv_extend_strv(&argv, spec->remove_packages) < 0)
                         return -ENOMEM;
-                r = in_chroot(err, a, argv);
+                r = in_chroot(err, a, spec, argv);
                 if (r < 0)
                         return error_prefix(err, r, "cannot remove the packages of layer '%s'", spec->label);
         }
@@ -217,7 +225,7 @@ static int run_scripts(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) 
                     (r = run(err, a, ARGV("chmod", "0755", host_guest))) < 0)
                         return r;
                 log_progress(spec->label, *s, 0, 0);
-                r = in_chroot(err, a, ARGV(guest));
+                r = in_chroot(err, a, spec, ARGV(guest));
                 if (r < 0)
                         return error_prefix(err, r, "script '%s' failed", *s);
         }
@@ -251,14 +259,14 @@ static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
 
         /* A layer above the one that created the user gives it the files
          * its overlays added to /etc/skel, without replacing any. */
-        r = in_chroot(err, a, ARGV("id", "-u", spec->user_name));
+        r = in_chroot(err, a, spec, ARGV("id", "-u", spec->user_name));
         if (r == 0) {
                 _cleanup_free_ char *home = strdup_printf("/home/%s/", spec->user_name),
                                     *owner = strdup_printf("%s:%s", spec->user_name, spec->user_name);
                 if (!home || !owner)
                         return -ENOMEM;
-                if ((r = in_chroot(err, a, ARGV("cp", "-a", "--update=none", "/etc/skel/.", home))) < 0 ||
-                    (r = in_chroot(err, a, ARGV("chown", "-R", owner, home))) < 0)
+                if ((r = in_chroot(err, a, spec, ARGV("cp", "-a", "--update=none", "/etc/skel/.", home))) < 0 ||
+                    (r = in_chroot(err, a, spec, ARGV("chown", "-R", owner, home))) < 0)
                         return error_prefix(err, r, "cannot bring /etc/skel to the user '%s'", spec->user_name);
                 return 0;
         }
@@ -275,7 +283,7 @@ static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         }
         if (strv_extend(&argv, spec->user_name) < 0)
                 return -ENOMEM;
-        r = in_chroot(err, a, argv);
+        r = in_chroot(err, a, spec, argv);
         if (r < 0)
                 return error_prefix(err, r, "cannot create the user '%s'", spec->user_name);
         return 0;

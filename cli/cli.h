@@ -49,6 +49,10 @@ void cli_options_done(CliOptions *o);
 void cli_install_sinks(const CliOptions *o);
 void cli_print_help(FILE *f);
 void cli_clear_progress(void);
+/* After a library call: clears the progress line, then reports an
+ * interruption ("interrupted; <interrupted>") or a failure ("error:
+ * [<context>: ]<message>") and returns the exit code, or -1 to go on. */
+int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char *context);
 
 int verb_build(const CliOptions *o, int argc, char **argv);
 int verb_recipes(const CliOptions *o, int argc, char **argv);

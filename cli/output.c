@@ -80,3 +80,19 @@ void cli_install_sinks(const CliOptions *o) {
 void cli_clear_progress(void) {
         clear_progress();
 }
+
+int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char *context) {
+        clear_progress();
+        if (cancel_requested()) {
+                fprintf(stderr, "whonix-build: interrupted; %s\n", interrupted);
+                error_done(err);
+                return EXIT_INTERRUPTED;
+        }
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: %s%s%s\n", strempty(context), context ? ": " : "",
+                        error_message(err, r));
+                error_done(err);
+                return EXIT_FAILED;
+        }
+        return -1;
+}

@@ -24,17 +24,9 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
         int r;
 
         r = build_run(&err, &b);
-        cli_clear_progress();
-        if (cancel_requested()) {
-                fprintf(stderr, "whonix-build: interrupted; temporary files removed\n");
-                error_done(&err);
-                return EXIT_INTERRUPTED;
-        }
-        if (r < 0) {
-                fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
-                error_done(&err);
-                return EXIT_FAILED;
-        }
+        r = cli_call_outcome(&err, r, "temporary files removed", NULL);
+        if (r >= 0)
+                return r;
         if (o->until)
                 fprintf(stderr, "whonix-build: stopped after stage '%s' in %.1f s\n", o->until,
                         (double) (now_usec() - start) / 1e6);

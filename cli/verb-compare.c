@@ -22,17 +22,10 @@ int verb_compare(const CliOptions *o, int argc, char **argv) {
                 r = supermin_prepare(&err, cache, &appliance, &reused);
         if (r >= 0)
                 r = image_compare(&err, appliance, argv[0], argv[1], &lines);
-        cli_clear_progress();
-        if (cancel_requested()) {
-                error_done(&err);
-                return EXIT_INTERRUPTED;
-        }
-        if (r < 0) {
-                fprintf(stderr, "whonix-build: error: cannot compare '%s' and '%s': %s\n", argv[0], argv[1],
-                        error_message(&err, r));
-                error_done(&err);
-                return EXIT_FAILED;
-        }
+        _cleanup_free_ char *what = strdup_printf("cannot compare '%s' and '%s'", argv[0], argv[1]);
+        r = cli_call_outcome(&err, r, "nothing was compared", what);
+        if (r >= 0)
+                return r;
         STRV_FOREACH(l, lines)
                 printf("%s\n", *l);
         fflush(stdout);

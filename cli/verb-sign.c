@@ -29,17 +29,9 @@ int verb_sign(const CliOptions *o, int argc, char **argv) {
         }
 
         r = sign_artifacts(&err, dir, names, &(SignOptions) { .key = o->sign_key, .gpg_home = o->gpg_home });
-        cli_clear_progress();
-        if (cancel_requested()) {
-                fprintf(stderr, "whonix-build: interrupted; nothing was signed\n");
-                error_done(&err);
-                return EXIT_INTERRUPTED;
-        }
-        if (r < 0) {
-                fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
-                error_done(&err);
-                return EXIT_FAILED;
-        }
+        r = cli_call_outcome(&err, r, "nothing was signed", NULL);
+        if (r >= 0)
+                return r;
         fprintf(stderr, "whonix-build: signed %zu file(s) and SHA256SUMS in '%s' with key %s\n", strv_length(names),
                 dir, o->sign_key);
         return EXIT_OK;

@@ -20,17 +20,10 @@ int verb_verify_signature(const CliOptions *o, int argc, char **argv) {
         }
 
         r = sign_verify_dir(&err, dir, o->key_file, &rep);
-        cli_clear_progress();
-        if (cancel_requested()) {
-                fprintf(stderr, "whonix-build: interrupted\n");
-                error_done(&err);
-                return EXIT_INTERRUPTED;
-        }
-        if (r < 0) {
-                fprintf(stderr, "whonix-build: error: cannot verify '%s': %s\n", dir, error_message(&err, r));
-                error_done(&err);
-                return EXIT_FAILED;
-        }
+        _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", dir);
+        r = cli_call_outcome(&err, r, "nothing was verified", what);
+        if (r >= 0)
+                return r;
 
         for (size_t i = 0; i < rep->n_verdicts; i++) {
                 const SignVerdict *v = &rep->verdicts[i];

@@ -24,18 +24,10 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
         int r;
 
         r = verify_run(&err, &vo, &rep);
-        cli_clear_progress();
-        if (cancel_requested()) {
-                fprintf(stderr, "whonix-build: interrupted; temporary files removed\n");
-                error_done(&err);
-                return EXIT_INTERRUPTED;
-        }
-        if (r < 0) {
-                fprintf(stderr, "whonix-build: error: cannot verify '%s': %s\n", vo.buildinfo_path,
-                        error_message(&err, r));
-                error_done(&err);
-                return EXIT_FAILED;
-        }
+        _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", vo.buildinfo_path);
+        r = cli_call_outcome(&err, r, "temporary files removed", what);
+        if (r >= 0)
+                return r;
 
         STRV_FOREACH(l, rep->package_diffs)
                 printf("PACKAGES %s\n", *l);

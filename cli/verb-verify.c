@@ -34,9 +34,10 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
         for (size_t i = 0; i < rep->n; i++) {
                 const VerifyItem *it = &rep->items[i];
 
+                /* The status in words where DIFFERS alone does not say it. */
+                bool say = it->status != VERIFY_MATCH && it->status != VERIFY_DIFFER;
                 printf("%-7s %s  sha256 %s%s%s\n", it->status == VERIFY_MATCH ? "MATCH" : "DIFFERS", it->name,
-                       it->pinned_sha256, it->status == VERIFY_MATCH ? "" : ": ",
-                       it->status == VERIFY_MATCH ? "" : verify_status_to_string(it->status));
+                       it->pinned_sha256, say ? ": " : "", say ? verify_status_to_string(it->status) : "");
                 if (it->status == VERIFY_DIFFER)
                         printf("        rebuilt sha256 %s\n", it->rebuilt_sha256);
                 STRV_FOREACH(l, it->explain)

@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The in-guest half of tests/e2e/anonymity.sh, run as root by
+# wb-anon.service, which that test injects into a throwaway overlay of each
+# image (never into the shipped image).  Argument: gateway or workstation.
+# Every result is one line on the second serial port (/dev/ttyS1):
+#
+#     WBANON <role> <what> <fields...>
+#
+# The verdicts are the host's: it compares the pages with its token, the
+# web server's log with the exit relays, and the Gateway's circuits with the
+# Workstation's fetches.
+#
+# gateway: waits for Tor's control cookie, logs Tor's STREAM and CIRC
+#   events from then on ("ev" lines, so that no stream of the Workstation is
+#   missed), reports the bootstrap ("bootstrapped", with the uptime of the
+#   system and of tor), then dumps "GETINFO circuit-status" every 10 s
+#   ("cs<N>" lines, closed by "cs<N> end").
+# workstation: reads SERVER_IP, SERVER_PORT and SERVER_NAME from "env"
+#   beside this script; fetches the page transparently (plain TCP to the
+#   server's address, which the Gateway sends into its TransPort) until it
+#   arrives, which also waits for the Gateway's Tor; then through SOCKS
+#   ports and by name, each "fetch" line with curl's exit status, the local
+#   port of its connection to the Gateway (the source port in the Gateway's
+#   STREAM events) and the page; then "done".
+set -u
+role=$1
+here=$(dirname "$0")
+out=/dev/ttyS1
+say() { printf 'WBANON %s %s\n' "$role" "$*" >"$out"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+gateway() {
+        local cookie= deadline phase last= n=0 ctl_port=9052 cookie_file=/run/tor/control.authcookie
+        deadline=$(( ${SECONDS} + 600 ))
+        say start uptime=$(uptime_s)
+        # tor writes the cookie once its control port listens.
+        until [ -s "$cookie_file" ] && exec 3<>"/dev/tcp/127.0.0.1/$ctl_port"; do
+                [ "$SECONDS" -ge "$deadline" ] && { say "no-control-port uptime=$(uptime_s)"; break; }
+                sleep 1
+        done 2>/dev/null
+        exec 3<&- 2>/dev/null
+        cookie=$(od -An -tx1 -v "$cookie_file" 2>/dev/null | tr -d ' \n')
+        # ctl COMMAND...: one control connection, the replies without CR.
+        ctl() {
+                local c
+                exec 4<>"/dev/tcp/127.0.0.1/$ctl_port" || return 1
+                {
+                        printf 'AUTHENTICATE %s\r\n' "$cookie"
+                        for c; do printf '%s\r\n' "$c"; done
+                        printf 'QUIT\r\n'
+                } >&4
+                timeout 10 cat <&4 | tr -d '\r'
+                exec 4<&-
+        }
+        (
+                exec 3<>"/dev/tcp/127.0.0.1/$ctl_port" || exit 1
+                printf 'AUTHENTICATE %s\r\nSETEVENTS STREAM CIRC\r\n' "$cookie" >&3
+                tr -d '\r' <&3 | while IFS= read -r l; do
+                        printf 'WBANON gateway ev %s\n' "$l"
+                done >"$out"
+        ) &
+        while :; do
+                phase=$(ctl "GETINFO status/bootstrap-phase" | sed -n 's/^250-status\/bootstrap-phase=//p')
+                if [ -n "$phase" ] && [ "$phase" != "$last" ]; then
+                        say "phase uptime=$(uptime_s) $phase"
+                        last=$phase
+                fi
+                case $phase in *PROGRESS=100*) break ;; esac
+                if [ "$SECONDS" -ge "$deadline" ]; then
+                        say "bootstrap-failed uptime=$(uptime_s)"
+                        journalctl -b -u tor@default --no-pager -n 40 2>&1 | sed 's/^/WBANON gateway journal /' >"$out"
+                        break
+                fi
+                sleep 2
+        done
+        case $phase in
+        *PROGRESS=100*)
+                say "bootstrapped uptime=$(uptime_s) tor_uptime=$(ctl "GETINFO uptime" | sed -n 's/^250-uptime=//p')"
+                ;;
+        esac
+        say "eth0 $(ip -4 -o addr show dev eth0 | awk '{ print $4 }' | tr '\n' ' ')"
+        while [ "$SECONDS" -lt $((deadline + 600)) ]; do
+                n=$((n + 1))
+                ctl "GETINFO circuit-status" | sed "s/^/WBANON gateway cs$n /" >"$out"
+                say "cs$n end"
+                sleep 10
+        done
+}
+
+workstation() {
+        local deadline tries=0 r
+        . "$here/env"
+        deadline=$(( SECONDS + ${WAIT_SECS:-360} ))
+        say start uptime=$(uptime_s)
+        # fetch NAME TRIES URL CURL-ARGS...: -q first, so no .curlrc applies.
+        fetch() {
+                local name=$1 max=$2 url=$3 i=0 rc body port
+                shift 3
+                while :; do
+                        i=$((i + 1))
+                        body=$(curl -q -sS --max-time 45 -w '\nWBPORT %{local_port}\n' "$@" "$url" 2>/tmp/wb-curl.err)
+                        rc=$?
+                        [ "$rc" -eq 0 ] && break
+                        [ "$max" -gt 0 ] && [ "$i" -ge "$max" ] && break
+                        [ "$max" -eq 0 ] && [ "$SECONDS" -ge "$deadline" ] && break
+                        sleep 3
+                done
+                port=$(printf '%s\n' "$body" | sed -n 's/^WBPORT //p')
+                body=$(printf '%s\n' "$body" | grep -v '^WBPORT ' | head -n 1)
+                [ "$rc" -eq 0 ] || body="error: $(head -c 200 /tmp/wb-curl.err | tr '\n' ' ')"
+                say "fetch $name rc=$rc port=${port:-0} tries=$i uptime=$(uptime_s) body=$body"
+        }
+        # (a) Plain TCP to the server: the Gateway's TransPort.  Retried
+        # until the Gateway's Tor is up (0: until the deadline).
+        fetch trans 0 "http://$SERVER_IP:$SERVER_PORT/trans" --noproxy '*'
+        # (b) The Gateway's SOCKS ports; socks5h: Tor (the exit) resolves
+        # the name.  Two per-application ports, and two SOCKS users on 9050
+        # (IsolateSOCKSAuth).
+        fetch socks-9100 3 "http://$SERVER_NAME:$SERVER_PORT/socks-9100" --socks5-hostname 10.152.152.10:9100
+        fetch socks-9117 3 "http://$SERVER_NAME:$SERVER_PORT/socks-9117" --socks5-hostname 10.152.152.10:9117
+        fetch socks-user-a 3 "http://$SERVER_NAME:$SERVER_PORT/socks-user-a" \
+                --socks5-hostname 10.152.152.10:9050 --proxy-user wb-a:x
+        fetch socks-user-b 3 "http://$SERVER_NAME:$SERVER_PORT/socks-user-b" \
+                --socks5-hostname 10.152.152.10:9050 --proxy-user wb-b:x
+        # (c) The name through the Gateway's DNS (resolv.conf: 10.152.152.10,
+        # udp 53 redirected to Tor's DnsPort), then plain TCP.
+        for _ in 1 2 3; do
+                r=$(getent ahostsv4 "$SERVER_NAME" | awk 'NR == 1 { print $1 }')
+                [ -n "$r" ] && break
+                sleep 3
+        done
+        say "dns $SERVER_NAME addr=${r:-none} uptime=$(uptime_s)"
+        fetch byname 3 "http://$SERVER_NAME:$SERVER_PORT/byname" --noproxy '*'
+        say "done uptime=$(uptime_s)"
+}
+
+case $role in
+gateway) gateway ;;
+workstation) workstation ;;
+*) say "unknown role" ;;
+esac

@@ -1,0 +1,418 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Anonymity, end to end: the Workstation fetches a page from a web server
+# through the Gateway and a private Tor network, and the server sees only
+# Tor exit relays.
+#
+#   Workstation --(internal bridge)--> Gateway --(wbt0)--> test Tor network
+#   10.152.152.11                      eth1 10.152.152.10    (tests/e2e/
+#                                      eth0 DHCP on wbt0      tornet.sh) --> server
+#
+# The Workstation's probe (tests/e2e/anonymity-probe.sh, in an injected
+# wb-anon.service) fetches the page (a) by plain TCP to the server's address
+# (the Gateway's firewall sends it into Tor's TransPort), (b) through the
+# Gateway's SOCKS ports 9100 and 9117 and as two SOCKS users on 9050, (c) by
+# name through the Gateway's DNS (udp 53 -> Tor's DnsPort), then TCP.  The
+# Gateway's probe logs Tor's bootstrap, its STREAM and CIRC events and its
+# circuits.  The test then checks: every page arrived; the server's log
+# shows only exit relays; differently isolated fetches rode different
+# circuits; a capture of the Gateway's external network for the whole run
+# holds nothing from the Gateway but ARP, DHCP and Tor's connections to the
+# test relays, and nothing at all from the Workstation.
+#
+# Network safety (DESIGN.md): both VMs run inside the test network's
+# namespace (tornet_spawn), their NICs taps on bridges there; no user-mode
+# or NAT NIC, no route off the test subnet.  The Gateway's Tor knows only
+# the test network's authorities (tornet_gateway_torrc, as
+# /etc/tor/torrc.d/50-test.conf).  Every change to the images lives in
+# throwaway qcow2 overlays; the shipped images are checked unmodified.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/tornet.sh"
+t_start=$(date +%s)
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, bridges, taps)"
+for tool in tor tor-gencert ip dnsmasq curl python3 ss tcpdump qemu-system-x86_64 qemu-img tar sha256sum; do
+        command -v "$tool" >/dev/null || skip_all "$tool is not installed (tools/install-deps)"
+done
+ip netns add "wb-anon-probe-$$" 2>/dev/null || skip_all "cannot create network namespaces here"
+ip netns del "wb-anon-probe-$$"
+need_appliance
+
+T=$(mktemp -d /tmp/wb-anon.XXXXXX)
+cap_pids=()
+# Our own processes: the captures (tornet_stop stops the VMs and the rest).
+stop_captures() {
+        local p
+        for p in "${cap_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+        for p in "${cap_pids[@]}"; do wait "$p" 2>/dev/null; done
+        cap_pids=()
+}
+cleanup() {
+        trap '' HUP INT PIPE TERM
+        stop_captures
+        [ -n "${WB_ANON_KEEP:-}" ] && TORNET_KEEP=1 && echo "# kept $T and $TORNET_DIR"
+        tornet_stop
+        [ -n "${WB_ANON_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+
+inspect="$WB_BUILD_ROOT/tests/wb-inspect"
+e2e=$WB_SOURCE_ROOT/tests/e2e
+GW_EXT_MAC=52:54:00:a5:00:01
+GW_INT_MAC=52:54:00:a5:00:02
+WS_MAC=52:54:00:a5:00:03
+WS_IP=10.152.152.11
+INT_NET=10.152.128.0/18
+TAP_GW_EXT=wbagw0 TAP_GW_INT=wbagw1 TAP_WS=wbaws0 INT_BRIDGE=wbaint0
+
+t=$(date +%s)
+ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
+out=$WB_E2E_IMAGES
+t_images=$(( $(date +%s) - t ))
+for vm in Whonix-Gateway Whonix-Workstation; do
+        sha256sum "$out/$vm.qcow2" | cut -d' ' -f1 >"$T/$vm.sum"
+done
+
+# --- the private Tor network ---------------------------------------------
+root_links=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
+if tornet_start >"$T/tornet.out"; then
+        ok "private Tor network up in namespace $TORNET_NS (ready after $TORNET_READY_SECS s)"
+else
+        fail "private Tor network up"
+        diag_file "$T/tornet.out" 10
+        tornet_dump_logs 15
+        done_testing
+        exit
+fi
+sed 's/^# //; s/^/# /' "$T/tornet.out"
+
+# --- the throwaway overlays ------------------------------------------------
+# One tar per VM, unpacked by one appliance launch each (both at once): the
+# probe and its unit, and for the Gateway the test network's torrc lines.
+stage_overlay() { # NAME ROLE
+        local s=$T/stage-$1 files
+        mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-anon" "$s/etc/tor/torrc.d"
+        cat >"$s/etc/systemd/system/wb-anon.service" <<UNIT
+[Unit]
+Description=whonix-build anonymity test probe ($2)
+After=network.target
+
+[Service]
+Type=simple
+ExecStart=/bin/bash /usr/local/lib/wb-anon/anonymity-probe.sh $2
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+        ln -s ../wb-anon.service "$s/etc/systemd/system/multi-user.target.wants/wb-anon.service"
+        install -m 0755 "$e2e/anonymity-probe.sh" "$s/usr/local/lib/wb-anon/anonymity-probe.sh"
+        chmod 0755 "$s/usr/local/lib/wb-anon"
+        files="etc/systemd/system/wb-anon.service etc/systemd/system/multi-user.target.wants/wb-anon.service
+                usr/local/lib/wb-anon usr/local/lib/wb-anon/anonymity-probe.sh"
+        case $2 in
+        gateway)
+                tornet_gateway_torrc "$s/etc/tor/torrc.d/50-test.conf"
+                chmod 0644 "$s/etc/tor/torrc.d/50-test.conf"
+                files="$files etc/tor/torrc.d/50-test.conf"
+                ;;
+        workstation)
+                printf 'SERVER_IP=%s\nSERVER_PORT=%s\nSERVER_NAME=%s\nWAIT_SECS=%s\n' "$TORNET_SERVER_IP" \
+                        "$TORNET_SERVER_PORT" "$TORNET_SERVER_NAME" "${WB_ANON_WS_WAIT:-420}" \
+                        >"$s/usr/local/lib/wb-anon/env"
+                files="$files usr/local/lib/wb-anon/env"
+                ;;
+        esac
+        # shellcheck disable=SC2086
+        tar --owner=0 --group=0 --numeric-owner --no-recursion -C "$s" -cf "$T/$1.tar" $files
+}
+make_overlay() { # NAME IMAGE ROLE
+        stage_overlay "$1" "$3" &&
+        qemu-img create -q -f qcow2 -b "$out/$2.qcow2" -F qcow2 "$T/$1.qcow2" &&
+        "$inspect" --rw "$T/$1.qcow2" /dev/sda2 tar-in "$T/$1.tar" / >"$T/$1.inspect" 2>&1
+}
+t=$(date +%s)
+make_overlay gw Whonix-Gateway gateway & p1=$!
+make_overlay ws Whonix-Workstation workstation & p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+check "probes and the test network's torrc injected into throwaway overlays ($(( $(date +%s) - t )) s)" \
+        test $((r1 + r2)) -eq 0
+for n in gw ws; do [ -s "$T/$n.inspect" ] && diag_file "$T/$n.inspect" 5; done
+check "the Gateway's test torrc names only the test network's 3 authorities" \
+        test "$(grep -c '^DirAuthority ' "$T/stage-gw/etc/tor/torrc.d/50-test.conf")" -eq 3
+
+# --- networks, captures, VMs -----------------------------------------------
+# wbt0 is the Gateway's external network; the internal network is a bridge
+# of its own with the Gateway's eth1 and the Workstation's eth0 on it.
+if tornet_bridge_add "$INT_BRIDGE" && tornet_tap_add "$TAP_GW_EXT" &&
+        tornet_tap_add "$TAP_GW_INT" "$INT_BRIDGE" && tornet_tap_add "$TAP_WS" "$INT_BRIDGE"; then
+        ok "taps: Gateway eth0 on $TORNET_BRIDGE, Gateway eth1 and Workstation eth0 on $INT_BRIDGE"
+else
+        fail "taps: Gateway eth0 on $TORNET_BRIDGE, Gateway eth1 and Workstation eth0 on $INT_BRIDGE"
+fi
+# The whole external network (wbt0: what reaches the relays, the server
+# and dnsmasq) and the Gateway's external NIC itself (every frame it sends,
+# whoever it is for).  -Z root: tcpdump would drop to a user who cannot
+# write $T.
+for i in "$TORNET_BRIDGE" "$TAP_GW_EXT"; do
+        ip netns exec "$TORNET_NS" tcpdump -Z root -n -U -s 256 -i "$i" -w "$T/$i.pcap" \
+                >"$T/tcpdump-$i.log" 2>&1 </dev/null &
+        cap_pids+=($!)
+done
+for _ in $(seq 100); do
+        [ "$(cat "$T"/tcpdump-*.log 2>/dev/null | grep -c 'listening on')" -eq 2 ] && break
+        sleep 0.1
+done
+check "captures running on $TORNET_BRIDGE and $TAP_GW_EXT" \
+        test "$(cat "$T"/tcpdump-*.log | grep -c 'listening on')" -eq 2
+
+# boot NAME [TAP MAC]...: one VM in the test network's namespace, its NICs
+# in this order (eth0, eth1: net.ifnames=0), console on ttyS0, probe on ttyS1.
+boot() {
+        local name=$1 nics=() i=0
+        shift
+        while [ $# -ge 2 ]; do
+                nics+=(-netdev "tap,id=n$i,ifname=$1,script=no,downscript=no"
+                        -device "virtio-net-pci,netdev=n$i,mac=$2")
+                i=$((i + 1))
+                shift 2
+        done
+        : >"$T/$name.probe"
+        tornet_spawn "$TORNET_NS" "$T/$name.qemu" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 \
+                -m 1024 -nodefaults -no-user-config -display none "${nics[@]}" -device virtio-rng-pci \
+                -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" \
+                -serial "file:$T/$name.console" -serial "file:$T/$name.probe" -no-reboot
+        eval "pid_$name=\$!"
+}
+lines() { tr -d '\r' <"$T/$1.probe" | grep -a "^WBANON "; }
+t_vms=$(date +%s)
+boot gw "$TAP_GW_EXT" "$GW_EXT_MAC" "$TAP_GW_INT" "$GW_INT_MAC"
+boot ws "$TAP_WS" "$WS_MAC"
+sleep 1
+root_ns=$(readlink /proc/1/ns/net)
+check "network safety: both qemus run in $TORNET_NS, not the root namespace" \
+        sh -c '[ -e "/proc/$1" ] && [ -e "/proc/$2" ] &&
+                [ "$(readlink "/proc/$1/ns/net")" != "$3" ] && [ "$(readlink "/proc/$2/ns/net")" != "$3" ]' \
+        sh "$pid_gw" "$pid_ws" "$root_ns"
+check "network safety: the root namespace got no interface" \
+        test "$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')" = "$root_links"
+
+# Wait for the Workstation's "done" (its probe waits for the Gateway's
+# Tor), then for one more circuit dump of the Gateway after it.
+limit=${WB_ANON_TIMEOUT:-600}
+t_boot_gw= t_boot_ws= t_bootstrap=
+while :; do
+        now=$(( $(date +%s) - t_vms ))
+        [ -z "$t_boot_gw" ] && lines gw | grep -q '^WBANON gateway start' && t_boot_gw=$now
+        [ -z "$t_boot_ws" ] && lines ws | grep -q '^WBANON workstation start' && t_boot_ws=$now
+        [ -z "$t_bootstrap" ] && lines gw | grep -q '^WBANON gateway \(bootstrapped\|bootstrap-failed\)' &&
+                t_bootstrap=$now
+        lines ws | grep -q '^WBANON workstation done' && break
+        for p in "$pid_gw" "$pid_ws"; do kill -0 "$p" 2>/dev/null || break 2; done
+        [ "$now" -ge "$limit" ] && break
+        sleep 2
+done
+t_done=$(( $(date +%s) - t_vms ))
+diag "VMs: probes started after ${t_boot_gw:-?} s (Gateway), ${t_boot_ws:-?} s (Workstation);" \
+        "Gateway's Tor bootstrapped after ${t_bootstrap:-?} s; Workstation done after $t_done s"
+last_cs() { lines gw | awk '$3 ~ /^cs[0-9]+$/ && $4 == "end" { n = substr($3, 3) } END { print n + 0 }'; }
+cs_at_done=$(last_cs)
+for _ in $(seq 30); do [ "$(last_cs)" -gt "$cs_at_done" ] && break; sleep 1; done
+cs=$(last_cs)
+
+# Stop the VMs, then the captures: the record is complete.
+for p in "$pid_gw" "$pid_ws"; do kill -TERM "$p" 2>/dev/null; done
+for p in "$pid_gw" "$pid_ws"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+done
+sleep 1
+stop_captures
+t_vm_secs=$(( $(date +%s) - t_vms ))
+
+for n in gw ws; do
+        role=gateway
+        [ "$n" = ws ] && role=workstation
+        if ! lines "$n" | grep -q "^WBANON $role \(done\|cs1 end\)"; then
+                diag "$n: the probe did not finish; console tail:"
+                tr -d '\r' <"$T/$n.console" | grep -a . | tail -n 25 | sed 's/^/#   /'
+                diag_file "$T/$n.qemu" 5
+        fi
+        lines "$n" | grep -a "^WBANON $role \(start\|phase\|bootstrap\|eth0\|journal\|fetch\|dns\|done\)" |
+                cut -c1-200 | sed 's/^/# /'
+done
+
+# --- the Gateway's Tor ----------------------------------------------------
+bs=$(lines gw | grep '^WBANON gateway bootstrapped ' | head -n 1)
+if [ -n "$bs" ]; then
+        ok "the Gateway's Tor bootstrapped in the private network (${bs#WBANON gateway bootstrapped })"
+else
+        fail "the Gateway's Tor bootstrapped in the private network"
+fi
+gw_ext_ip=$(awk -v m="$GW_EXT_MAC" 'tolower($2) == m { print $3 }' "$TORNET_DIR/dnsmasq.leases" 2>/dev/null | tail -n 1)
+case $gw_ext_ip in
+"$TORNET_PREFIX".*) ok "the Gateway's eth0 got $gw_ext_ip from the test network's DHCP" ;;
+*) fail "the Gateway's eth0 got an address from the test network's DHCP"; gw_ext_ip=none ;;
+esac
+
+# --- the fetches ----------------------------------------------------------
+is_exit() { case " $TORNET_EXIT_IPS " in *" $1 "*) return 0 ;; esac; return 1; }
+declare -A port_of exit_of
+# fetch_check NAME DESCRIPTION: the page arrived, and the server saw the
+# request from an exit.  No result line at all is a failure.
+fetch_check() {
+        local name=$1 desc=$2 line body peers p bad=
+        line=$(lines ws | grep "^WBANON workstation fetch $name " | tail -n 1)
+        if [ -z "$line" ]; then
+                fail "$name: $desc: the page arrived (no result: the probe did not get this far)"
+                fail "$name: the server saw the request from an exit relay (no result)"
+                return
+        fi
+        body=${line#* body=}
+        port_of[$name]=$(sed -n 's/.* port=\([0-9]*\) .*/\1/p' <<<"$line")
+        if [ "$body" = "wb-tornet-page $TORNET_TOKEN path=/$name" ]; then
+                ok "$name: $desc: the page arrived ($(grep -o 'tries=[0-9]*' <<<"$line"))"
+        else
+                fail "$name: $desc: the page arrived"
+                diag "${line#WBANON workstation }"
+        fi
+        peers=$(awk -v p="/$name" '$4 == p { print $1 }' "$TORNET_HTTP_LOG" | sort -u | tr '\n' ' ')
+        peers=${peers% }
+        for p in $peers; do is_exit "$p" || bad+=" $p"; done
+        if [ -n "$peers" ] && [ -z "$bad" ]; then
+                ok "$name: the server saw the request from exit relay $peers"
+                exit_of[$name]=$peers
+        else
+                fail "$name: the server saw the request from an exit relay ($TORNET_EXIT_IPS)"
+                diag "server saw: ${peers:-nothing}"
+        fi
+}
+fetch_check trans "(a) plain TCP to $TORNET_SERVER_IP:$TORNET_SERVER_PORT, into the Gateway's TransPort"
+fetch_check socks-9100 "(b) SOCKS port 9100, the name resolved by Tor"
+fetch_check socks-9117 "(b) SOCKS port 9117, the name resolved by Tor"
+fetch_check socks-user-a "(b) SOCKS port 9050, user wb-a"
+fetch_check socks-user-b "(b) SOCKS port 9050, user wb-b"
+dns=$(lines ws | grep "^WBANON workstation dns " | tail -n 1)
+if [ -z "$dns" ]; then
+        fail "(c) $TORNET_SERVER_NAME resolved through the Gateway's DNS (no result)"
+elif [ "$(sed -n 's/.* addr=\([^ ]*\).*/\1/p' <<<"$dns")" = "$TORNET_SERVER_IP" ]; then
+        ok "(c) $TORNET_SERVER_NAME resolved through the Gateway's DNS to $TORNET_SERVER_IP"
+else
+        fail "(c) $TORNET_SERVER_NAME resolved through the Gateway's DNS to $TORNET_SERVER_IP"
+        diag "$dns"
+fi
+fetch_check byname "(c) by name: the Gateway's DNS, then plain TCP"
+check "the Gateway's Tor resolved $TORNET_SERVER_NAME through an exit (dnsmasq saw the exit's query)" \
+        grep -qi "config $TORNET_SERVER_NAME is $TORNET_SERVER_IP" "$TORNET_DIR/dnsmasq.log"
+
+# Every request the server got, not only the last of each fetch.
+all_peers=$(awk '{ print $1 }' "$TORNET_HTTP_LOG" | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+bad=$(awk '{ print $1 }' "$TORNET_HTTP_LOG" | sort -u | while read -r a; do is_exit "$a" || echo "$a"; done | tr '\n' ' ')
+n_req=$(wc -l <"$TORNET_HTTP_LOG")
+check "all $n_req requests the server got came from exit relays ($all_peers)" test "$n_req" -gt 0 -a -z "$bad"
+check "none came from the Gateway's external address ($gw_ext_ip) or the Workstation's ($WS_IP)" \
+        sh -c '! awk "{ print \$1 }" "$1" | grep -qxF -e "$2" -e "$3"' sh "$TORNET_HTTP_LOG" "$gw_ext_ip" "$WS_IP"
+
+# --- stream isolation -----------------------------------------------------
+# The Gateway's STREAM events name the circuit of each stream and its
+# source (the Workstation's address and the local port curl reported).
+# Circuits of one conflux set count as one (the last circuit dump says).
+lines gw | awk '$3 == "ev" { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' >"$T/events"
+lines gw | awk -v cs="cs$cs" '$3 == cs && $4 != "end" { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' |
+        sed 's/^250[-+ ]circuit-status=//' >"$T/circuits"
+# Tor names the source only in a stream's NEW event, the circuit in the
+# later ones (a TransPort stream gets no SUCCEEDED event: there is no SOCKS
+# reply; the last attachment counts).
+circ_of() { # local port: the circuit of the stream from $WS_IP:PORT
+        awk -v src="SOURCE_ADDR=$WS_IP:$1" '$1 != "650" || $2 != "STREAM" { next }
+                $4 == "NEW" { for (i = 6; i <= NF; i++) if ($i == src) id = $3 }
+                $4 ~ /^(SENTCONNECT|REMAP|SUCCEEDED)$/ && id != "" && $3 == id && $5 != "0" { c = $5 }
+                END { print c }' "$T/events"
+}
+set_of() { # circuit: its conflux set, or the circuit itself
+        local c
+        [ -n "$1" ] || return 0
+        c=$(awk -v id="$1" '$1 == id { for (i = 2; i <= NF; i++) if ($i ~ /^CONFLUX_ID=/) { sub(/^CONFLUX_ID=/, "", $i); print $i } }' \
+                "$T/circuits" | tail -n 1)
+        echo "${c:-circuit-$1}"
+}
+path_of() { awk -v id="$1" '$1 == id { print $3 }' "$T/circuits" | sed 's/\$[0-9A-F]*~//g' | tail -n 1; }
+declare -A set_of_fetch
+for f in trans socks-9100 socks-9117 socks-user-a socks-user-b byname; do
+        c=
+        [ -n "${port_of[$f]:-}" ] && [ "${port_of[$f]}" != 0 ] && c=$(circ_of "${port_of[$f]}")
+        set_of_fetch[$f]=$(set_of "$c")
+        diag "$f: port ${port_of[$f]:-?}, circuit ${c:-?} (${set_of_fetch[$f]:-?}), path $(path_of "$c")"
+done
+# isolated A B: the fetches' streams were found, on different circuits.
+isolated() {
+        local a=${set_of_fetch[$1]:-} b=${set_of_fetch[$2]:-}
+        if [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]; then
+                ok "isolation: $1 and $2 rode different circuits ($a, $b)"
+        else
+                fail "isolation: $1 and $2 rode different circuits (${a:-not found}, ${b:-not found})"
+        fi
+}
+isolated socks-9100 socks-9117
+isolated socks-user-a socks-user-b
+# The first transparent fetch may have been accepted before the Gateway's
+# probe subscribed to the events (Tor takes the Workstation's connections as
+# soon as it starts); the one by name comes after the bootstrap.
+isolated byname socks-9100
+[ "$(grep -c '^650 STREAM' "$T/events")" -gt 0 ] || diag "no STREAM events from the Gateway"
+
+# --- the external network, recorded for the whole run ----------------------
+pcap_count() { tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l; }
+pcap_show() { tcpdump -n -e -r "$1" "$2" 2>/dev/null | head -n "${3:-5}"; }
+relay_hosts=$(awk '{ for (i = 1; i <= NF; i++) printf "%sdst host %s", (i > 1 ? " or " : ""), $i }' <<<"$TORNET_RELAY_IPS")
+tor_conn="tcp and ($relay_hosts) and (dst port $TORNET_ORPORT or dst port $TORNET_DIRPORT)"
+dhcp="udp and src port 68 and dst port 67"
+for i in "$TORNET_BRIDGE" "$TAP_GW_EXT"; do
+        pc=$T/$i.pcap
+        diag "capture on $i: $(pcap_count "$pc" '') packets"
+        n=$(pcap_count "$pc" "ether src $GW_EXT_MAC and $dhcp")
+        m=$(pcap_count "$pc" "ether src $GW_EXT_MAC and $tor_conn")
+        check "$i: the capture saw the Gateway's DHCP ($n) and its Tor connections to the relays ($m)" \
+                test "$n" -gt 0 -a "$m" -gt 0
+        f="ether src $GW_EXT_MAC and not arp and not ($dhcp) and not ($tor_conn)"
+        n=$(pcap_count "$pc" "$f")
+        if [ "$n" -eq 0 ]; then
+                ok "$i: every packet from the Gateway is ARP, DHCP or Tor's to a test relay"
+        else
+                fail "$i: every packet from the Gateway is ARP, DHCP or Tor's to a test relay ($n are not)"
+                pcap_show "$pc" "$f" | sed 's/^/#   /'
+        fi
+        f="ether host $WS_MAC or ether host $GW_INT_MAC or net $INT_NET"
+        n=$(pcap_count "$pc" "$f")
+        if [ "$n" -eq 0 ]; then
+                ok "$i: nothing from the Workstation or the internal network (MAC or address)"
+        else
+                fail "$i: nothing from the Workstation or the internal network ($n packets)"
+                pcap_show "$pc" "$f" | sed 's/^/#   /'
+        fi
+done
+n=$(pcap_count "$T/$TORNET_BRIDGE.pcap" "ether src $GW_EXT_MAC and dst host $TORNET_SERVER_IP")
+check "$TORNET_BRIDGE: the Gateway never talked to the server itself ($n)" test "$n" -eq 0
+
+if tornet_contained >"$T/contained"; then
+        ok "with both VMs, still no route off the test subnet, no peer outside it"
+else
+        fail "with both VMs, still no route off the test subnet, no peer outside it"
+        diag_file "$T/contained"
+fi
+for vm in Whonix-Gateway Whonix-Workstation; do
+        check "$vm: the shipped image was not modified" \
+                test "$(sha256sum "$out/$vm.qcow2" | cut -d' ' -f1)" = "$(cat "$T/$vm.sum")"
+done
+
+exits=
+for f in trans socks-9100 socks-9117 socks-user-a socks-user-b byname; do exits+=" $f=${exit_of[$f]:-?}"; done
+diag "exits the server saw:$exits"
+diag "durations: images ${t_images} s, Tor network ready ${TORNET_READY_SECS} s, VMs ${t_vm_secs} s" \
+        "(Gateway's Tor bootstrapped ${t_bootstrap:-?} s after start: ${bs#WBANON gateway bootstrapped }), total $(( $(date +%s) - t_start )) s"
+[ "$_failed" -eq 0 ] || tornet_dump_logs 10
+done_testing

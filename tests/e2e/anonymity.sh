@@ -41,7 +41,9 @@ need_appliance
 
 T=$(mktemp -d /tmp/wb-anon.XXXXXX)
 cap_pids=()
-# Our own processes: the captures (tornet_stop stops the VMs and the rest).
+inspect_pids=()
+# Our own processes: the captures and the overlays' wb-inspect (tornet_stop
+# stops the VMs and the rest).
 stop_captures() {
         local p
         for p in "${cap_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -49,7 +51,9 @@ stop_captures() {
         cap_pids=()
 }
 cleanup() {
+        local p
         trap '' HUP INT PIPE TERM
+        for p in "${inspect_pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
         stop_captures
         [ -n "${WB_ANON_KEEP:-}" ] && TORNET_KEEP=1 && echo "# kept $T and $TORNET_DIR"
         tornet_stop
@@ -130,16 +134,20 @@ UNIT
         # shellcheck disable=SC2086
         tar --owner=0 --group=0 --numeric-owner --no-recursion -C "$s" -cf "$T/$1.tar" $files
 }
-make_overlay() { # NAME IMAGE ROLE
+# make_overlay NAME IMAGE ROLE: starts wb-inspect in the background
+# ($! is its PID: cleanup stops it).
+make_overlay() {
         stage_overlay "$1" "$3" &&
-        qemu-img create -q -f qcow2 -b "$out/$2.qcow2" -F qcow2 "$T/$1.qcow2" &&
-        "$inspect" --rw "$T/$1.qcow2" /dev/sda2 tar-in "$T/$1.tar" / >"$T/$1.inspect" 2>&1
+        qemu-img create -q -f qcow2 -b "$out/$2.qcow2" -F qcow2 "$T/$1.qcow2" || return 1
+        "$inspect" --rw "$T/$1.qcow2" /dev/sda2 tar-in "$T/$1.tar" / >"$T/$1.inspect" 2>&1 </dev/null &
 }
 t=$(date +%s)
-make_overlay gw Whonix-Gateway gateway & p1=$!
-make_overlay ws Whonix-Workstation workstation & p2=$!
-wait "$p1"; r1=$?
-wait "$p2"; r2=$?
+r1=1 r2=1
+make_overlay gw Whonix-Gateway gateway && inspect_pids+=($!) && p1=$!
+make_overlay ws Whonix-Workstation workstation && inspect_pids+=($!) && p2=$!
+[ -n "${p1:-}" ] && { wait "$p1"; r1=$?; }
+[ -n "${p2:-}" ] && { wait "$p2"; r2=$?; }
+inspect_pids=()
 check "probes and the test network's torrc injected into throwaway overlays ($(( $(date +%s) - t )) s)" \
         test $((r1 + r2)) -eq 0
 for n in gw ws; do [ -s "$T/$n.inspect" ] && diag_file "$T/$n.inspect" 5; done
@@ -364,6 +372,27 @@ isolated socks-user-a socks-user-b
 # soon as it starts); the one by name comes after the bootstrap.
 isolated byname socks-9100
 [ "$(grep -c '^650 STREAM' "$T/events")" -gt 0 ] || diag "no STREAM events from the Gateway"
+
+# Which of Tor's listeners took each kind of traffic, by the NEW event of
+# the Workstation's stream: the plain TCP connection by name arrived at the
+# TransPort (the firewall's redirect), the SOCKS fetches at SOCKS ports, and
+# the name lookup at the DnsPort (udp 53 redirected).
+proto_of() { # NEW|NEWRESOLVE PORT
+        awk -v ev="$1" -v src="SOURCE_ADDR=$WS_IP:$2" '$1 == "650" && $2 == "STREAM" && $4 == ev {
+                hit = 0; p = ""
+                for (i = 6; i <= NF; i++) { if ($i == src) hit = 1; if ($i ~ /^CLIENT_PROTOCOL=/) p = substr($i, 17) }
+                if (hit) print p }' "$T/events" | tail -n 1
+}
+p=$(proto_of NEW "${port_of[byname]:-0}")
+check "(c) by name: Tor got the Workstation's TCP connection on its TransPort (CLIENT_PROTOCOL=${p:-not found})" \
+        test "$p" = TRANS
+p=$(proto_of NEW "${port_of[socks-9100]:-0}")
+check "(b) port 9100: Tor got the Workstation's stream as SOCKS5 (CLIENT_PROTOCOL=${p:-not found})" test "$p" = SOCKS5
+p=$(awk -v name="$TORNET_SERVER_NAME:0" -v src="SOURCE_ADDR=$WS_IP:" '$1 == "650" && $2 == "STREAM" &&
+        $4 == "NEWRESOLVE" && $5 == "0" && $6 == name && index($7, src) == 1 {
+                for (i = 8; i <= NF; i++) if ($i ~ /^CLIENT_PROTOCOL=/) print substr($i, 17) }' "$T/events" | sort -u | paste -sd,)
+check "(c) the Workstation's lookup of $TORNET_SERVER_NAME reached Tor's DnsPort (CLIENT_PROTOCOL=${p:-not found})" \
+        test "$p" = DNS
 
 # --- the external network, recorded for the whole run ----------------------
 pcap_count() { tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l; }

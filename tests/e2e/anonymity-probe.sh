@@ -18,9 +18,9 @@
 #   system and of tor), then dumps "GETINFO circuit-status" every 10 s
 #   ("cs<N>" lines, closed by "cs<N> end").
 # workstation: reads SERVER_IP, SERVER_PORT and SERVER_NAME from "env"
-#   beside this script; fetches the page transparently (plain TCP to the
-#   server's address, which the Gateway sends into its TransPort) until it
-#   arrives, which also waits for the Gateway's Tor; then through SOCKS
+#   beside this script; waits for the Gateway's Tor (a name lookup through
+#   it works); fetches the page transparently (plain TCP to the server's
+#   address, which the Gateway sends into its TransPort), then through SOCKS
 #   ports and by name, each "fetch" line with curl's exit status, the local
 #   port of its connection to the Gateway (the source port in the Gateway's
 #   STREAM events) and the page; then "done".
@@ -90,7 +90,7 @@ gateway() {
 }
 
 workstation() {
-        local deadline tries=0 r
+        local deadline i r
         . "$here/env"
         deadline=$(( SECONDS + ${WAIT_SECS:-360} ))
         say start uptime=$(uptime_s)
@@ -103,8 +103,7 @@ workstation() {
                         body=$(curl -q -sS --max-time 45 -w '\nWBPORT %{local_port}\n' "$@" "$url" 2>/tmp/wb-curl.err)
                         rc=$?
                         [ "$rc" -eq 0 ] && break
-                        [ "$max" -gt 0 ] && [ "$i" -ge "$max" ] && break
-                        [ "$max" -eq 0 ] && [ "$SECONDS" -ge "$deadline" ] && break
+                        [ "$i" -ge "$max" ] && break
                         sleep 3
                 done
                 port=$(printf '%s\n' "$body" | sed -n 's/^WBPORT //p')
@@ -112,9 +111,19 @@ workstation() {
                 [ "$rc" -eq 0 ] || body="error: $(head -c 200 /tmp/wb-curl.err | tr '\n' ' ')"
                 say "fetch $name rc=$rc port=${port:-0} tries=$i uptime=$(uptime_s) body=$body"
         }
-        # (a) Plain TCP to the server: the Gateway's TransPort.  Retried
-        # until the Gateway's Tor is up (0: until the deadline).
-        fetch trans 0 "http://$SERVER_IP:$SERVER_PORT/trans" --noproxy '*'
+        # Wait for the Gateway's Tor: a lookup through its DnsPort succeeds
+        # only once Tor can build circuits.  So every fetch below starts
+        # after the Gateway's probe subscribed to Tor's stream events (Tor
+        # would take a TCP connection as soon as it starts, and hold it).
+        i=0
+        until r=$(getent ahostsv4 "$SERVER_NAME" | awk 'NR == 1 { print $1 }'); [ -n "$r" ]; do
+                i=$((i + 1))
+                [ "$SECONDS" -ge "$deadline" ] && break
+                sleep 3
+        done
+        say "gateway-ready addr=${r:-none} lookups=$((i + 1)) uptime=$(uptime_s)"
+        # (a) Plain TCP to the server: the Gateway's TransPort.
+        fetch trans 3 "http://$SERVER_IP:$SERVER_PORT/trans" --noproxy '*'
         # (b) The Gateway's SOCKS ports; socks5h: Tor (the exit) resolves
         # the name.  Two per-application ports, and two SOCKS users on 9050
         # (IsolateSOCKSAuth).

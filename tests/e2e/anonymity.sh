@@ -250,7 +250,7 @@ for n in gw ws; do
                 tr -d '\r' <"$T/$n.console" | grep -a . | tail -n 25 | sed 's/^/#   /'
                 diag_file "$T/$n.qemu" 5
         fi
-        lines "$n" | grep -a "^WBANON $role \(start\|phase\|bootstrap\|eth0\|journal\|fetch\|dns\|done\)" |
+        lines "$n" | grep -a "^WBANON $role \(start\|phase\|bootstrap\|eth0\|journal\|gateway-ready\|fetch\|dns\|done\)" |
                 cut -c1-200 | sed 's/^/# /'
 done
 
@@ -367,10 +367,8 @@ isolated() {
 }
 isolated socks-9100 socks-9117
 isolated socks-user-a socks-user-b
-# The first transparent fetch may have been accepted before the Gateway's
-# probe subscribed to the events (Tor takes the Workstation's connections as
-# soon as it starts); the one by name comes after the bootstrap.
-isolated byname socks-9100
+isolated trans socks-9100
+isolated byname socks-9117
 [ "$(grep -c '^650 STREAM' "$T/events")" -gt 0 ] || diag "no STREAM events from the Gateway"
 
 # Which of Tor's listeners took each kind of traffic, by the NEW event of
@@ -383,6 +381,9 @@ proto_of() { # NEW|NEWRESOLVE PORT
                 for (i = 6; i <= NF; i++) { if ($i == src) hit = 1; if ($i ~ /^CLIENT_PROTOCOL=/) p = substr($i, 17) }
                 if (hit) print p }' "$T/events" | tail -n 1
 }
+p=$(proto_of NEW "${port_of[trans]:-0}")
+check "(a) Tor got the Workstation's plain TCP connection on its TransPort (CLIENT_PROTOCOL=${p:-not found})" \
+        test "$p" = TRANS
 p=$(proto_of NEW "${port_of[byname]:-0}")
 check "(c) by name: Tor got the Workstation's TCP connection on its TransPort (CLIENT_PROTOCOL=${p:-not found})" \
         test "$p" = TRANS

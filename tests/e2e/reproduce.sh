@@ -74,9 +74,5 @@ check "verify names the changed file: content /etc/hostname" grep -qx '        c
 check "verify names no other file's content" test "$(grep -c '^        content ' "$T/tampered.out")" -eq 1
 check "the Gateway image still matches" grep -Eq '^MATCH +Whonix-Gateway.qcow2 ' "$T/tampered.out"
 
-"$WHONIX_BUILD" compare "$out/Whonix-Workstation.qcow2" "$T/tampered/Whonix-Workstation.qcow2" \
-        --cache "$WB_TEST_CACHE" >"$T/compare.out" 2>&1
-check "compare exits 1 on differing images" test $? -eq 1
-check "compare names /etc/hostname" grep -qx 'content  /etc/hostname' "$T/compare.out"
 
 done_testing

@@ -168,7 +168,9 @@ workstation() {
         neigh=$(ip neigh show 2>&1 | tr '\n' ';')
         # Whatever root tried, no machine answered for an address of the
         # external network (the Gateway's 10.0.2.15 included).
-        verdict ws-neighbours "$(echo "$neigh" | grep -q '10\.0\.2\.[0-9]* .*lladdr' && echo no || echo yes)" \
+        # One entry per line: on the joined line ".*lladdr" would reach the
+        # Gateway's own entry after a FAILED one.
+        verdict ws-neighbours "$(ip neigh show | grep -q '^10\.0\.2\.[0-9]* .*lladdr' && echo no || echo yes)" \
                 "neighbours: ${neigh:-none} (none on 10.0.2.0/24 may have answered)"
 }
 

@@ -422,6 +422,18 @@ typedef struct FinalizeJob {
 
 static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
         FinalizeJob *j = userdata;
+        int r;
+
+        r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
+        if (r >= 0 || r == -ECANCELED || cancel_requested())
+                return r;
+        /* Under TCG on a loaded host the appliance has failed transiently
+         * here (a partition node late, an I/O error on its own root).  The
+         * stage is a pure function of its inputs, so one fresh attempt is
+         * safe; a real fault fails again and is reported. */
+        log_warning("finalize of '%s' failed (%s); trying once more with a fresh appliance", j->spec->label,
+                    error_message(err, r));
+        error_clear(err);
         return finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
 }
 

@@ -337,7 +337,21 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
                      "--change-name=2:root", g3, disk));
         if (r < 0)
                 return error_prefix(err, r, "cannot partition the final disk");
-        return run(err, a, ARGV("udevadm", "settle"));
+        /* The kernel must see the new table before mke2fs opens the root
+         * partition: under a slow emulator the node has been seen to be
+         * missing after settle alone, so re-read and wait for it (bounded). */
+        _cleanup_free_ char *part = strdup_printf("%s2", disk);
+        if (!part)
+                return -ENOMEM;
+        r = run(err, a,
+                ARGV("sh", "-c",
+                     "blockdev --rereadpt \"$0\" || partx -u \"$0\" || true; udevadm settle; "
+                     "i=0; while [ ! -b \"$1\" ] && [ $i -lt 60 ]; do sleep 0.5; udevadm settle; i=$((i+1)); done; "
+                     "[ -b \"$1\" ] || { echo \"$1 did not appear\"; exit 1; }",
+                     disk, part));
+        if (r < 0)
+                return error_prefix(err, r, "the root partition of the final disk did not appear");
+        return 0;
 }
 
 static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *uuid,

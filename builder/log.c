@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <pthread.h>
+
 #include "log.h"
+
+/* The build runs flavors on threads: one message or progress report at a
+ * time reaches the front end's sinks. */
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static LogSink log_sink;
 static void *log_userdata;
@@ -31,8 +37,11 @@ _printf_(2, 0) static void log_vmsg(int level, const char *fmt, va_list ap) {
         if (!log_sink || level > max_level)
                 return;
         m = strdup_vprintf(fmt, ap);
-        if (m)
-                log_sink(level, m, log_userdata);
+        if (!m)
+                return;
+        pthread_mutex_lock(&sink_lock);
+        log_sink(level, m, log_userdata);
+        pthread_mutex_unlock(&sink_lock);
 }
 
 void log_msg(int level, const char *fmt, ...) {
@@ -57,6 +66,9 @@ int log_msg_errno(int level, int r, const char *fmt, ...) {
 }
 
 void log_progress(const char *stage, const char *what, uint64_t done, uint64_t total) {
-        if (progress_sink)
-                progress_sink(stage, what, done, total, progress_userdata);
+        if (!progress_sink)
+                return;
+        pthread_mutex_lock(&sink_lock);
+        progress_sink(stage, what, done, total, progress_userdata);
+        pthread_mutex_unlock(&sink_lock);
 }

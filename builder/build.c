@@ -18,6 +18,7 @@
 #include "finalize.h"
 #include "spawn.h"
 #include "log.h"
+#include "parallel.h"
 #include "recipe.h"
 #include "sign.h"
 #include "supermin.h"
@@ -314,6 +315,31 @@ static int strv_minus(char * const *a, char * const *b, char ***ret) {
         return 0;
 }
 
+/* How the flavors' appliances share the machine.  With more than one job
+ * each flavor's layer and finalize run in an appliance of their own, side
+ * by side, each with its share of the CPUs and less memory, so that two
+ * appliances together stay within what one used to take. */
+typedef struct Tuning {
+        unsigned threads;
+        unsigned smp;           /* 0: the appliance's default */
+        unsigned memsize_mib;   /* 0: the appliance's default */
+} Tuning;
+
+#define PARALLEL_APPLIANCE_MIB 1536u
+
+static Tuning flavor_tuning(const Build *b) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned threads = b->o->jobs < b->n_flavors ? b->o->jobs : (unsigned) b->n_flavors;
+
+        if (threads <= 1)
+                return (Tuning) { .threads = 1 };
+        return (Tuning) {
+                .threads = threads,
+                .smp = ncpu > (long) threads ? (unsigned) (ncpu / threads) : 1,
+                .memsize_mib = PARALLEL_APPLIANCE_MIB,
+        };
+}
+
 typedef struct LayerJob {
         const Build *b;
         const CustomizeSpec *spec;
@@ -329,9 +355,10 @@ static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
         return customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
 }
 
-/* Build one layer unless its key is cached; *ret_disk is its qcow2. */
-static int build_layer(ErrorSlot *err, Build *b, const CustomizeSpec *spec, const char *parent_key,
-                       const char *parent_disk, char **ret_key, char **ret_disk) {
+/* Make one step of a layer unless its key is cached; *ret_disk is its qcow2.
+ * shown names the step in the stage line. */
+static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec, const char *shown,
+                      const char *parent_key, const char *parent_disk, char **ret_key, char **ret_disk) {
         _cleanup_free_ char *key = NULL, *disk = NULL;
         LayerJob job = { .b = b, .spec = spec, .parent_disk = parent_disk };
         uint64_t start = now_usec();
@@ -345,69 +372,144 @@ static int build_layer(ErrorSlot *err, Build *b, const CustomizeSpec *spec, cons
         if (r < 0)
                 return r;
         if (built)
-                stage_report("customize", start, "built layer %.16s (%s: %zu packages, %zu overlays)", key, spec->label,
-                             strv_length(spec->packages), strv_length(spec->overlay_dirs));
+                stage_report("customize", start,
+                             "built layer %.16s (%s: %zu packages, %zu early overlays, %zu overlays, %zu scripts)", key,
+                             shown, strv_length(spec->packages), strv_length(spec->early_overlay_dirs),
+                             strv_length(spec->overlay_dirs), strv_length(spec->scripts));
         else
-                stage_report("customize", start, "cached layer %.16s (%s)", key, spec->label);
+                stage_report("customize", start, "cached layer %.16s (%s)", key, shown);
         *ret_key = TAKE_PTR(key);
         *ret_disk = TAKE_PTR(disk);
         return 0;
 }
 
-static int stage_customize(ErrorSlot *err, Build *b) {
-        for (size_t i = 0; i < b->n_flavors; i++) {
-                Flavor *f = &b->flavors[i];
-                _cleanup_strv_free_ char **layer_overlays = NULL, **flavor_overlays = NULL, **packages = NULL,
-                                         **overlay_names = NULL, **scripts = NULL;
-                const char *parent_key = f->base_key, *parent_disk = f->base_disk;
-                const Recipe *l = f->layer, *rc = f->recipe;
-                int r;
+/* One recipe layer, in two cached steps: its early overlays and packages
+ * (apt and the maintainer scripts, the costly part), then its overlays,
+ * scripts, user and host name.  Changing an overlay file re-runs only the
+ * second step.  A step with nothing to do is skipped. */
+static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whole, const char *parent_key,
+                       const char *parent_disk, char **ret_key, char **ret_disk) {
+        _cleanup_free_ char *pkg_key = NULL, *pkg_disk = NULL, *shown = NULL;
+        CustomizeSpec pkg = {
+                .label = whole->label,
+                .early_overlay_dirs = whole->early_overlay_dirs,
+                .packages = whole->packages,
+                .remove_packages = whole->remove_packages,
+                .source_date_epoch = whole->source_date_epoch,
+                .appliance_smp = whole->appliance_smp,
+                .appliance_memsize_mib = whole->appliance_memsize_mib,
+        };
+        CustomizeSpec files = {
+                .label = whole->label,
+                .overlay_dirs = whole->overlay_dirs,
+                .scripts = whole->scripts,
+                .hostname = whole->hostname,
+                .user_name = whole->user_name,
+                .user_groups = whole->user_groups,
+                .source_date_epoch = whole->source_date_epoch,
+                .appliance_smp = whole->appliance_smp,
+                .appliance_memsize_mib = whole->appliance_memsize_mib,
+        };
+        int r;
 
-                if (l) {
-                        CustomizeSpec spec = {
-                                .label = l->name,
-                                .packages = l->packages,
-                                .remove_packages = l->remove_packages,
-                                .scripts = l->scripts,
-                                .user_name = l->user_name,
-                                .user_groups = l->user_groups,
-                                .source_date_epoch = b->source_date_epoch,
-                        };
-                        r = overlay_paths(err, b, l->overlays, &layer_overlays);
-                        if (r < 0)
-                                return r;
-                        spec.overlay_dirs = layer_overlays;
-                        r = build_layer(err, b, &spec, parent_key, parent_disk, &f->layer_key, &f->layer_disk);
-                        if (r < 0 || (r = check_cancel(err)) < 0)
-                                return r;
-                        parent_key = f->layer_key;
-                        parent_disk = f->layer_disk;
-                }
-
-                /* The flavor's own layer: what its recipe adds to the shared one. */
-                if (strv_minus(rc->packages, l ? l->packages : NULL, &packages) < 0 ||
-                    strv_minus(rc->overlays, l ? l->overlays : NULL, &overlay_names) < 0 ||
-                    strv_minus(rc->scripts, l ? l->scripts : NULL, &scripts) < 0)
+        if (strv_length(pkg.early_overlay_dirs) + strv_length(pkg.packages) + strv_length(pkg.remove_packages) > 0) {
+                shown = strdup_printf("%s packages", whole->label);
+                if (!shown)
                         return -ENOMEM;
-                r = overlay_paths(err, b, overlay_names, &flavor_overlays);
-                if (r < 0)
+                r = build_step(err, b, &pkg, shown, parent_key, parent_disk, &pkg_key, &pkg_disk);
+                if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
-                CustomizeSpec spec = {
-                        .label = f->name,
-                        .packages = packages,
-                        .remove_packages = rc->remove_packages,
-                        .overlay_dirs = flavor_overlays,
-                        .scripts = scripts,
-                        .hostname = rc->hostname,
-                        .user_name = rc->user_name,
-                        .user_groups = rc->user_groups,
-                        .source_date_epoch = b->source_date_epoch,
-                };
-                r = build_layer(err, b, &spec, parent_key, parent_disk, &f->flavor_key, &f->flavor_disk);
+                parent_key = pkg_key;
+                parent_disk = pkg_disk;
+        }
+        if (strv_length(files.overlay_dirs) + strv_length(files.scripts) > 0 || files.hostname || files.user_name)
+                return build_step(err, b, &files, whole->label, parent_key, parent_disk, ret_key, ret_disk);
+
+        *ret_key = strdup(parent_key);
+        *ret_disk = strdup(parent_disk);
+        return *ret_key && *ret_disk ? 0 : -ENOMEM;
+}
+
+/* The shared layer (the recipe every flavor includes first): built once,
+ * the other flavors find it cached. */
+static int customize_shared(ErrorSlot *err, Build *b, Flavor *f) {
+        _cleanup_strv_free_ char **early = NULL, **overlays = NULL;
+        const Recipe *l = f->layer;
+        int r;
+
+        if ((r = overlay_paths(err, b, l->early_overlays, &early)) < 0 ||
+            (r = overlay_paths(err, b, l->overlays, &overlays)) < 0)
+                return r;
+        CustomizeSpec spec = {
+                .label = l->name,
+                .early_overlay_dirs = early,
+                .packages = l->packages,
+                .remove_packages = l->remove_packages,
+                .overlay_dirs = overlays,
+                .scripts = l->scripts,
+                .user_name = l->user_name,
+                .user_groups = l->user_groups,
+                .source_date_epoch = b->source_date_epoch,
+        };
+        return build_layer(err, b, &spec, f->base_key, f->base_disk, &f->layer_key, &f->layer_disk);
+}
+
+typedef struct FlavorJobs {
+        Build *b;
+        Tuning tuning;
+} FlavorJobs;
+
+/* The flavor's own layer: what its recipe adds to the shared one. */
+static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
+        FlavorJobs *fj = userdata;
+        Build *b = fj->b;
+        Flavor *f = &b->flavors[i];
+        _cleanup_strv_free_ char **packages = NULL, **early_names = NULL, **overlay_names = NULL, **scripts = NULL,
+                                 **early = NULL, **overlays = NULL;
+        const Recipe *l = f->layer, *rc = f->recipe;
+        int r;
+
+        if (strv_minus(rc->packages, l ? l->packages : NULL, &packages) < 0 ||
+            strv_minus(rc->early_overlays, l ? l->early_overlays : NULL, &early_names) < 0 ||
+            strv_minus(rc->overlays, l ? l->overlays : NULL, &overlay_names) < 0 ||
+            strv_minus(rc->scripts, l ? l->scripts : NULL, &scripts) < 0)
+                return -ENOMEM;
+        if ((r = overlay_paths(err, b, early_names, &early)) < 0 ||
+            (r = overlay_paths(err, b, overlay_names, &overlays)) < 0)
+                return r;
+        CustomizeSpec spec = {
+                .label = f->name,
+                .early_overlay_dirs = early,
+                .packages = packages,
+                .remove_packages = rc->remove_packages,
+                .overlay_dirs = overlays,
+                .scripts = scripts,
+                .hostname = rc->hostname,
+                .user_name = rc->user_name,
+                .user_groups = rc->user_groups,
+                .source_date_epoch = b->source_date_epoch,
+                .appliance_smp = fj->tuning.smp,
+                .appliance_memsize_mib = fj->tuning.memsize_mib,
+        };
+        return build_layer(err, b, &spec, f->layer ? f->layer_key : f->base_key,
+                           f->layer ? f->layer_disk : f->base_disk, &f->flavor_key, &f->flavor_disk);
+}
+
+static int stage_customize(ErrorSlot *err, Build *b) {
+        FlavorJobs fj = { .b = b, .tuning = flavor_tuning(b) };
+        int r;
+
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                if (!b->flavors[i].layer)
+                        continue;
+                r = customize_shared(err, b, &b->flavors[i]);
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
         }
-        return 0;
+        r = parallel_run(err, b->n_flavors, fj.tuning.threads, customize_flavor, &fj);
+        if (r < 0)
+                return r;
+        return check_cancel(err);
 }
 
 static const char *build_seed(const Build *b) {
@@ -437,43 +539,48 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
         return finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
 }
 
-static int stage_finalize(ErrorSlot *err, Build *b) {
-        for (size_t i = 0; i < b->n_flavors; i++) {
-                Flavor *f = &b->flavors[i];
-                uint64_t start = now_usec();
-                FinalizeSpec spec = {
-                        .label = f->name,
-                        .recipe = f->recipe,
-                        .seed = build_seed(b),
-                        .source_date_epoch = b->source_date_epoch,
-                        .suite = b->suite,
-                        .inrelease_sha256 = b->sources->inrelease_sha256,
-                };
-                FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
-                bool built;
-                int r;
+static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
+        FlavorJobs *fj = userdata;
+        Build *b = fj->b;
+        Flavor *f = &b->flavors[i];
+        uint64_t start = now_usec();
+        FinalizeSpec spec = {
+                .label = f->name,
+                .recipe = f->recipe,
+                .seed = build_seed(b),
+                .source_date_epoch = b->source_date_epoch,
+                .suite = b->suite,
+                .inrelease_sha256 = b->sources->inrelease_sha256,
+                .appliance_smp = fj->tuning.smp,
+                .appliance_memsize_mib = fj->tuning.memsize_mib,
+        };
+        FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
+        bool built;
+        int r;
 
-                r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
-                if (r < 0)
-                        return r;
-                /* Written beside the disk before the disk is moved into
-                 * place, so a cached disk always has its list. */
-                f->packages = strdup_printf("%s/final/%s.packages", b->cache->dir, f->final_key);
-                if (!f->packages)
-                        return -ENOMEM;
-                spec.packages_path = f->packages;
-                r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
-                if (r < 0)
-                        return r;
-                if (access(f->packages, R_OK) < 0)
-                        return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'",
-                                               f->name, f->packages);
-                stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
-                r = check_cancel(err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
+        if (r < 0)
+                return r;
+        /* Written beside the disk before the disk is moved into place, so a
+         * cached disk always has its list. */
+        f->packages = strdup_printf("%s/final/%s.packages", b->cache->dir, f->final_key);
+        if (!f->packages)
+                return -ENOMEM;
+        spec.packages_path = f->packages;
+        r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
+        if (r < 0)
+                return r;
+        if (access(f->packages, R_OK) < 0)
+                return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'", f->name,
+                                       f->packages);
+        stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
+        return check_cancel(err);
+}
+
+static int stage_finalize(ErrorSlot *err, Build *b) {
+        FlavorJobs fj = { .b = b, .tuning = flavor_tuning(b) };
+
+        return parallel_run(err, b->n_flavors, fj.tuning.threads, finalize_flavor, &fj);
 }
 
 /* Move every file of a staging directory into the output directory. */

@@ -8,7 +8,7 @@
 #include "overlay.h"
 
 /* Bump when the way a layer is made changes. */
-#define CUSTOMIZE_FORMAT "3"
+#define CUSTOMIZE_FORMAT "4"
 
 #define WORK_DIR "/.whonix-build"
 #define ARCHIVES "/var/cache/apt/archives"
@@ -41,6 +41,14 @@ int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_
         cache_key_add(&k, "parent", parent_key);
         cache_key_add_strv(&k, "packages", spec->packages);
         cache_key_add_strv(&k, "remove", spec->remove_packages);
+        STRV_FOREACH(d, spec->early_overlay_dirs) {
+                _cleanup_free_ char *h = NULL;
+
+                r = overlay_tree_hash(err, *d, &h);
+                if (r < 0)
+                        return r;
+                cache_key_add(&k, "early-overlay", h);
+        }
         STRV_FOREACH(d, spec->overlay_dirs) {
                 _cleanup_free_ char *h = NULL;
 
@@ -165,6 +173,22 @@ static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *s
         return resolver_restore(err, a);
 }
 
+/* 1 if a parent layer left apt's package indexes, 0 if not. */
+static int have_package_lists(ErrorSlot *err, Appliance *a) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = appliance_ls(err, a, "/var/lib/apt/lists", &names);
+        if (r < 0) {
+                error_clear(err);
+                return 0;
+        }
+        STRV_FOREACH(n, names)
+                if (endswith(*n, "_Packages"))
+                        return 1;
+        return 0;
+}
+
 static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         _cleanup_strv_free_ char **argv = NULL;
         int r;
@@ -175,10 +199,17 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
         if (r < 0)
                 return r;
 
-        log_progress(spec->label, "apt-get update", 0, 0);
-        r = in_chroot(err, a, spec, ARGV("apt-get", "-q", "update"));
+        /* A parent layer's lists are the ones of this build: every layer's
+         * key descends from the base's, which is keyed by the InRelease. */
+        r = have_package_lists(err, a);
         if (r < 0)
-                return error_prefix(err, r, "cannot update the package lists of layer '%s'", spec->label);
+                return r;
+        if (r == 0) {
+                log_progress(spec->label, "apt-get update", 0, 0);
+                r = in_chroot(err, a, spec, ARGV("apt-get", "-q", "update"));
+                if (r < 0)
+                        return error_prefix(err, r, "cannot update the package lists of layer '%s'", spec->label);
+        }
 
         if (strv_length(spec->packages) > 0) {
                 if (strv_extend(&argv, "apt-get") < 0 || strv_extend(&argv, "-q") < 0 ||
@@ -296,6 +327,8 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
         ApplianceConfig cfg = {
                 .path = appliance_path,
                 .label = spec->label,
+                .smp = spec->appliance_smp,
+                .memsize_mib = spec->appliance_memsize_mib,
                 .network = strv_length(spec->packages) > 0,
                 .verbose = verbose,
         };
@@ -318,13 +351,23 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
             (r = write_build_files(err, a)) < 0)
                 goto fail;
 
+        STRV_FOREACH(d, spec->early_overlay_dirs) {
+                log_progress(spec->label, *d, 0, 0);
+                r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
+                if (r < 0)
+                        goto fail;
+        }
+        r = install_packages(err, a, spec);
+        if (r < 0)
+                goto fail;
         STRV_FOREACH(d, spec->overlay_dirs) {
                 log_progress(spec->label, *d, 0, 0);
                 r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
                 if (r < 0)
                         goto fail;
         }
-        if ((r = install_packages(err, a, spec)) < 0 || (r = run_scripts(err, a, spec)) < 0)
+        r = run_scripts(err, a, spec);
+        if (r < 0)
                 goto fail;
         if (spec->user_name && (r = add_user(err, a, spec)) < 0)
                 goto fail;

@@ -12,9 +12,14 @@
  * mounted as /var/cache/apt/archives (apt checks every .deb against the
  * signed index); services never start (policy-rc.d); fsyncs, translations
  * and man-db triggers are switched off for the build and the switches
- * removed afterwards.  Overlays are unpacked before the packages so that
- * install-time hooks (initramfs, grub) see our configuration, and dpkg keeps
- * our files where a package ships the same conffile.
+ * removed afterwards.
+ *
+ * Order within a layer: early overlays (what install-time hooks such as
+ * mkinitramfs must read), the packages, the overlays (dpkg is done with
+ * them: a package's conffile is replaced by ours), the scripts, the user and
+ * the host name.  The build makes each recipe layer in two cached steps, one
+ * spec each: early overlays and packages (the costly part), then the rest,
+ * so that changing an overlay file re-runs no apt.
  */
 
 #include "error.h"
@@ -23,12 +28,15 @@ typedef struct CustomizeSpec {
         const char *label;            /* "base" or the flavor, for progress and messages */
         char **packages;              /* installed with apt (may be empty) */
         char **remove_packages;       /* purged after the install */
-        char **overlay_dirs;          /* absolute overlay tree paths, applied in order */
+        char **early_overlay_dirs;    /* absolute overlay tree paths, applied before the packages */
+        char **overlay_dirs;          /* absolute overlay tree paths, applied after the packages */
         char **scripts;               /* absolute paths, run in the guest chroot in order */
         const char *hostname;         /* NULL: leave as is */
         const char *user_name;        /* NULL: no user */
         char **user_groups;
         int64_t source_date_epoch;    /* clamps overlay mtimes */
+        unsigned appliance_smp;       /* 0: the appliance's defaults */
+        unsigned appliance_memsize_mib;
 } CustomizeSpec;
 
 /* Key of the layer: the parent's key and every input of the spec (overlay

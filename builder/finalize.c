@@ -406,7 +406,13 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
                  const char *dest, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         _cleanup_free_ char *tree_dev = NULL, *disk_dev = NULL, *root_part = NULL;
-        ApplianceConfig cfg = { .path = appliance_path, .label = spec->label, .verbose = verbose };
+        ApplianceConfig cfg = {
+                .path = appliance_path,
+                .label = spec->label,
+                .smp = spec->appliance_smp,
+                .memsize_mib = spec->appliance_memsize_mib,
+                .verbose = verbose,
+        };
         char uuid[37];
         int r;
 

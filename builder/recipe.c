@@ -186,6 +186,7 @@ static const Item items[] = {
         LIST("Bootstrap", "Packages", bootstrap_packages, check_package, "package name"),
         LIST("Packages", "Packages", packages, check_package, "package name"),
         LIST("Packages", "RemovePackages", remove_packages, check_package, "package name"),
+        LIST("Overlays", "Early", early_overlays, check_plain_name, "overlay name"),
         LIST("Overlays", "Overlays", overlays, check_plain_name, "overlay name"),
         { "Scripts", "Scripts", ITEM_SCRIPTS, offsetof(Recipe, scripts), NULL, "script", NULL },
         STRING("User", "Name", user_name, check_user_name, "user name", "user"),

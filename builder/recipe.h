@@ -73,6 +73,8 @@ typedef struct Recipe {
         char **packages;
         char **remove_packages;
         /* [Overlays] */
+        char **early_overlays;   /* Early=: copied before the layer's packages are installed, so that
+                                  * install-time hooks (mkinitramfs) read them; part of the package step */
         char **overlays;         /* overlay directory names (relative to <project>/overlays), validated as plain names */
         /* [Scripts] */
         char **scripts;          /* resolved to absolute paths relative to the directory of the file that names them; must exist */

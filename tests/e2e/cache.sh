@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The stage cache, asserted on the build's stage lines (never on timing):
 # with nothing changed a rebuild re-runs no stage; with one file of the
-# Workstation's overlay changed only that flavor's layer, its finalize and
-# the export run again, and the Gateway comes out bit-identical.
+# Workstation's overlay changed only that flavor's files step (not its
+# package step: no apt), its finalize and the export run again, and the
+# Gateway comes out bit-identical.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -33,7 +34,8 @@ diag "no-change rebuild took $(( $(date +%s) - start )) s"
 grep '^stage' "$T/again.log" | sed 's/^/# /'
 check "no-change: the appliance is reused" test "$(stage_count "$T/again.log" appliance cached)" -eq 1
 check "no-change: both bases come from the cache" test "$(stage_count "$T/again.log" bootstrap cached)" -eq 2
-check "no-change: all four layers come from the cache" test "$(stage_count "$T/again.log" customize cached)" -eq 4
+# Kicksecure's two steps (once per flavor), and each flavor's two.
+check "no-change: all eight layer steps come from the cache" test "$(stage_count "$T/again.log" customize cached)" -eq 8
 check "no-change: both final disks come from the cache" test "$(stage_count "$T/again.log" finalize cached)" -eq 2
 check "no-change: nothing is built" bash -c "! grep -Eq '^stage [a-z]+ +[0-9.]+ s  built' '$T/again.log'"
 for vm in Whonix-Gateway Whonix-Workstation; do
@@ -56,6 +58,8 @@ check "overlay change: the shared Kicksecure layer is reused by both flavors" \
         test "$(grep -Ec '^stage customize +[0-9.]+ s  cached layer [0-9a-f]+ \(kicksecure\)' "$T/changed.log")" -eq 2
 check "overlay change: the Gateway's layer is reused" \
         grep -Eq '^stage customize +[0-9.]+ s  cached layer [0-9a-f]+ \(gateway\)' "$T/changed.log"
+check "overlay change: the Workstation's package step is reused (no apt)" \
+        grep -Eq '^stage customize +[0-9.]+ s  cached layer [0-9a-f]+ \(workstation packages\)' "$T/changed.log"
 check "overlay change: the Workstation's layer is rebuilt" \
         grep -Eq '^stage customize +[0-9.]+ s  built layer [0-9a-f]+ \(workstation:' "$T/changed.log"
 check "overlay change: the Gateway's final disk is reused" \

@@ -87,7 +87,7 @@ done
 modules='firewire_core firewire_ohci firewire_sbp2 firewire_net thunderbolt
 cramfs freevxfs jffs2 hfs hfsplus udf
 dccp sctp rds tipc n_hdlc ax25 netrom x25 rose decnet econet af_802154 ipx appletalk psnap p8023 p8022 can atm'
-cat "$ov"/kicksecure/etc/modprobe.d/*.conf | sed -e 's/#.*//' | awk '$1 == "install" && $3 == "/bin/false" { gsub("-", "_", $2); print $2 }' >"$tmp/blocked"
+cat "$ov"/kicksecure-initramfs/etc/modprobe.d/*.conf | sed -e 's/#.*//' | awk '$1 == "install" && $3 == "/bin/false" { gsub("-", "_", $2); print $2 }' >"$tmp/blocked"
 missing=
 for m in $modules; do
         grep -qx "$m" "$tmp/blocked" || missing="$missing $m"

@@ -596,6 +596,41 @@ static int publish(ErrorSlot *err, const char *staging, const char *output, char
         return 0;
 }
 
+static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
+        const char *raw = userdata;
+
+        /* Compressed: only the used blocks are stored. */
+        return spawn_run(err, ARGV_HOST("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, tmp), NULL,
+                         NULL);
+}
+
+typedef struct ExportJobs {
+        const Build *b;
+        const char *staging;
+} ExportJobs;
+
+/* The published qcow2 of a final disk is cached under the disk's key: a
+ * rebuild that changed one flavor converts only that one. */
+static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
+        ExportJobs *ej = userdata;
+        const Flavor *f = &ej->b->flavors[i];
+        _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL, *cached = NULL;
+        bool built;
+        int r;
+
+        if (!name || !(dest = path_join(ej->staging, name)))
+                return -ENOMEM;
+        log_progress("export", name, 0, 0);
+        r = cache_produce(err, ej->b->cache, "qcow2", f->final_key, ".qcow2", produce_qcow2, f->final_disk, &cached,
+                          &built);
+        if (r < 0)
+                return error_prefix(err, r, "cannot write '%s'", name);
+        r = copy_file(cached, dest, 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot copy '%s' to '%s'", cached, dest);
+        return 0;
+}
+
 static int stage_export_kvm(ErrorSlot *err, Build *b) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ char *staging = NULL, *list = NULL;
@@ -618,27 +653,15 @@ static int stage_export_kvm(ErrorSlot *err, Build *b) {
                 goto finish;
         }
         for (size_t i = 0; i < b->n_flavors; i++) {
-                Flavor *f = &b->flavors[i];
-                _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL;
-
-                recipes[i] = f->recipe;
-                if (!name || !(dest = path_join(staging, name))) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                log_progress("export", name, 0, 0);
-                /* Compressed: only the used blocks are stored. */
-                r = spawn_run(err,
-                              ARGV_HOST("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", f->final_disk, dest),
-                              NULL, NULL);
-                if (r < 0) {
-                        error_prefix(err, r, "cannot write '%s'", name);
-                        goto finish;
-                }
-                if ((r = strv_consume(&names, TAKE_PTR(name))) < 0 ||
-                    (r = strv_consume(&names, strdup_printf("%s.xml", f->recipe->vm_name))) < 0)
+                recipes[i] = b->flavors[i].recipe;
+                if ((r = strv_consume(&names, strdup_printf("%s.qcow2", b->flavors[i].recipe->vm_name))) < 0 ||
+                    (r = strv_consume(&names, strdup_printf("%s.xml", b->flavors[i].recipe->vm_name))) < 0)
                         goto finish;
         }
+        ExportJobs ej = { .b = b, .staging = staging };
+        r = parallel_run(err, b->n_flavors, b->o->jobs, export_qcow2, &ej);
+        if (r < 0)
+                goto finish;
         r = kvm_export(err, recipes, b->n_flavors, staging, KVM_IMAGES_DIR, build_seed(b));
         if (r < 0)
                 goto finish;

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -264,6 +266,61 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 fail:;
         int r = -errno;
         (void) unlink(tmp);
+        return r;
+}
+
+static int copy_bytes(int in, int out) {
+        char buf[64 * 1024];
+        bool plain = false;
+
+        for (;;) {
+                ssize_t n;
+
+                if (!plain) {
+                        n = copy_file_range(in, NULL, out, NULL, SSIZE_MAX, 0);
+                        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                                plain = true;
+                                continue;
+                        }
+                } else {
+                        n = read(in, buf, sizeof buf);
+                        if (n > 0) {
+                                for (ssize_t done = 0; done < n;) {
+                                        ssize_t k = write(out, buf + done, (size_t) (n - done));
+                                        if (k < 0) {
+                                                if (errno == EINTR)
+                                                        continue;
+                                                return -errno;
+                                        }
+                                        done += k;
+                                }
+                        }
+                }
+                if (n == 0)
+                        return 0;
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+        }
+}
+
+int copy_file(const char *from, const char *to, mode_t mode) {
+        _cleanup_close_ int in = -EBADF, out = -EBADF;
+        int r;
+
+        in = open(from, O_RDONLY | O_CLOEXEC);
+        if (in < 0)
+                return -errno;
+        out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (out < 0)
+                return -errno;
+        if (ioctl(out, FICLONE, in) == 0)
+                r = 0;
+        else
+                r = copy_bytes(in, out);
+        if (r >= 0 && fchmod(out, mode) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(to);
         return r;
 }
 

@@ -136,6 +136,11 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
  * so that readers never see a half-written file. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 
+/* Copy a regular file to a new file (which must not exist) with mode: a
+ * reflink where the filesystem shares extents, else copy_file_range(),
+ * else read and write.  The partial copy is removed on failure. */
+int copy_file(const char *from, const char *to, mode_t mode);
+
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a tree; does not follow symlinks and does not cross mount points. */
 int rm_rf(const char *path);

@@ -218,7 +218,7 @@ static void test_plain_gpg(const char *dir, const char *pub) {
         (void) rm_rf(home);
 }
 
-static int copy_file(const char *from_dir, const char *to_dir, const char *name) {
+static int copy_into(const char *from_dir, const char *to_dir, const char *name) {
         _cleanup_free_ char *p = path_join(from_dir, name), *data = NULL;
         size_t n;
         int r;
@@ -362,7 +362,7 @@ static void test_signed(void) {
                 r = sign_artifacts(&err, t, l, &(SignOptions) { .key = a.fpr, .gpg_home = a.home });
                 r = r < 0 ? r : sign_artifacts(&err, o, l, &(SignOptions) { .key = b.fpr, .gpg_home = b.home });
                 error_done(&err);
-                r = r < 0 ? r : copy_file(o, t, "Whonix-External.xml.asc");
+                r = r < 0 ? r : copy_into(o, t, "Whonix-External.xml.asc");
                 r = r < 0 ? r : verify(t, pub_a, &rep);
                 v = rep ? verdict_for(rep, "Whonix-External.xml") : NULL;
                 tap_ok(r == 1 && v && v->r == -ENOKEY && strstr(v->message, b.fpr),

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <sys/stat.h>
+
 #include "error.h"
 #include "guestfs-util.h"
 #include "tap.h"
@@ -47,6 +49,35 @@ int main(void) {
                 tap_ok(write_file_atomic(file, "x", 1, 0644) == 0 && mkdir_p(file, 0755) == -ENOTDIR,
                        "mkdir_p on an existing file is -ENOTDIR");
                 tap_ok(rm_rf(dir) == 0 && access(dir, F_OK) < 0, "rm_rf removes the tree");
+        }
+        {
+                char dir[] = "/tmp/wb-test-util-XXXXXX";
+                _cleanup_free_ char *from = NULL, *to = NULL, *missing = NULL, *data = NULL, *big = NULL;
+                const size_t big_size = 3u * 1024 * 1024 + 17;
+                bool made = mkdtemp(dir);
+                struct stat st;
+                mode_t old;
+                size_t n = 0;
+
+                from = path_join(dir, "from");
+                to = path_join(dir, "to");
+                missing = path_join(dir, "missing");
+                big = malloc(big_size);
+                if (big)
+                        for (size_t i = 0; i < big_size; i++)
+                                big[i] = (char) (i * 7 + i / 4096);
+                old = umask(077);
+                bool copied = made && big && write_file_atomic(from, big, big_size, 0600) == 0 &&
+                              copy_file(from, to, 0644) == 0 && read_full_file(to, big_size + 1, &data, &n) == 0 &&
+                              n == big_size && memcmp(data, big, n) == 0;
+                tap_ok(copied, "copy_file copies every byte (%zu of %zu)", n, big_size);
+                bool moded = stat(to, &st) == 0 && (st.st_mode & 07777) == 0644;
+                tap_ok(moded, "copy_file gives the asked mode whatever the umask (%o)", (unsigned) (st.st_mode & 07777));
+                umask(old);
+                tap_ok(copy_file(from, to, 0644) == -EEXIST, "copy_file refuses an existing destination");
+                tap_ok(copy_file(missing, missing, 0644) == -ENOENT && access(missing, F_OK) < 0,
+                       "copy_file from a missing file fails and creates nothing");
+                (void) rm_rf(dir);
         }
         return tap_done();
 }

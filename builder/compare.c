@@ -185,6 +185,37 @@ int manifest_parse(ErrorSlot *err, const char *meta, size_t meta_size, const cha
         return 0;
 }
 
+/* ext4's superblock fields that a tool may set differently on two builds of
+ * the same tree (clocks, counters, identities, checksums), by byte offset. */
+static const struct {
+        unsigned offset, size;
+        const char *name;
+} sb_fields[] = {
+        { 0x2c, 4, "s_mtime" },          { 0x30, 4, "s_wtime" },          { 0x34, 2, "s_mnt_count" },
+        { 0x36, 2, "s_max_mnt_count" },  { 0x3a, 2, "s_state" },          { 0x40, 4, "s_lastcheck" },
+        { 0x44, 4, "s_checkinterval" },  { 0x68, 16, "s_uuid" },          { 0x78, 16, "s_volume_name" },
+        { 0x88, 64, "s_last_mounted" },  { 0xd0, 16, "s_journal_uuid" },  { 0xe8, 4, "s_last_orphan" },
+        { 0xec, 16, "s_hash_seed" },     { 0x108, 4, "s_mkfs_time" },     { 0x10c, 68, "s_jnl_blocks" },
+        { 0x178, 8, "s_kbytes_written" }, { 0x194, 4, "s_error_count" },  { 0x198, 4, "s_first_error_time" },
+        { 0x1cc, 4, "s_last_error_time" }, { 0x270, 4, "s_checksum_seed" }, { 0x3fc, 4, "s_checksum" },
+};
+
+#define EXT_MAGIC_OFFSET 0x38
+
+void manifest_set_superblock(Manifest *m, const uint8_t sb[static SUPERBLOCK_SIZE]) {
+        m->has_superblock = sb[EXT_MAGIC_OFFSET] == 0x53 && sb[EXT_MAGIC_OFFSET + 1] == 0xef;
+        if (m->has_superblock)
+                memcpy(m->superblock, sb, SUPERBLOCK_SIZE);
+}
+
+static uint64_t little_endian(const uint8_t *p, unsigned n) {
+        uint64_t v = 0;
+
+        for (unsigned i = n; i > 0; i--)
+                v = v << 8 | p[i - 1];
+        return v;
+}
+
 static int add_line(char ***l, const char *fmt, ...) _printf_(2, 3);
 static int add_line(char ***l, const char *fmt, ...) {
         va_list ap;
@@ -216,6 +247,43 @@ static int diff_entry(const ManifestEntry *a, const ManifestEntry *b, char ***l)
         return r;
 }
 
+static int diff_superblock(const Manifest *a, const Manifest *b, char ***l) {
+        unsigned pos = 0;
+        int r = 0;
+
+        if (!a->has_superblock || !b->has_superblock)
+                return 0;
+        while (r >= 0 && pos < SUPERBLOCK_SIZE) {
+                const char *name = NULL;
+                unsigned start = pos, end;
+
+                if (a->superblock[pos] == b->superblock[pos]) {
+                        pos++;
+                        continue;
+                }
+                /* A named field whole, else the run of differing bytes. */
+                for (size_t k = 0; k < ELEMENTSOF(sb_fields); k++)
+                        if (pos >= sb_fields[k].offset && pos < sb_fields[k].offset + sb_fields[k].size) {
+                                name = sb_fields[k].name;
+                                start = sb_fields[k].offset;
+                                end = start + sb_fields[k].size;
+                                break;
+                        }
+                if (!name)
+                        for (end = pos; end < SUPERBLOCK_SIZE && a->superblock[end] != b->superblock[end]; end++)
+                                ;
+                if (name && end - start <= 8 && !streq(name, "s_checksum"))
+                        r = add_line(l, "superblock %s %" PRIu64 " -> %" PRIu64, name,
+                                     little_endian(a->superblock + start, end - start),
+                                     little_endian(b->superblock + start, end - start));
+                else
+                        r = add_line(l, "superblock bytes 0x%03x-0x%03x%s%s%s", start, end - 1, name ? " (" : "",
+                                     strempty(name), name ? ")" : "");
+                pos = end;
+        }
+        return r;
+}
+
 int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines) {
         _cleanup_strv_free_ char **l = NULL;
         size_t i = 0, j = 0;
@@ -232,6 +300,8 @@ int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines) {
                 else
                         r = diff_entry(&a->items[i++], &b->items[j++], &l);
         }
+        if (r >= 0)
+                r = diff_superblock(a, b, &l);
         if (r < 0)
                 return r;
         if (!l) {
@@ -307,6 +377,11 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
         r = manifest_parse(err, meta, meta_size, sums, sums_size, ret);
         if (r < 0)
                 return error_prefix(err, r, "'%s'", image);
+        uint8_t sb[SUPERBLOCK_SIZE];
+        r = appliance_pread_device(err, a, root, SUPERBLOCK_OFFSET, sizeof sb, sb);
+        if (r < 0)
+                return error_prefix(err, r, "cannot read the superblock of '%s'", image);
+        manifest_set_superblock(*ret, sb);
         return 0;
 }
 

@@ -23,8 +23,16 @@
  *     only in A  /var/log/dpkg.log
  *     only in B  /var/cache/ldconfig/aux-cache
  *
+ * For an ext2/3/4 root, the superblocks are compared too, byte by byte; a
+ * differing field is named (the counters and clocks that tools update are
+ * what differs between builds of the same tree):
+ *
+ *     superblock s_kbytes_written 546816 -> 545792
+ *     superblock bytes 0x3fc-0x3ff (s_checksum)
+ *
  * No lines but different image bytes means the difference lies outside
- * the files: partition table, boot loader, filesystem metadata.
+ * the files and the superblock: partition table, boot loader, other
+ * filesystem metadata.
  *
  * manifest_parse() reads the two texts the appliance writes (outside input:
  * bounded, strict): the metadata, one line per path as find -printf
@@ -47,9 +55,14 @@ typedef struct ManifestEntry {
         char sha256[65];        /* regular files; "" otherwise */
 } ManifestEntry;
 
+#define SUPERBLOCK_OFFSET 1024u
+#define SUPERBLOCK_SIZE 1024u
+
 typedef struct Manifest {
         ManifestEntry *items;   /* sorted by path */
         size_t n;
+        bool has_superblock;    /* an ext2/3/4 root: superblock holds its bytes */
+        uint8_t superblock[SUPERBLOCK_SIZE];
 } Manifest;
 
 Manifest *manifest_free(Manifest *m);
@@ -57,6 +70,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manifest *, manifest_free);
 
 int manifest_parse(ErrorSlot *err, const char *meta, size_t meta_size, const char *sums, size_t sums_size,
                    Manifest **ret);
+/* Keep the root filesystem's superblock (SUPERBLOCK_SIZE bytes read at
+ * SUPERBLOCK_OFFSET) if it is one of ext2/3/4 (by its magic); ignored
+ * otherwise. */
+void manifest_set_superblock(Manifest *m, const uint8_t sb[static SUPERBLOCK_SIZE]);
+
 /* The difference lines described above (an empty vector when equal). */
 int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines);
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <limits.h>
 #include <guestfs.h>
 #include <signal.h>
 
@@ -114,8 +116,7 @@ static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_ha
 int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         char *tcg_settings[] = { (char *) "force_tcg", NULL };
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned smp = cfg->smp;
+        unsigned smp = cfg->smp ?: APPLIANCE_CPUS;
 
         a = calloc(1, sizeof(*a));
         if (!a)
@@ -143,11 +144,9 @@ int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         if (cfg->path && guestfs_set_path(a->g, cfg->path) < 0)
                 return gerr(err, a, 0, "cannot set appliance path");
 
-        if (smp == 0)
-                smp = ncpu > 4 ? 4 : ncpu > 0 ? (unsigned) ncpu : 1;
         if (guestfs_set_smp(a->g, (int) smp) < 0)
                 return gerr(err, a, 0, "cannot set appliance CPUs");
-        if (guestfs_set_memsize(a->g, (int) (cfg->memsize_mib ?: 2048)) < 0)
+        if (guestfs_set_memsize(a->g, (int) (cfg->memsize_mib ?: APPLIANCE_MEMORY_MIB)) < 0)
                 return gerr(err, a, 0, "cannot set appliance memory");
         if (cfg->network && guestfs_set_network(a->g, 1) < 0)
                 return gerr(err, a, 0, "cannot enable appliance network");
@@ -317,6 +316,22 @@ int appliance_tar_in(ErrorSlot *err, Appliance *a, const char *tar_path, const c
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size) {
         if (guestfs_write(a->g, guest_path, data, size) < 0)
                 return gerr(err, a, 0, "cannot write a file in the guest");
+        return 0;
+}
+
+int appliance_pread_device(ErrorSlot *err, Appliance *a, const char *device, uint64_t offset, size_t size,
+                           void *buf) {
+        _cleanup_free_ char *data = NULL;
+        size_t n = 0;
+
+        if (size > INT_MAX || offset > INT64_MAX)
+                return -EINVAL;
+        data = guestfs_pread_device(a->g, device, (int) size, (int64_t) offset, &n);
+        if (!data)
+                return gerr(err, a, 0, "cannot read a device of the guest");
+        if (n != size)
+                return error_set(err, -EIO, "short read of '%s': %zu of %zu bytes at %" PRIu64, device, n, size, offset);
+        memcpy(buf, data, size);
         return 0;
 }
 

@@ -25,11 +25,18 @@
 
 typedef struct Appliance Appliance;
 
+/* What the programs run in the appliance see, whatever the host: the
+ * guest's package scripts run there, and what they write may depend on the
+ * number of CPUs (a compressor's threads) or the memory, so a rebuild on
+ * another machine must see the same. */
+#define APPLIANCE_CPUS 2u
+#define APPLIANCE_MEMORY_MIB 1536u
+
 typedef struct ApplianceConfig {
         const char *path;      /* fixed appliance directory, or NULL for libguestfs's default */
         const char *label;     /* stage name for progress reports */
-        unsigned smp;          /* 0: online CPUs, at most 4 */
-        unsigned memsize_mib;  /* 0: 2048 */
+        unsigned smp;          /* 0: APPLIANCE_CPUS */
+        unsigned memsize_mib;  /* 0: APPLIANCE_MEMORY_MIB */
         bool network;          /* user-mode network for downloads from the mirror */
         bool verbose;          /* forward the appliance's console to log_debug() */
 } ApplianceConfig;
@@ -70,6 +77,9 @@ int appliance_upload(ErrorSlot *err, Appliance *a, const char *host_path, const 
  * labels are restored. */
 int appliance_tar_in(ErrorSlot *err, Appliance *a, const char *tar_path, const char *guest_dir);
 int appliance_write(ErrorSlot *err, Appliance *a, const char *guest_path, const char *data, size_t size);
+/* Exactly size bytes of a device at offset (-EIO if it is shorter). */
+int appliance_pread_device(ErrorSlot *err, Appliance *a, const char *device, uint64_t offset, size_t size,
+                           void *buf);
 int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, size_t max, char **ret,
                         size_t *ret_size);
 /* The UUID of the filesystem on a device. */

@@ -87,5 +87,38 @@ int main(void) {
                        "an escaped sha256sum line leaves the content unknown, not an error");
                 error_clear(&err);
         }
+        {
+                /* Same files, superblocks that differ in the count of
+                 * kilobytes written, its checksum and one unnamed byte. */
+                _cleanup_(manifest_freep) Manifest *x = parse(meta_a, sums_a, &err, &r), *y = parse(meta_a, sums_a, &err, &r);
+                _cleanup_strv_free_ char **sl = NULL, **none = NULL;
+                _cleanup_free_ char *sj = NULL;
+                uint8_t sa[SUPERBLOCK_SIZE] = {}, sbk[SUPERBLOCK_SIZE] = {}, junk[SUPERBLOCK_SIZE] = {};
+
+                sa[0x38] = sbk[0x38] = 0x53;
+                sa[0x39] = sbk[0x39] = 0xef;
+                sa[0x178] = 0x00; sa[0x179] = 0x58; sa[0x17a] = 0x08;   /* 546816 */
+                sbk[0x178] = 0x00; sbk[0x179] = 0x54; sbk[0x17a] = 0x08; /* 545792 */
+                sa[0x3fc] = 1;
+                sbk[0x3fc] = 2;
+                sa[0x300] = 7;
+                if (x && y) {
+                        manifest_set_superblock(x, sa);
+                        manifest_set_superblock(y, sbk);
+                        r = manifest_diff(x, y, &sl);
+                        sj = strv_join(sl, "\n");
+                        tap_ok(r == 0 && sj &&
+                                       streq(sj, "superblock s_kbytes_written 546816 -> 545792\n"
+                                                 "superblock bytes 0x300-0x300\n"
+                                                 "superblock bytes 0x3fc-0x3ff (s_checksum)"),
+                               "differing superblock fields are named: %s", strempty(sj));
+                        manifest_set_superblock(y, junk);
+                        r = manifest_diff(x, y, &none);
+                        tap_ok(r == 0 && none && strv_length(none) == 0 && !y->has_superblock,
+                               "without the ext magic a superblock is not compared");
+                } else
+                        tap_ok(false, "manifests for the superblock test parse");
+                error_clear(&err);
+        }
         return tap_done();
 }

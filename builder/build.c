@@ -315,29 +315,11 @@ static int strv_minus(char * const *a, char * const *b, char ***ret) {
         return 0;
 }
 
-/* How the flavors' appliances share the machine.  With more than one job
- * each flavor's layer and finalize run in an appliance of their own, side
- * by side, each with its share of the CPUs and less memory, so that two
- * appliances together stay within what one used to take. */
-typedef struct Tuning {
-        unsigned threads;
-        unsigned smp;           /* 0: the appliance's default */
-        unsigned memsize_mib;   /* 0: the appliance's default */
-} Tuning;
-
-#define PARALLEL_APPLIANCE_MIB 1536u
-
-static Tuning flavor_tuning(const Build *b) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        unsigned threads = b->o->jobs < b->n_flavors ? b->o->jobs : (unsigned) b->n_flavors;
-
-        if (threads <= 1)
-                return (Tuning) { .threads = 1 };
-        return (Tuning) {
-                .threads = threads,
-                .smp = ncpu > (long) threads ? (unsigned) (ncpu / threads) : 1,
-                .memsize_mib = PARALLEL_APPLIANCE_MIB,
-        };
+/* How many flavors run side by side after the shared layer, each in an
+ * appliance of its own (one appliance is 1.5 GiB; what the guest sees does
+ * not change with this). */
+static unsigned flavor_threads(const Build *b) {
+        return b->o->jobs < b->n_flavors ? b->o->jobs : (unsigned) b->n_flavors;
 }
 
 typedef struct LayerJob {
@@ -396,8 +378,6 @@ static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whol
                 .packages = whole->packages,
                 .remove_packages = whole->remove_packages,
                 .source_date_epoch = whole->source_date_epoch,
-                .appliance_smp = whole->appliance_smp,
-                .appliance_memsize_mib = whole->appliance_memsize_mib,
         };
         CustomizeSpec files = {
                 .label = whole->label,
@@ -407,8 +387,6 @@ static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whol
                 .user_name = whole->user_name,
                 .user_groups = whole->user_groups,
                 .source_date_epoch = whole->source_date_epoch,
-                .appliance_smp = whole->appliance_smp,
-                .appliance_memsize_mib = whole->appliance_memsize_mib,
         };
         int r;
 
@@ -456,7 +434,6 @@ static int customize_shared(ErrorSlot *err, Build *b, Flavor *f) {
 
 typedef struct FlavorJobs {
         Build *b;
-        Tuning tuning;
 } FlavorJobs;
 
 /* The flavor's own layer: what its recipe adds to the shared one. */
@@ -488,15 +465,13 @@ static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
                 .user_name = rc->user_name,
                 .user_groups = rc->user_groups,
                 .source_date_epoch = b->source_date_epoch,
-                .appliance_smp = fj->tuning.smp,
-                .appliance_memsize_mib = fj->tuning.memsize_mib,
         };
         return build_layer(err, b, &spec, f->layer ? f->layer_key : f->base_key,
                            f->layer ? f->layer_disk : f->base_disk, &f->flavor_key, &f->flavor_disk);
 }
 
 static int stage_customize(ErrorSlot *err, Build *b) {
-        FlavorJobs fj = { .b = b, .tuning = flavor_tuning(b) };
+        FlavorJobs fj = { .b = b };
         int r;
 
         for (size_t i = 0; i < b->n_flavors; i++) {
@@ -506,7 +481,7 @@ static int stage_customize(ErrorSlot *err, Build *b) {
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
         }
-        r = parallel_run(err, b->n_flavors, fj.tuning.threads, customize_flavor, &fj);
+        r = parallel_run(err, b->n_flavors, flavor_threads(b), customize_flavor, &fj);
         if (r < 0)
                 return r;
         return check_cancel(err);
@@ -551,8 +526,6 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
                 .source_date_epoch = b->source_date_epoch,
                 .suite = b->suite,
                 .inrelease_sha256 = b->sources->inrelease_sha256,
-                .appliance_smp = fj->tuning.smp,
-                .appliance_memsize_mib = fj->tuning.memsize_mib,
         };
         FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
         bool built;
@@ -578,9 +551,9 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
 }
 
 static int stage_finalize(ErrorSlot *err, Build *b) {
-        FlavorJobs fj = { .b = b, .tuning = flavor_tuning(b) };
+        FlavorJobs fj = { .b = b };
 
-        return parallel_run(err, b->n_flavors, fj.tuning.threads, finalize_flavor, &fj);
+        return parallel_run(err, b->n_flavors, flavor_threads(b), finalize_flavor, &fj);
 }
 
 /* Move every file of a staging directory into the output directory. */

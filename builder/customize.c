@@ -327,8 +327,6 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
         ApplianceConfig cfg = {
                 .path = appliance_path,
                 .label = spec->label,
-                .smp = spec->appliance_smp,
-                .memsize_mib = spec->appliance_memsize_mib,
                 .network = strv_length(spec->packages) > 0,
                 .verbose = verbose,
         };

@@ -35,8 +35,6 @@ typedef struct CustomizeSpec {
         const char *user_name;        /* NULL: no user */
         char **user_groups;
         int64_t source_date_epoch;    /* clamps overlay mtimes */
-        unsigned appliance_smp;       /* 0: the appliance's defaults */
-        unsigned appliance_memsize_mib;
 } CustomizeSpec;
 
 /* Key of the layer: the parent's key and every input of the spec (overlay

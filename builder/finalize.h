@@ -27,8 +27,6 @@ typedef struct FinalizeSpec {
         const char *suite;           /* the suite whose signed InRelease ... */
         const char *inrelease_sha256; /* ... the host verified: the guest's apt must have used the same */
         const char *packages_path;   /* where to write the installed packages (package_list_format()) */
-        unsigned appliance_smp;      /* 0: the appliance's defaults */
-        unsigned appliance_memsize_mib;
 } FinalizeSpec;
 
 /* The filesystem UUID of the root partition, as written into fstab and

@@ -131,7 +131,7 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 .output_dir = out_dir,
                 .cache_dir = stage_cache,
                 .data_dir = o->data_dir,
-                .jobs = 1,
+                .jobs = o->jobs ?: 1,
                 .verbose = o->verbose,
                 .source_date_epoch = bi->source_date_epoch,
                 .seed = bi->seed,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "apt-sources.h"
@@ -328,13 +329,24 @@ typedef struct LayerJob {
         const char *parent_disk;
 } LayerJob;
 
+/* The package cache disk is one ext4 filesystem that apt writes: the
+ * flavors' steps that use it take turns. */
+static pthread_mutex_t debs_disk_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
         LayerJob *j = userdata;
-        _cleanup_free_ char *debs = debs_disk_path(j->b);
+        _cleanup_free_ char *debs = NULL;
+        int r;
 
+        if (!customize_needs_packages_disk(j->spec))
+                return customize_run(err, j->spec, j->b->appliance_path, NULL, j->parent_disk, tmp, j->b->o->verbose);
+        debs = debs_disk_path(j->b);
         if (!debs)
                 return -ENOMEM;
-        return customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
+        pthread_mutex_lock(&debs_disk_lock);
+        r = customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
+        pthread_mutex_unlock(&debs_disk_lock);
+        return r;
 }
 
 /* Make one step of a layer unless its key is cached; *ret_disk is its qcow2.

@@ -159,6 +159,11 @@ static int resolver_restore(ErrorSlot *err, Appliance *a) {
 
 static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec);
 
+bool customize_needs_packages_disk(const CustomizeSpec *spec) {
+        /* A script may call apt too. */
+        return strv_length(spec->packages) + strv_length(spec->remove_packages) + strv_length(spec->scripts) > 0;
+}
+
 static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         int r;
 
@@ -338,15 +343,18 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
 
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
             (r = appliance_add_drive(err, a, dest_disk, "qcow2", false, "unsafe")) < 0 ||
-            (r = appliance_add_drive(err, a, debs_disk, "raw", false, NULL)) < 0 ||
+            (debs_disk && (r = appliance_add_drive(err, a, debs_disk, "raw", false, NULL)) < 0) ||
             (r = appliance_launch(err, a)) < 0 || (r = appliance_device(err, a, 0, &root_dev)) < 0 ||
-            (r = appliance_device(err, a, 1, &debs_dev)) < 0)
+            (debs_disk && (r = appliance_device(err, a, 1, &debs_dev)) < 0))
                 goto fail;
 
-        if ((r = appliance_mount(err, a, root_dev, "/")) < 0 || (r = appliance_mkdir_p(err, a, ARCHIVES)) < 0 ||
-            (r = appliance_mount(err, a, debs_dev, ARCHIVES)) < 0 ||
-            (r = appliance_mkdir_p(err, a, ARCHIVES "/partial")) < 0 || (r = chroot_mount(err, a)) < 0 ||
-            (r = write_build_files(err, a)) < 0)
+        if ((r = appliance_mount(err, a, root_dev, "/")) < 0)
+                goto fail;
+        if (debs_disk && ((r = appliance_mkdir_p(err, a, ARCHIVES)) < 0 ||
+                          (r = appliance_mount(err, a, debs_dev, ARCHIVES)) < 0 ||
+                          (r = appliance_mkdir_p(err, a, ARCHIVES "/partial")) < 0))
+                goto fail;
+        if ((r = chroot_mount(err, a)) < 0 || (r = write_build_files(err, a)) < 0)
                 goto fail;
 
         STRV_FOREACH(d, spec->early_overlay_dirs) {
@@ -373,7 +381,7 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                 goto fail;
 
         if ((r = remove_build_files(err, a)) < 0 || (r = chroot_umount(err, a)) < 0 ||
-            (r = appliance_umount(err, a, ARCHIVES)) < 0 || (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
+            (debs_disk && (r = appliance_umount(err, a, ARCHIVES)) < 0) || (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
             (r = appliance_shutdown(err, a)) < 0)
                 goto fail;
         return 0;

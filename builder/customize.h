@@ -41,7 +41,13 @@ typedef struct CustomizeSpec {
  * trees and scripts by content). */
 int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_key, char **ret);
 
+/* Whether the step uses the package cache disk (packages to install or
+ * remove, or scripts, which may call apt).  The disk is one filesystem:
+ * only one appliance at a time may have it. */
+bool customize_needs_packages_disk(const CustomizeSpec *spec);
+
 /* Apply the layer: dest_disk (must not exist) becomes a qcow2 backed by
- * parent_disk.  On failure dest_disk is removed. */
+ * parent_disk.  debs_disk is the package cache disk, NULL if the step does
+ * not need it.  On failure dest_disk is removed. */
 int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *appliance_path, const char *debs_disk,
                   const char *parent_disk, const char *dest_disk, bool verbose);

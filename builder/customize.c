@@ -239,6 +239,18 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
         return 0;
 }
 
+static int apply_overlays(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, char * const *dirs) {
+        STRV_FOREACH(d, dirs) {
+                int r;
+
+                log_progress(spec->label, *d, 0, 0);
+                r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int run_scripts(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         unsigned n = 0;
         int r;
@@ -357,23 +369,9 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
         if ((r = chroot_mount(err, a)) < 0 || (r = write_build_files(err, a)) < 0)
                 goto fail;
 
-        STRV_FOREACH(d, spec->early_overlay_dirs) {
-                log_progress(spec->label, *d, 0, 0);
-                r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
-                if (r < 0)
-                        goto fail;
-        }
-        r = install_packages(err, a, spec);
-        if (r < 0)
-                goto fail;
-        STRV_FOREACH(d, spec->overlay_dirs) {
-                log_progress(spec->label, *d, 0, 0);
-                r = overlay_apply(err, a, *d, "/", spec->source_date_epoch);
-                if (r < 0)
-                        goto fail;
-        }
-        r = run_scripts(err, a, spec);
-        if (r < 0)
+        if ((r = apply_overlays(err, a, spec, spec->early_overlay_dirs)) < 0 ||
+            (r = install_packages(err, a, spec)) < 0 ||
+            (r = apply_overlays(err, a, spec, spec->overlay_dirs)) < 0 || (r = run_scripts(err, a, spec)) < 0)
                 goto fail;
         if (spec->user_name && (r = add_user(err, a, spec)) < 0)
                 goto fail;

@@ -35,18 +35,24 @@ struct Appliance {
 
 static volatile pid_t live_pids[MAX_LIVE];
 
+/* Appliances start on several threads: a slot is claimed atomically (and
+ * read from the signal handler). */
 static void live_add(pid_t pid) {
-        for (size_t i = 0; i < MAX_LIVE; i++)
-                if (live_pids[i] == 0) {
-                        live_pids[i] = pid;
+        for (size_t i = 0; i < MAX_LIVE; i++) {
+                pid_t free_slot = 0;
+
+                if (__atomic_compare_exchange_n(&live_pids[i], &free_slot, pid, false, __ATOMIC_SEQ_CST,
+                                                __ATOMIC_SEQ_CST))
                         return;
-                }
+        }
 }
 
 static void live_remove(pid_t pid) {
-        for (size_t i = 0; i < MAX_LIVE; i++)
-                if (live_pids[i] == pid)
-                        live_pids[i] = 0;
+        for (size_t i = 0; i < MAX_LIVE; i++) {
+                pid_t mine = pid;
+
+                (void) __atomic_compare_exchange_n(&live_pids[i], &mine, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        }
 }
 
 void appliance_kill_all(void) {

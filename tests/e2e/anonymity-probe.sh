@@ -57,8 +57,10 @@ gateway() {
         (
                 exec 3<>"/dev/tcp/127.0.0.1/$ctl_port" || exit 1
                 printf 'AUTHENTICATE %s\r\nSETEVENTS STREAM CIRC\r\n' "$cookie" >&3
-                tr -d '\r' <&3 | while IFS= read -r l; do
-                        printf 'WBANON gateway ev %s\n' "$l"
+                # Read straight from the socket: a filter such as tr would
+                # hold the last events in its buffer when the VM stops.
+                while IFS= read -r l <&3; do
+                        printf 'WBANON gateway ev %s\n' "${l%$'\r'}"
                 done >"$out"
         ) &
         while :; do

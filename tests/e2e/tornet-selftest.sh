@@ -80,11 +80,17 @@ for _ in $(seq 50); do [ "$(grep -c '^250 OK' "$T/events.raw")" -ge 2 ] && break
 is_exit() { case " $TORNET_EXIT_IPS " in *" $1 "*) return 0 ;; esac; return 1; }
 # fetch NAME URL CURL-ARGS...: the page arrives, and the server saw an exit.
 fetch() {
-        local name=$1 url=$2 body peer
+        local name=$1 url=$2 body peer tries
         shift 2
-        body=$(tornet_curl "$@" "$url" 2>"$T/curl.err")
+        # A fresh circuit's first stream can fail at the exit (END, MISC)
+        # while the young network settles: up to 3 tries, reported.
+        for tries in 1 2 3; do
+                body=$(tornet_curl "$@" "$url" 2>"$T/curl.err")
+                [ "$body" = "wb-tornet-page $TORNET_TOKEN path=/$name" ] && break
+                sleep 2
+        done
         case $body in
-        "wb-tornet-page $TORNET_TOKEN path=/$name") ok "$name: the page arrived" ;;
+        "wb-tornet-page $TORNET_TOKEN path=/$name") ok "$name: the page arrived (tries=$tries)" ;;
         *) fail "$name: the page arrived"; diag "got: $body"; diag_file "$T/curl.err" 5; return ;;
         esac
         peer=$(awk -v p="/$name" '$4 == p { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)

@@ -32,6 +32,20 @@ static const struct {
           0644 },
 };
 
+/* Overlay trees enter a key by content, not by path. */
+static int add_overlay_hashes(ErrorSlot *err, CacheKey *k, const char *name, char * const *dirs) {
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *h = NULL;
+                int r;
+
+                r = overlay_tree_hash(err, *d, &h);
+                if (r < 0)
+                        return r;
+                cache_key_add(k, name, h);
+        }
+        return 0;
+}
+
 int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_key, char **ret) {
         CacheKey k;
         int r;
@@ -41,22 +55,9 @@ int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_
         cache_key_add(&k, "parent", parent_key);
         cache_key_add_strv(&k, "packages", spec->packages);
         cache_key_add_strv(&k, "remove", spec->remove_packages);
-        STRV_FOREACH(d, spec->early_overlay_dirs) {
-                _cleanup_free_ char *h = NULL;
-
-                r = overlay_tree_hash(err, *d, &h);
-                if (r < 0)
-                        return r;
-                cache_key_add(&k, "early-overlay", h);
-        }
-        STRV_FOREACH(d, spec->overlay_dirs) {
-                _cleanup_free_ char *h = NULL;
-
-                r = overlay_tree_hash(err, *d, &h);
-                if (r < 0)
-                        return r;
-                cache_key_add(&k, "overlay", h);
-        }
+        if ((r = add_overlay_hashes(err, &k, "early-overlay", spec->early_overlay_dirs)) < 0 ||
+            (r = add_overlay_hashes(err, &k, "overlay", spec->overlay_dirs)) < 0)
+                return r;
         STRV_FOREACH(s, spec->scripts) {
                 r = cache_key_add_file(&k, "script", *s);
                 if (r < 0)

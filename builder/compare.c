@@ -348,7 +348,9 @@ static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
 
 int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
+        _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_free_ char *root = NULL, *meta = NULL, *sums = NULL;
+        uint8_t sb[SUPERBLOCK_SIZE];
         ApplianceConfig cfg = { .path = appliance_path, .label = "compare" };
         size_t meta_size, sums_size;
         int r;
@@ -374,14 +376,14 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
         if ((r = appliance_read_file(err, a, META_FILE, MANIFEST_SIZE_MAX, &meta, &meta_size)) < 0 ||
             (r = appliance_read_file(err, a, SUMS_FILE, MANIFEST_SIZE_MAX, &sums, &sums_size)) < 0)
                 return r;
-        r = manifest_parse(err, meta, meta_size, sums, sums_size, ret);
+        r = manifest_parse(err, meta, meta_size, sums, sums_size, &m);
         if (r < 0)
                 return error_prefix(err, r, "'%s'", image);
-        uint8_t sb[SUPERBLOCK_SIZE];
         r = appliance_pread_device(err, a, root, SUPERBLOCK_OFFSET, sizeof sb, sb);
         if (r < 0)
                 return error_prefix(err, r, "cannot read the superblock of '%s'", image);
-        manifest_set_superblock(*ret, sb);
+        manifest_set_superblock(m, sb);
+        *ret = TAKE_PTR(m);
         return 0;
 }
 

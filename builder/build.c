@@ -420,80 +420,64 @@ static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whol
         return *ret_key && *ret_disk ? 0 : -ENOMEM;
 }
 
-/* The shared layer (the recipe every flavor includes first): built once,
- * the other flavors find it cached. */
-static int customize_shared(ErrorSlot *err, Build *b, Flavor *f) {
-        _cleanup_strv_free_ char **early = NULL, **overlays = NULL;
-        const Recipe *l = f->layer;
-        int r;
-
-        if ((r = overlay_paths(err, b, l->early_overlays, &early)) < 0 ||
-            (r = overlay_paths(err, b, l->overlays, &overlays)) < 0)
-                return r;
-        CustomizeSpec spec = {
-                .label = l->name,
-                .early_overlay_dirs = early,
-                .packages = l->packages,
-                .remove_packages = l->remove_packages,
-                .overlay_dirs = overlays,
-                .scripts = l->scripts,
-                .user_name = l->user_name,
-                .user_groups = l->user_groups,
-                .source_date_epoch = b->source_date_epoch,
-        };
-        return build_layer(err, b, &spec, f->base_key, f->base_disk, &f->layer_key, &f->layer_disk);
-}
-
-typedef struct FlavorJobs {
-        Build *b;
-} FlavorJobs;
-
-/* The flavor's own layer: what its recipe adds to the shared one. */
-static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
-        FlavorJobs *fj = userdata;
-        Build *b = fj->b;
-        Flavor *f = &b->flavors[i];
+/* A recipe's own layer: what rc adds to the recipe below it (NULL: all of
+ * rc), on parent.  The host name is the flavor's; the shared layer has none. */
+static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, const Recipe *rc, const Recipe *below,
+                            const char *hostname, const char *parent_key, const char *parent_disk, char **ret_key,
+                            char **ret_disk) {
         _cleanup_strv_free_ char **packages = NULL, **early_names = NULL, **overlay_names = NULL, **scripts = NULL,
                                  **early = NULL, **overlays = NULL;
-        const Recipe *l = f->layer, *rc = f->recipe;
         int r;
 
-        if (strv_minus(rc->packages, l ? l->packages : NULL, &packages) < 0 ||
-            strv_minus(rc->early_overlays, l ? l->early_overlays : NULL, &early_names) < 0 ||
-            strv_minus(rc->overlays, l ? l->overlays : NULL, &overlay_names) < 0 ||
-            strv_minus(rc->scripts, l ? l->scripts : NULL, &scripts) < 0)
+        if (strv_minus(rc->packages, below ? below->packages : NULL, &packages) < 0 ||
+            strv_minus(rc->early_overlays, below ? below->early_overlays : NULL, &early_names) < 0 ||
+            strv_minus(rc->overlays, below ? below->overlays : NULL, &overlay_names) < 0 ||
+            strv_minus(rc->scripts, below ? below->scripts : NULL, &scripts) < 0)
                 return -ENOMEM;
         if ((r = overlay_paths(err, b, early_names, &early)) < 0 ||
             (r = overlay_paths(err, b, overlay_names, &overlays)) < 0)
                 return r;
         CustomizeSpec spec = {
-                .label = f->name,
+                .label = label,
                 .early_overlay_dirs = early,
                 .packages = packages,
                 .remove_packages = rc->remove_packages,
                 .overlay_dirs = overlays,
                 .scripts = scripts,
-                .hostname = rc->hostname,
+                .hostname = hostname,
                 .user_name = rc->user_name,
                 .user_groups = rc->user_groups,
                 .source_date_epoch = b->source_date_epoch,
         };
-        return build_layer(err, b, &spec, f->layer ? f->layer_key : f->base_key,
-                           f->layer ? f->layer_disk : f->base_disk, &f->flavor_key, &f->flavor_disk);
+        return build_layer(err, b, &spec, parent_key, parent_disk, ret_key, ret_disk);
+}
+
+/* The flavor's own layer: what its recipe adds to the shared one. */
+static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
+        Build *b = userdata;
+        Flavor *f = &b->flavors[i];
+
+        return customize_recipe(err, b, f->name, f->recipe, f->layer, f->recipe->hostname,
+                                f->layer ? f->layer_key : f->base_key, f->layer ? f->layer_disk : f->base_disk,
+                                &f->flavor_key, &f->flavor_disk);
 }
 
 static int stage_customize(ErrorSlot *err, Build *b) {
-        FlavorJobs fj = { .b = b };
         int r;
 
+        /* The shared layer (the recipe every flavor includes first): built
+         * for the first flavor, found cached by the others. */
         for (size_t i = 0; i < b->n_flavors; i++) {
-                if (!b->flavors[i].layer)
+                Flavor *f = &b->flavors[i];
+
+                if (!f->layer)
                         continue;
-                r = customize_shared(err, b, &b->flavors[i]);
+                r = customize_recipe(err, b, f->layer->name, f->layer, NULL, NULL, f->base_key, f->base_disk,
+                                     &f->layer_key, &f->layer_disk);
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
         }
-        r = parallel_run(err, b->n_flavors, flavor_threads(b), customize_flavor, &fj);
+        r = parallel_run(err, b->n_flavors, flavor_threads(b), customize_flavor, b);
         if (r < 0)
                 return r;
         return check_cancel(err);
@@ -527,8 +511,7 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
 }
 
 static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
-        FlavorJobs *fj = userdata;
-        Build *b = fj->b;
+        Build *b = userdata;
         Flavor *f = &b->flavors[i];
         uint64_t start = now_usec();
         FinalizeSpec spec = {
@@ -563,9 +546,7 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
 }
 
 static int stage_finalize(ErrorSlot *err, Build *b) {
-        FlavorJobs fj = { .b = b };
-
-        return parallel_run(err, b->n_flavors, flavor_threads(b), finalize_flavor, &fj);
+        return parallel_run(err, b->n_flavors, flavor_threads(b), finalize_flavor, b);
 }
 
 /* Move every file of a staging directory into the output directory. */

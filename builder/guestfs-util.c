@@ -122,7 +122,6 @@ static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_ha
 int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         char *tcg_settings[] = { (char *) "force_tcg", NULL };
-        unsigned smp = cfg->smp ?: APPLIANCE_CPUS;
 
         a = calloc(1, sizeof(*a));
         if (!a)
@@ -150,7 +149,7 @@ int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         if (cfg->path && guestfs_set_path(a->g, cfg->path) < 0)
                 return gerr(err, a, 0, "cannot set appliance path");
 
-        if (guestfs_set_smp(a->g, (int) smp) < 0)
+        if (guestfs_set_smp(a->g, (int) APPLIANCE_CPUS) < 0)
                 return gerr(err, a, 0, "cannot set appliance CPUs");
         if (guestfs_set_memsize(a->g, (int) (cfg->memsize_mib ?: APPLIANCE_MEMORY_MIB)) < 0)
                 return gerr(err, a, 0, "cannot set appliance memory");

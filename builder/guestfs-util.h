@@ -35,7 +35,6 @@ typedef struct Appliance Appliance;
 typedef struct ApplianceConfig {
         const char *path;      /* fixed appliance directory, or NULL for libguestfs's default */
         const char *label;     /* stage name for progress reports */
-        unsigned smp;          /* 0: APPLIANCE_CPUS */
         unsigned memsize_mib;  /* 0: APPLIANCE_MEMORY_MIB */
         bool network;          /* user-mode network for downloads from the mirror */
         bool verbose;          /* forward the appliance's console to log_debug() */

@@ -134,6 +134,31 @@ static const char *check_mirror(const char *s) {
         return NULL;
 }
 
+/* The image's own apt sources: Tor's apt transports (apt-transport-tor) or
+ * plain http(s); the URL lands in a deb822 sources file. */
+static const char *check_apt_mirror(const char *s) {
+        const char *rest = startswith(s, "tor+https://") ?: startswith(s, "tor+http://") ?:
+                           startswith(s, "https://") ?: startswith(s, "http://");
+
+        if (!rest)
+                return "must start with 'tor+https://', 'tor+http://', 'https://' or 'http://'";
+        if (!*rest || *rest == '/')
+                return "no host after the scheme";
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+                if (*c <= 0x20 || *c >= 0x7f)
+                        return "spaces, control and non-ASCII characters are not allowed";
+        return NULL;
+}
+
+/* /etc/machine-id's format (machine-id(5)). */
+static const char *check_machine_id(const char *s) {
+        if (strlen(s) != 32 || !only(s, "0123456789abcdef"))
+                return "must be 32 lowercase hexadecimal digits";
+        if (strspn(s, "0") == 32)
+                return "must not be all zeros";
+        return NULL;
+}
+
 /* The words end up in GRUB_CMDLINE_LINUX="..." in /etc/default/grub, which is
  * sourced by a shell: keep out everything the shell would interpret inside
  * double quotes, and the quotes themselves. */
@@ -182,6 +207,8 @@ static const Item items[] = {
         STRING("Distribution", "Architecture", architecture, check_architecture, "architecture", "amd64"),
         STRING("Distribution", "Mirror", mirror, check_mirror, "mirror", NULL),
         LIST("Distribution", "Components", components, check_archive_word, "component"),
+        STRING("Apt", "Mirror", apt_mirror, check_apt_mirror, "mirror", NULL),
+        STRING("Apt", "SecurityMirror", apt_security_mirror, check_apt_mirror, "mirror", NULL),
         STRING("Bootstrap", "Variant", variant, check_variant, "variant", "minbase"),
         LIST("Bootstrap", "Packages", bootstrap_packages, check_package, "package name"),
         LIST("Packages", "Packages", packages, check_package, "package name"),
@@ -193,6 +220,7 @@ static const Item items[] = {
         LIST("User", "Groups", user_groups, check_group_name, "group name"),
         STRING("VM", "Name", vm_name, check_plain_name, "VM name", NULL),
         STRING("VM", "Hostname", hostname, check_hostname, "host name", NULL),
+        STRING("VM", "MachineId", machine_id, check_machine_id, "machine id", NULL),
         { "VM", "Memory", ITEM_MEMORY, 0, NULL, "size", NULL },
         { "VM", "CPUs", ITEM_CPUS, 0, NULL, "number", NULL },
         { "VM", "DiskSize", ITEM_DISK_SIZE, 0, NULL, "size", NULL },

@@ -66,6 +66,9 @@ typedef struct Recipe {
         char *architecture;      /* only "amd64"; default "amd64" */
         char *mirror;            /* NULL = use the host's mirror; must be http:// or https:// or file:// URL */
         char **components;       /* default {"main"} */
+        /* [Apt] the image's own sources, written by finalize in place of the build's */
+        char *apt_mirror;        /* for SUITE and SUITE-updates; NULL = the image gets no apt sources */
+        char *apt_security_mirror; /* for SUITE-security; NULL = none */
         /* [Bootstrap] */
         char *variant;           /* "minbase" (default) or "buildd" */
         char **bootstrap_packages; /* debootstrap --include */
@@ -84,6 +87,7 @@ typedef struct Recipe {
         /* [VM] */
         char *vm_name;           /* e.g. "Whonix-Gateway"; [A-Za-z0-9._-]+ */
         char *hostname;          /* RFC 1123 label */
+        char *machine_id;        /* 32 lowercase hex digits, not all zero; NULL = systemd makes one at first boot */
         uint64_t memory_mib;     /* Memory=768M or 2G (parse_size; must be >= 256 MiB, stored in MiB) default 1024 */
         unsigned cpus;           /* 1..64, default 1 */
         uint64_t disk_size;      /* bytes, DiskSize=100G; >= 2G; default 100G */

@@ -9,7 +9,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "5"
+#define FINALIZE_FORMAT "6"
 
 #define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
@@ -42,8 +42,48 @@ static const char * const remove_paths[] = {
         "/etc/gshadow-",
         "/etc/subuid-",
         "/etc/subgid-",
+        /* debootstrap's, naming the build's mirror: the recipe's replace it. */
+        "/etc/apt/sources.list",
         NULL,
 };
+
+#define APT_SOURCES "/etc/apt/sources.list.d/debian.sources"
+#define APT_KEYRING "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+static void put_stanza(FILE *f, const char *uri, const char *suites, char * const *components) {
+        fprintf(f, "Types: deb\nURIs: %s\nSuites: %s\nComponents:", uri, suites);
+        STRV_FOREACH(c, components)
+                fprintf(f, " %s", *c);
+        fprintf(f, "\nSigned-By: %s\n", APT_KEYRING);
+}
+
+int finalize_apt_sources(const Recipe *recipe, const char *suite, char **ret) {
+        _cleanup_free_ char *buf = NULL, *suites = NULL, *security = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        suites = strdup_printf("%s %s-updates", suite, suite);
+        security = strdup_printf("%s-security", suite);
+        if (!suites || !security)
+                return -ENOMEM;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        if (recipe->apt_mirror || recipe->apt_security_mirror)
+                fputs("# whonix-build: the image's apt sources (the recipe's [Apt]), over Tor where the\n"
+                      "# URIs say tor+: see /etc/apt/apt.conf.d/50whonix-tor for the SOCKS port.\n", f);
+        if (recipe->apt_mirror)
+                put_stanza(f, recipe->apt_mirror, suites, recipe->components);
+        if (recipe->apt_security_mirror) {
+                if (recipe->apt_mirror)
+                        fputc('\n', f);
+                put_stanza(f, recipe->apt_security_mirror, security, recipe->components);
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
 
 int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37]) {
         _cleanup_free_ char *what = strdup_printf("fs:root:%s", vm_name);
@@ -64,6 +104,11 @@ int finalize_key(ErrorSlot *err, const FinalizeSpec *spec, const char *parent_ke
         cache_key_add_strv(&k, "cmdline", spec->recipe->kernel_cmdline);
         cache_key_add(&k, "seed", spec->seed);
         cache_key_add_u64(&k, "epoch", (uint64_t) spec->source_date_epoch);
+        cache_key_add(&k, "suite", spec->suite);
+        cache_key_add_strv(&k, "components", spec->recipe->components);
+        cache_key_add(&k, "apt-mirror", spec->recipe->apt_mirror);
+        cache_key_add(&k, "apt-security-mirror", spec->recipe->apt_security_mirror);
+        cache_key_add(&k, "machine-id", spec->recipe->machine_id);
         *ret = cache_key_final(&k);
         return *ret ? 0 : -ENOMEM;
 }
@@ -98,10 +143,21 @@ static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec
                                   "__pycache__", "-exec", "rm", "-rf", "{}", "+"))) < 0)
                 return r;
 
-        /* systemd makes a machine id at first boot. */
-        r = appliance_write(err, a, "/etc/machine-id", "uninitialized\n", strlen("uninitialized\n"));
+        /* The recipe's fixed machine id, or one that systemd makes at
+         * first boot. */
+        _cleanup_free_ char *machine_id = strdup_printf("%s\n", spec->recipe->machine_id ?: "uninitialized");
+        if (!machine_id)
+                return -ENOMEM;
+        r = appliance_write(err, a, "/etc/machine-id", machine_id, strlen(machine_id));
         if (r < 0)
                 return r;
+
+        _cleanup_free_ char *sources = NULL;
+        r = finalize_apt_sources(spec->recipe, spec->suite, &sources);
+        if (r < 0)
+                return r;
+        if (!isempty(sources) && (r = appliance_write(err, a, APT_SOURCES, sources, strlen(sources))) < 0)
+                return error_prefix(err, r, "cannot write the image's apt sources");
 
         /* debootstrap copied the appliance's resolver configuration; an
          * overlay that ships its own replaced it already. */

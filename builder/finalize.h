@@ -33,6 +33,14 @@ typedef struct FinalizeSpec {
  * grub.cfg (exposed for tests). */
 int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37]);
 
+/* The image's apt sources (deb822, /etc/apt/sources.list.d/debian.sources)
+ * from the recipe's [Apt]: Mirror= for SUITE and SUITE-updates,
+ * SecurityMirror= for SUITE-security, the recipe's components, Debian's
+ * archive keyring.  "" when the recipe names no mirror (the image then has
+ * no sources: the build's own, which name the build's mirror, never ship).
+ * Exposed for tests. */
+int finalize_apt_sources(const Recipe *recipe, const char *suite, char **ret);
+
 int finalize_key(ErrorSlot *err, const FinalizeSpec *spec, const char *parent_key, char **ret);
 
 /* Write the final raw disk to dest (which must not exist; removed on

@@ -350,11 +350,16 @@ int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts
         xml_empty(&w, "acpi", NULL);
         xml_empty(&w, "apic", NULL);
         xml_close(&w);
-        /* Under KVM the guest sees the host CPU's features (and its
-         * mitigations) at full speed.  TCG cannot pass a host CPU through:
-         * there libvirt's default model is used. */
-        if (streq(type, "kvm"))
-                xml_empty(&w, "cpu", "mode", "host-passthrough", "check", "none", NULL);
+        /* One generic CPU model on every host, under KVM and TCG alike:
+         * passing the host's CPU through would show the guest (and what
+         * it runs) the host's model, microcode and features, which
+         * identify the machine.  qemu64 is the x86-64 baseline that every
+         * host can offer, and all that Debian's amd64 needs.  The clock
+         * stays the host's (UTC); the guest moves it by a random offset
+         * at boot and then keeps it over Tor (whonix-timesync). */
+        xml_open(&w, "cpu", "mode", "custom", "match", "exact", "check", "none", NULL);
+        xml_text(&w, "model", "qemu64", "fallback", "forbid", NULL);
+        xml_close(&w);
         /* The guest's RTC in UTC: "localtime" would tell the guest the
          * host's time zone. */
         xml_empty(&w, "clock", "offset", "utc", NULL);

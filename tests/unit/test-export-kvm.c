@@ -189,7 +189,10 @@ static void check_domain(const char *label, const char *xml, const Recipe *r, co
         check_str(d, label, "/domain/os/boot/@dev", "hd");
         check_count(d, label, "/domain/features/acpi", 1);
         check_count(d, label, "/domain/features/apic", 1);
-        check_str(d, label, "/domain/cpu/@mode", "host-passthrough");
+        check_str(d, label, "/domain/cpu/@mode", "custom");
+        check_str(d, label, "/domain/cpu/model", "qemu64");
+        check_str(d, label, "/domain/cpu/model/@fallback", "forbid");
+        check_count(d, label, "//*[@mode='host-passthrough' or @mode='host-model']", 0);
         check_str(d, label, "/domain/clock/@offset", "utc");
         check_str(d, label, "/domain/on_poweroff", "destroy");
         check_str(d, label, "/domain/on_reboot", "restart");
@@ -412,8 +415,8 @@ static void check_errors_and_escaping(Recipe *gw, const char *tmp) {
         src = xp_str(d, "/domain/devices/disk/source/@file");
         tap_ok(d && streq(desc, weird_desc) && streq(src, weird_disk),
                "markup characters in values are escaped and round-trip");
-        tap_ok(d && xp_count(d, "/domain[@type='qemu']") == 1 && xp_count(d, "/domain/cpu") == 0,
-               "domain type qemu: no host-passthrough CPU");
+        tap_ok(d && xp_count(d, "/domain[@type='qemu']") == 1 && xp_count(d, "/domain/cpu[@mode='custom']/model[.='qemu64']") == 1,
+               "domain type qemu: the same generic CPU model as under KVM");
         free(xml);
         xml = NULL;
 

@@ -37,3 +37,14 @@ for name in chfn chsh gpasswd newgrp mount umount; do
                 break
         done
 done
+
+# The clock over Tor instead of NTP (/usr/lib/whonix/timesync): a random
+# nudge at boot, then the daemon.
+systemctl --root=/ enable whonix-bootclock.service whonix-timesync.service
+
+# The flavors name the system in /usr/lib/os-release (Whonix-Gateway,
+# Whonix-Workstation); base-files' upgrades write Debian's version beside
+# it instead of over it.
+if ! dpkg-divert --list /usr/lib/os-release | grep -q .; then
+        dpkg-divert --quiet --local --no-rename --divert /usr/lib/os-release.debian --add /usr/lib/os-release
+fi

@@ -134,8 +134,10 @@ for flavor in whonix-gateway whonix-workstation; do
                         sh -c 'grep -qx "Requires=nftables.service" "$1" && grep -qx "After=nftables.service" "$1"' sh "$d"
         done
 done
-check "Gateway and Workstation drop-ins are identical" \
-        diff -r "$ov"/whonix-gateway/etc/systemd/system "$ov"/whonix-workstation/etc/systemd/system
+for unit in networking.service ifup@.service; do
+        check "Gateway and Workstation $unit firewall drop-ins are identical" \
+                diff -r "$ov/whonix-gateway/etc/systemd/system/$unit.d" "$ov/whonix-workstation/etc/systemd/system/$unit.d"
+done
 
 # systemd-analyze verify: a stand-in networking.service (the host may have
 # no ifupdown) with our drop-in beside it; any message naming the drop-in

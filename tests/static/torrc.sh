@@ -40,15 +40,26 @@ while read -r option value; do
         check "torrc: $option $value" grep -Eq "^$option $value( |\$)" "$torrc"
 done <<'LIST'
 SocksPort 127.0.0.1:9050
-SocksPort 10.152.152.10:9050
-SocksPort 10.152.152.10:9100 IsolateSOCKSAuth
-SocksPort 10.152.152.10:9104 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9105 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9106 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9107 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9108 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9117 IsolateSOCKSAuth IsolateDestAddr
-SocksPort 10.152.152.10:9150 IsolateSOCKSAuth
+SocksPort 127.0.0.1:9104
+SocksPort 127.0.0.1:9108 IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9050 IsolateSOCKSAuth
+SocksPort 10.152.152.10:9100 IsolateSOCKSAuth KeepAliveIsolateSOCKSAuth
+SocksPort 10.152.152.10:9101 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9102 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9103 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9104 IsolateSOCKSAuth
+SocksPort 10.152.152.10:9105 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9106 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9107 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9108 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9109 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9110 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9111 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9114 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9115 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9117 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9118 IsolateSOCKSAuth IsolateDestAddr IsolateDestPort
+SocksPort 10.152.152.10:9150 IsolateSOCKSAuth KeepAliveIsolateSOCKSAuth
 TransPort 10.152.152.10:9040
 TransPort 127.0.0.1:9041
 DNSPort 10.152.152.10:5300
@@ -60,6 +71,8 @@ CookieAuthentication 1
 ClientOnly 1
 Log notice syslog
 LIST
+check "torrc: apt (9104) is the one Workstation port without per-destination isolation" \
+        test "$(grep -c '^SocksPort 10\.152\.152\.10:[0-9]* .*IsolateDestAddr' "$torrc")" -eq 14
 check "torrc: no ORPort (a client, not a relay)" sh -c '! grep -Eq "^(ORPort|DirPort|BridgeRelay|ExitRelay)" "$1"' sh "$torrc"
 
 # Every TCP port Tor listens on at 10.152.152.10 is in the Gateway's

@@ -39,6 +39,7 @@ check "the Workstation is on Whonix-Internal only" bash -c \
         "[ \$(grep -c '<source network=' '$out/Whonix-Workstation.xml') -eq 1 ] && grep -q \"<source network='Whonix-Internal'\" '$out/Whonix-Workstation.xml'"
 check "Whonix-Internal has no forward and no ip" bash -c "! grep -Eq '<forward|<ip' '$out/Whonix-Internal.xml'"
 
+machine_id=$(sed -n 's/^MachineId=//p' "$WB_SOURCE_ROOT/recipes/kicksecure.conf")
 for vm in Whonix-Gateway Whonix-Workstation; do
         img="$out/$vm.qcow2"
         [ -s "$img" ] || continue
@@ -62,11 +63,46 @@ for vm in Whonix-Gateway Whonix-Workstation; do
         check "$vm: fstab mounts the root by its UUID $uuid" grep -q "^UUID=$uuid[[:space:]]/[[:space:]]" "$T/files"
         check "$vm: grub.cfg boots root=UUID=$uuid" grep -q "root=UUID=$uuid ro " "$T/files"
         check "$vm: grub.cfg carries the recipe's kernel command line" grep -q 'console=ttyS0,115200 net.ifnames=0 slab_nomerge' "$T/files"
-        check "$vm: machine-id is left for the first boot" grep -qx 'uninitialized' "$T/files"
+        check "$vm: machine-id is the recipe's, the same for every image and build" grep -qx "$machine_id" "$T/files"
+        check "$vm: os-release names the system" grep -qx "NAME=\"$vm\"" "$T/files"
         check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
         "$inspect" "$img" /dev/sda2 exists /usr/sbin/policy-rc.d 2>/dev/null
         check "$vm: no policy-rc.d left from the build" test $? -ne 0
         diag_file "$T/err" 5
+done
+
+# Identity hygiene: nothing of the build appliance or the build host in
+# the files the build writes or that packages fill in from their
+# surroundings; the image's apt sources are the recipe's, over Tor.
+host_name=$(hostname)
+for vm in Whonix-Gateway Whonix-Workstation; do
+        img="$out/$vm.qcow2"
+        "$inspect" "$img" /dev/sda2 cat /etc/resolv.conf /etc/hosts /etc/hostname /etc/mailname /etc/machine-id \
+                /etc/apt/sources.list.d/debian.sources /etc/apt/apt.conf.d/50whonix-tor /etc/fstab /etc/default/grub \
+                /boot/grub/grub.cfg /etc/passwd /etc/group /etc/issue /etc/motd /etc/os-release \
+                >"$T/id-$vm" 2>"$T/id-$vm.err"
+        check "$vm: no appliance address (169.254.x, 10.0.2.x) in the files the build writes" \
+                sh -c '! grep -Eq "169\.254\.|10\.0\.2\." "$1"' sh "$T/id-$vm"
+        case $host_name in
+        localhost | host | debian | "") diag "the build host's name '$host_name' is too common to search for" ;;
+        *) check "$vm: the build host's name '$host_name' is in none of them" sh -c '! grep -qiw -- "$1" "$2"' sh "$host_name" "$T/id-$vm" ;;
+        esac
+        "$inspect" "$img" /dev/sda2 exists /etc/apt/sources.list 2>/dev/null
+        check "$vm: no /etc/apt/sources.list (debootstrap's, with the build's mirror)" test $? -ne 0
+        for suite in "trixie trixie-updates" trixie-security; do
+                check "$vm: apt sources: '$suite' over tor+https" \
+                        sh -c 'grep -A1 "^URIs: tor+https://deb.debian.org/" "$1" | grep -qx "Suites: $2"' sh "$T/id-$vm" "$suite"
+        done
+        check "$vm: no plain http source" sh -c '! grep -Eq "^URIs: (http|https)://" "$1"' sh "$T/id-$vm"
+done
+check "Gateway: resolv.conf sends its own lookups to Tor (127.0.0.1)" grep -qx 'nameserver 127.0.0.1' "$T/id-Whonix-Gateway"
+check "Gateway: apt uses its own SOCKS port 9104" grep -q '^Acquire::tor::Proxy "socks5h://apt-transport-tor@127.0.0.1:9104";' "$T/id-Whonix-Gateway"
+check "Workstation: apt uses the Gateway's apt port 9104" \
+        grep -q '^Acquire::tor::Proxy "socks5h://apt-transport-tor@10.152.152.10:9104";' "$T/id-Whonix-Workstation"
+for vm in Whonix-Gateway Whonix-Workstation; do
+        check "$vm.xml: a generic CPU model, not the host's" \
+                sh -c 'grep -q "<model fallback=.forbid.>qemu64</model>" "$1" && ! grep -q "host-passthrough\|host-model" "$1"' \
+                sh "$out/$vm.xml"
 done
 
 img="$out/Whonix-Workstation.qcow2"

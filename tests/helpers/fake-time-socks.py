@@ -8,11 +8,15 @@
 #   fake-time-socks.py LOG HOST=BEHAVIOUR...
 # BEHAVIOUR: an offset in seconds (+100, -3600), "refuse" (SOCKS reply 5),
 # "close" (close after the SOCKS reply), "nodate" (no Date header), or
-# "baddate" (an RFC 850 date).  Unknown hosts get "host unreachable".
+# "baddate" (an RFC 850 date), "garbage" (random bytes instead of HTTP),
+# "huge" (an endless header), "baddates" (a Date header of random
+# printable junk).  Unknown hosts get "host unreachable".
 # Prints "PORT n" once listening; logs "host port user" per CONNECT to LOG.
 # Also: --control VA VU  serves a Tor control port (second "PORT n" line)
 # whose consensus/valid-after and valid-until are now+VA and now+VU.
 import email.utils
+import os
+import random
 import socket
 import socketserver
 import sys
@@ -79,8 +83,20 @@ class Socks(socketserver.BaseRequestHandler):
                 if not got:
                     return
                 req += got
+            if b == "garbage":
+                s.sendall(os.urandom(4096))
+                return
+            if b == "huge":
+                s.sendall(b"HTTP/1.1 200 OK\r\n")
+                for _ in range(64):
+                    s.sendall(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+                return
             head = "HTTP/1.1 200 OK\r\nServer: fake\r\nConnection: close\r\n"
-            if b == "baddate":
+            if b == "baddates":
+                junk = "".join(random.choice("0123456789 :,-+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+                               for _ in range(random.randint(0, 40)))
+                head += "Date: " + junk + "\r\n"
+            elif b == "baddate":
                 head += "Date: Sunday, 06-Nov-94 08:49:37 GMT\r\n"
             elif b != "nodate":
                 head += "Date: " + email.utils.formatdate(time.time() + float(b), usegmt=True) + "\r\n"

@@ -88,11 +88,24 @@ conf bad "$PORT"
 run bad
 check "an obsolete (RFC 850) Date is refused" grep -q "unreadable Date header 'Sunday, 06-Nov-94" "$T/bad.out"
 
+# Hostile answers: random bytes, a header without end, junk dates (twenty
+# rounds): each is refused with a reason, never taken, never a crash.
 cat >"$T/pools" <<'POOLS'
 a a1.onion
 b b1.onion
 c c1.onion
 POOLS
+start_fake hostile a1.onion=garbage b1.onion=huge c1.onion=baddates
+conf hostile "$PORT"
+bad=0
+for i in $(seq 20); do
+        run hostile
+        rc=$?
+        { [ "$rc" -eq 1 ] && grep -q '^0 of 3 pools answered' "$T/hostile.out"; } || { bad=$((bad + 1)); diag_file "$T/hostile.out" 2; }
+done
+check "random bytes, an endless header and junk dates: refused every time (20 rounds, $bad otherwise)" test "$bad" -eq 0
+check "an endless header is cut at 16 KiB" grep -q 'response header longer than 16 KiB' "$T/hostile.out"
+
 start_fake floor a1.onion=-7200 b1.onion=-7200 c1.onion=-7200
 conf floor "$PORT"
 touch -d "@$(( $(date +%s) - 3600 ))" "$T/floor"

@@ -121,11 +121,9 @@ static const char *check_user_name(const char *s) {
         return check_group_name(s);
 }
 
-static const char *check_mirror(const char *s) {
-        const char *rest = startswith(s, "http://") ?: startswith(s, "https://") ?: startswith(s, "file://");
-
-        if (!rest)
-                return "must start with 'http://', 'https://' or 'file://'";
+/* What follows a URL's scheme: something, and nothing a sources line or a
+ * command line would split or misread. */
+static const char *check_url_tail(const char *s, const char *rest) {
         if (!*rest)
                 return "nothing after the scheme";
         for (const unsigned char *c = (const unsigned char *) s; *c; c++)
@@ -134,20 +132,25 @@ static const char *check_mirror(const char *s) {
         return NULL;
 }
 
+static const char *check_mirror(const char *s) {
+        const char *rest = startswith(s, "http://") ?: startswith(s, "https://") ?: startswith(s, "file://");
+
+        if (!rest)
+                return "must start with 'http://', 'https://' or 'file://'";
+        return check_url_tail(s, rest);
+}
+
 /* The image's own apt sources: Tor's apt transports (apt-transport-tor) or
- * plain http(s); the URL lands in a deb822 sources file. */
+ * plain http(s), with a host; the URL lands in a deb822 sources file. */
 static const char *check_apt_mirror(const char *s) {
         const char *rest = startswith(s, "tor+https://") ?: startswith(s, "tor+http://") ?:
                            startswith(s, "https://") ?: startswith(s, "http://");
 
         if (!rest)
                 return "must start with 'tor+https://', 'tor+http://', 'https://' or 'http://'";
-        if (!*rest || *rest == '/')
+        if (*rest == '/')
                 return "no host after the scheme";
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-                if (*c <= 0x20 || *c >= 0x7f)
-                        return "spaces, control and non-ASCII characters are not allowed";
-        return NULL;
+        return check_url_tail(s, rest);
 }
 
 /* /etc/machine-id's format (machine-id(5)). */

@@ -76,6 +76,14 @@
 #                           tornet_spawn "$TORNET_NS" LOG qemu-system-x86_64
 #                           ... -netdev tap,id=n0,ifname=NAME,script=no,
 #                           downscript=no
+#   tornet_onions_start N   N onion services on the test network, run by
+#                           one more tor ("o1", a client, not a relay) in
+#                           TORNET_NS, each serving HTTP with a Date header
+#                           from a web server of their own (TORNET_ONION_WEB_IP
+#                           port 80, log TORNET_ONION_LOG); sets TORNET_ONIONS
+#                           (their names, space-separated); returns once the
+#                           test client has fetched a page from each (at most
+#                           TORNET_TIMEOUT s), 1 otherwise
 #   tornet_contained        0 if no namespace of ours has a default route,
 #                           a route via a gateway or an IPv6 route, and every
 #                           socket's peer is loopback, in the test subnet or
@@ -86,6 +94,10 @@
 # TORNET_DNS_IP, TORNET_EXIT_IPS (space-separated), TORNET_RELAY_IPS (all
 # relays, authorities included), TORNET_CLIENT_IP, TORNET_TOKEN,
 # TORNET_HTTP_LOG, TORNET_PIDS, TORNET_READY_SECS.
+# Set before tornet_start: TORNET_EXTRA_NAMES, more names that dnsmasq
+# gives the server's address (e.g. one per program a test runs, so that the
+# streams tell the programs apart); TORNET_REPO_DIR, a directory that the
+# server serves under /repo/ (e.g. an apt repository).
 
 TORNET_PREFIX=${TORNET_PREFIX:-10.99.0}
 TORNET_TIMEOUT=${TORNET_TIMEOUT:-240}
@@ -101,6 +113,9 @@ TORNET_CLIENT_NS=
 TORNET_DIR=
 TORNET_PIDS=()
 TORNET_EXTRA_NS=()
+TORNET_EXTRA_NAMES=${TORNET_EXTRA_NAMES:-}
+TORNET_REPO_DIR=${TORNET_REPO_DIR:-}
+TORNET_ONIONS=
 
 # name role last-octet
 _tornet_nodes="a1 auth 11
@@ -398,17 +413,19 @@ tornet_start() { # [ns]
         done <<<"$_tornet_nodes"
         echo "nameserver $TORNET_DNS_IP" >"$TORNET_DIR/resolv.conf"
 
-        # dnsmasq: only our name, no upstream, no /etc/hosts, DHCP for VMs.
+        # dnsmasq: only our names, no upstream, no /etc/hosts, DHCP for VMs.
+        local records=(--host-record="$TORNET_SERVER_NAME,$TORNET_SERVER_IP")
+        for n in $TORNET_EXTRA_NAMES; do records+=(--host-record="$n,$TORNET_SERVER_IP"); done
         tornet_spawn "$TORNET_NS" "$TORNET_DIR/dnsmasq.log" dnsmasq --keep-in-foreground \
                 --conf-file=/dev/null --no-resolv --no-hosts --no-poll --user=root --group=root \
                 --bind-interfaces --listen-address="$TORNET_DNS_IP" --address=/#/ \
-                --host-record="$TORNET_SERVER_NAME,$TORNET_SERVER_IP" \
+                "${records[@]}" \
                 --dhcp-range="$TORNET_PREFIX.100,$TORNET_PREFIX.199,255.255.255.0,1h" \
                 --dhcp-option=option:router --dhcp-option=option:dns-server,"$TORNET_DNS_IP" \
                 --dhcp-leasefile="$TORNET_DIR/dnsmasq.leases" --pid-file="$TORNET_DIR/dnsmasq.pid" \
                 --log-queries --log-dhcp --log-facility=- || return 1
         tornet_spawn "$TORNET_NS" "$TORNET_DIR/httpd.log" python3 "$TORNET_HERE/tornet/httpd.py" \
-                "$TORNET_SERVER_IP" "$TORNET_SERVER_PORT" "$TORNET_HTTP_LOG" "$TORNET_TOKEN" || return 1
+                "$TORNET_SERVER_IP" "$TORNET_SERVER_PORT" "$TORNET_HTTP_LOG" "$TORNET_TOKEN" $TORNET_REPO_DIR || return 1
 
         while read -r name role octet; do
                 d=$TORNET_DIR/nodes/$name
@@ -457,6 +474,48 @@ tornet_start() { # [ns]
         done
         TORNET_READY_SECS=$(_tornet_since "$t0")
         _tornet_say "ready after $TORNET_READY_SECS s (the page arrived through Tor)"
+}
+
+TORNET_ONION_WEB_IP=${TORNET_PREFIX}.81
+tornet_onions_start() { # n
+        local t0 d i dl name ok
+        t0=$(_tornet_now)
+        TORNET_ONION_LOG=$TORNET_DIR/onion-requests.log
+        : >"$TORNET_ONION_LOG"
+        ip -n "$TORNET_NS" addr add "$TORNET_ONION_WEB_IP/24" dev "$TORNET_BRIDGE" || return 1
+        tornet_spawn "$TORNET_NS" "$TORNET_DIR/onion-httpd.log" python3 "$TORNET_HERE/tornet/httpd.py" \
+                "$TORNET_ONION_WEB_IP" 80 "$TORNET_ONION_LOG" "$TORNET_TOKEN" || return 1
+        d=$TORNET_DIR/nodes/o1
+        mkdir -p "$d" && chmod 700 "$d" && : >"$d/empty-torrc" || return 1
+        {
+                _tornet_common_torrc
+                printf 'DataDirectory %s\nPidFile %s/pid\nLog notice file %s/notice.log\n' "$d" "$d" "$d"
+                printf 'SafeLogging 0\nShutdownWaitLength 0\nClientOnly 1\nSocksPort 0\n'
+                for i in $(seq "$1"); do
+                        printf 'HiddenServiceDir %s/hs%s\nHiddenServicePort 80 %s:80\n' "$d" "$i" "$TORNET_ONION_WEB_IP"
+                done
+        } >"$d/torrc"
+        tornet_spawn "$TORNET_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" || return 1
+        TORNET_ONIONS=
+        for i in $(seq "$1"); do
+                until [ -s "$d/hs$i/hostname" ]; do
+                        dl=$(_tornet_since "$t0")
+                        [ "${dl%.*}" -ge 30 ] && { _tornet_fail "onion service $i has no name after $dl s"; return 1; }
+                        sleep 0.5
+                done
+                TORNET_ONIONS+="${TORNET_ONIONS:+ }$(cat "$d/hs$i/hostname")"
+        done
+        # Reachable: the descriptors are on the HSDirs.
+        for name in $TORNET_ONIONS; do
+                ok=
+                until [ -n "$ok" ]; do
+                        tornet_curl --max-time 30 -o /dev/null "http://$name/ready" 2>/dev/null && ok=1 && break
+                        dl=$(_tornet_since "$t0")
+                        [ "${dl%.*}" -ge "$TORNET_TIMEOUT" ] && { _tornet_fail "$name not reachable after $dl s"; return 1; }
+                        sleep 2
+                done
+        done
+        _tornet_say "$1 onion services reachable after $(_tornet_since "$t0") s"
 }
 
 # Quiet: it runs from EXIT traps, where stdout may be a closed pipe (and

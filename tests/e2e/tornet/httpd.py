@@ -4,13 +4,18 @@
 # that names the request, and appends one line per request to a log:
 #     <peer address> <peer port> <method> <path> <Host header>
 # so that a test can tell which address (the exit relay's) a request came from.
-# Usage: httpd.py ADDRESS PORT LOGFILE TOKEN
+# With a DIRECTORY, paths under /repo/ are that directory's files (a test's
+# apt repository).  HEAD answers as GET without a body; every answer has a
+# Date header (the time sources of tests/e2e/tornet.sh's onion services).
+# Usage: httpd.py ADDRESS PORT LOGFILE TOKEN [DIRECTORY]
+import os
 import http.server
 import sys
 
 
 def main():
     addr, port, log_path, token = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    files = os.path.realpath(sys.argv[5]) if len(sys.argv) > 5 else None
 
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "wb-tornet"
@@ -21,12 +26,22 @@ def main():
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write(f"{self.client_address[0]} {self.client_address[1]} "
                           f"{self.command} {self.path} {host}\n")
-            body = f"wb-tornet-page {token} path={self.path}\n".encode()
-            self.send_response(200)
+            status, body = 200, f"wb-tornet-page {token} path={self.path}\n".encode()
+            if files and self.path.startswith("/repo/"):
+                path = os.path.realpath(os.path.join(files, self.path[len("/repo/"):].split("?")[0]))
+                if path.startswith(files + os.sep) and os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        body = f.read()
+                else:
+                    status, body = 404, b"not found\n"
+            self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_HEAD = do_GET
 
         def log_message(self, format, *args):  # quiet: the log above is the record
             pass

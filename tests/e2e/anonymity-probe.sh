@@ -17,27 +17,43 @@
 #   missed), reports the bootstrap ("bootstrapped", with the uptime of the
 #   system and of tor), then dumps "GETINFO circuit-status" every 10 s
 #   ("cs<N>" lines, closed by "cs<N> end").
+#   Once bootstrapped, it opens one SOCKS stream to "cal-<port>.wb-test"
+#   through each of Tor's SOCKS ports ("cal" lines), so that the host can
+#   tell from the events which listener (SESSION_GROUP) a stream came in on.
+#   Then, as the Workstation does below: the clock and the update.
 # workstation: reads SERVER_IP, SERVER_PORT and SERVER_NAME from "env"
 #   beside this script; waits for the Gateway's Tor (a name lookup through
 #   it works); fetches the page transparently (plain TCP to the server's
 #   address, which the Gateway sends into its TransPort), then through SOCKS
 #   ports and by name, each "fetch" line with curl's exit status, the local
 #   port of its connection to the Gateway (the source port in the Gateway's
-#   STREAM events) and the page; then "done".
+#   STREAM events) and the page.  Then as a person would: each networked
+#   tool once, as "user" and as root, through a login shell ("tool" lines:
+#   curl, wget, git, ssh, each to a name of its own, "<tool>-<who>.wb-test");
+#   then "done".
+# Both, after that: wait for whonix-timesync's first result ("timesync"),
+#   print the clock ("clock t=<epoch>": the host notes when the line
+#   arrives), update from the test's apt repository and install its package
+#   ("apt" lines); the gateway then says "usable-done".
 set -u
 role=$1
 here=$(dirname "$0")
 out=/dev/ttyS1
 say() { printf 'WBANON %s %s\n' "$role" "$*" >"$out"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# Whole seconds since boot: deadlines must not move when whonix-timesync
+# steps the clock (bash's SECONDS follows the wall clock).
+now_s() { cut -d. -f1 /proc/uptime; }
 
 gateway() {
         local cookie= deadline phase last= n=0 ctl_port=9052 cookie_file=/run/tor/control.authcookie
-        deadline=$(( ${SECONDS} + 600 ))
+        CAL_LISTENERS=
+        . "$here/env"
+        deadline=$(( $(now_s) + 600 ))
         say start uptime=$(uptime_s)
         # tor writes the cookie once its control port listens.
         until [ -s "$cookie_file" ] && exec 3<>"/dev/tcp/127.0.0.1/$ctl_port"; do
-                [ "$SECONDS" -ge "$deadline" ] && { say "no-control-port uptime=$(uptime_s)"; break; }
+                [ "$(now_s)" -ge "$deadline" ] && { say "no-control-port uptime=$(uptime_s)"; break; }
                 sleep 1
         done 2>/dev/null
         exec 3<&- 2>/dev/null
@@ -70,7 +86,7 @@ gateway() {
                         last=$phase
                 fi
                 case $phase in *PROGRESS=100*) break ;; esac
-                if [ "$SECONDS" -ge "$deadline" ]; then
+                if [ "$(now_s)" -ge "$deadline" ]; then
                         say "bootstrap-failed uptime=$(uptime_s)"
                         journalctl -b -u tor@default --no-pager -n 40 2>&1 | sed 's/^/WBANON gateway journal /' >"$out"
                         break
@@ -83,7 +99,16 @@ gateway() {
                 ;;
         esac
         say "eth0 $(ip -4 -o addr show dev eth0 | awk '{ print $4 }' | tr '\n' ' ')"
-        while [ "$SECONDS" -lt $((deadline + 600)) ]; do
+        local a
+        for a in $CAL_LISTENERS; do
+                socks_probe "${a%:*}" "${a##*:}" "cal-$(tr .: -- <<<"$a").wb-test"
+                say "cal $a"
+        done
+        (
+                usable
+                say usable-done
+        ) &
+        while [ "$(now_s)" -lt $((deadline + 600)) ]; do
                 n=$((n + 1))
                 ctl "GETINFO circuit-status" | sed "s/^/WBANON gateway cs$n /" >"$out"
                 say "cs$n end"
@@ -91,10 +116,52 @@ gateway() {
         done
 }
 
+# socks_probe ADDRESS PORT NAME: one SOCKS5 CONNECT to NAME:80 (the answer
+# does not matter: the stream is what counts).  perl: the Gateway has no
+# SOCKS client.
+socks_probe() {
+        timeout 60 perl -MIO::Socket::INET -e '
+                my ($a, $p, $h) = @ARGV;
+                my $s = IO::Socket::INET->new(PeerAddr => $a, PeerPort => $p, Timeout => 10) or exit 1;
+                syswrite($s, "\x05\x01\x00"); sysread($s, my $b, 2);
+                syswrite($s, "\x05\x01\x00\x03" . chr(length $h) . $h . pack("n", 80));
+                sysread($s, $b, 10);' "$1" "$2" "$3"
+}
+
+# The clock and the update, as on a machine in use.
+usable() {
+        local st i rc
+        # whonix-timesync's first result (it starts when Tor answers).
+        for i in $(seq 120); do
+                st=$(cat /run/whonix-timesync/status 2>/dev/null | tr '\n' ' ')
+                case $st in *state=synced*) break ;; esac
+                sleep 3
+        done
+        say "timesync ${st:-no status} uptime=$(uptime_s)"
+        journalctl -b -u whonix-timesync -u whonix-bootclock --no-pager -o cat 2>&1 | tail -n 8 |
+                sed 's/^/WBANON '"$role"' timesync-log /' | cut -c1-400 >"$out"
+        say "clock t=$(date +%s.%N)"
+        # Updates over Tor: the test's repository only (the private network
+        # has no Debian mirror; the image's own sources are checked by the
+        # kvm-images test), through the same apt configuration.
+        apt_() { apt-get -q -o Dir::Etc::SourceParts=/etc/apt/wb-test.d -o Dir::Etc::SourceList=/dev/null "$@"; }
+        for i in 1 2 3; do
+                apt_ update >/tmp/wb-apt.out 2>&1
+                rc=$?
+                [ "$rc" -eq 0 ] && ! grep -q '^[EW]:' /tmp/wb-apt.out && break
+                sleep 5
+        done
+        say "apt update rc=$rc tries=$i $(grep -E '^(Get|Err|E|W):' /tmp/wb-apt.out | tr '\n' ' ' | cut -c1-300)"
+        DEBIAN_FRONTEND=noninteractive apt_ install -y wb-test-hello >/tmp/wb-apt.out 2>&1
+        rc=$?
+        say "apt install rc=$rc token=$(cat /usr/share/wb-test-hello/token 2>/dev/null)" \
+                "$(grep -E '^(Get|Err|E|W):' /tmp/wb-apt.out | tr '\n' ' ' | cut -c1-200)"
+}
+
 workstation() {
         local deadline i r
         . "$here/env"
-        deadline=$(( SECONDS + ${WAIT_SECS:-360} ))
+        deadline=$(( $(now_s) + ${WAIT_SECS:-360} ))
         say start uptime=$(uptime_s)
         # fetch NAME TRIES URL CURL-ARGS...: -q first, so no .curlrc applies.
         fetch() {
@@ -120,7 +187,7 @@ workstation() {
         i=0
         until r=$(getent ahostsv4 "$SERVER_NAME" | awk 'NR == 1 { print $1 }'); [ -n "$r" ]; do
                 i=$((i + 1))
-                [ "$SECONDS" -ge "$deadline" ] && break
+                [ "$(now_s)" -ge "$deadline" ] && break
                 sleep 3
         done
         say "gateway-ready addr=${r:-none} lookups=$((i + 1)) uptime=$(uptime_s)"
@@ -144,6 +211,24 @@ workstation() {
         done
         say "dns $SERVER_NAME addr=${r:-none} uptime=$(uptime_s)"
         fetch byname 3 "http://$SERVER_NAME:$SERVER_PORT/byname" --noproxy '*'
+
+        # Each networked tool as its user types it, in a login shell (the
+        # PATH, home and configuration a person gets), as user and as root.
+        local who cmd res
+        for who in user root; do
+                for t in curl wget git ssh; do
+                        case $t in
+                        curl) cmd="curl -sS --max-time 60 http://curl-$who.wb-test/curl-$who" ;;
+                        wget) cmd="wget -q -T 60 -O- http://wget-$who.wb-test/wget-$who" ;;
+                        git) cmd="git ls-remote http://git-$who.wb-test/repo.git" ;;
+                        ssh) cmd="ssh -o BatchMode=yes -o ConnectTimeout=60 ssh-$who.wb-test true" ;;
+                        esac
+                        # A session of its own, as a login has.
+                        res=$(timeout 120 setsid -w runuser -l "$who" -c "$cmd" 2>&1 </dev/null)
+                        say "tool $t-$who rc=$? out=$(printf '%s' "$res" | tr '\n' ' ' | cut -c1-200)"
+                done
+        done
+        usable
         say "done uptime=$(uptime_s)"
 }
 

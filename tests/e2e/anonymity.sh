@@ -20,6 +20,20 @@
 # holds nothing from the Gateway but ARP, DHCP and Tor's connections to the
 # test relays, and nothing at all from the Workstation.
 #
+# The same boot also uses the pair as a person would (the usable Whonix):
+# - the clock: the Gateway's virtual RTC starts an hour behind the true
+#   time, the Workstation's an hour ahead; whonix-timesync on each takes the
+#   time from three onion services on the test network (a throwaway
+#   timesync.conf.d file names them) and must end within a few seconds of
+#   this host's clock, its fetches arriving on the time port (9108) only;
+# - updates: apt on each VM updates from a signed test repository served by
+#   name on the test network (tor+http://apt.wb-test) and installs its
+#   package, through its apt port (9104); the server sees only exits;
+# - stream isolation: curl, wget, git and ssh, as user and as root, each
+#   reach Tor on their own port of Whonix's map (9117, 9109, 9107, 9106);
+#   the Gateway's probe calibrates which SESSION_GROUP in Tor's events is
+#   which listener.
+#
 # Network safety (DESIGN.md): both VMs run inside the test network's
 # namespace (tornet_spawn), their NICs taps on bridges there; no user-mode
 # or NAT NIC, no route off the test subnet.  The Gateway's Tor knows only
@@ -29,10 +43,11 @@
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/tornet.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/aptrepo.sh"
 t_start=$(date +%s)
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, bridges, taps)"
-for tool in tor tor-gencert ip dnsmasq curl python3 ss tcpdump qemu-system-x86_64 qemu-img tar sha256sum; do
+for tool in tor tor-gencert ip dnsmasq curl python3 ss tcpdump qemu-system-x86_64 qemu-img tar sha256sum gpg dpkg-deb; do
         command -v "$tool" >/dev/null || skip_all "$tool is not installed (tools/install-deps)"
 done
 ip netns add "wb-anon-probe-$$" 2>/dev/null || skip_all "cannot create network namespaces here"
@@ -67,6 +82,10 @@ trap 'exit 143' TERM
 
 inspect="$WB_BUILD_ROOT/tests/wb-inspect"
 e2e=$WB_SOURCE_ROOT/tests/e2e
+# Every SOCKS listener of the Gateway's Tor (overlays/whonix-gateway/etc/tor/torrc).
+CAL_LISTENERS=$(sed -n 's/^SocksPort \([0-9.]*:[0-9]*\).*/\1/p' "$WB_SOURCE_ROOT/overlays/whonix-gateway/etc/tor/torrc" | tr '\n' ' ')
+# The virtual RTCs: the Gateway an hour behind, the Workstation an hour ahead.
+GW_RTC_SKEW=-3600 WS_RTC_SKEW=3600
 GW_EXT_MAC=52:54:00:a5:00:01
 GW_INT_MAC=52:54:00:a5:00:02
 WS_MAC=52:54:00:a5:00:03
@@ -83,6 +102,18 @@ for vm in Whonix-Gateway Whonix-Workstation; do
 done
 
 # --- the private Tor network ---------------------------------------------
+# One name per tool and user, so that the streams tell them apart; the
+# test's apt repository, served by the test server under /repo/.
+TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root"
+TORNET_EXTRA_NAMES="apt.wb-test"
+for r in $TOOL_RUNS; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
+APT_TOKEN=wb-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+if make_apt_repo "$T/apt" "$APT_TOKEN"; then
+        ok "a signed test apt repository (wb-test-hello 1.0) made with a throwaway key"
+else
+        fail "a signed test apt repository made with a throwaway key"
+fi
+TORNET_REPO_DIR=$T/apt/repo
 root_links=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
 if tornet_start >"$T/tornet.out"; then
         ok "private Tor network up in namespace $TORNET_NS (ready after $TORNET_READY_SECS s)"
@@ -94,17 +125,39 @@ else
         exit
 fi
 sed 's/^# //; s/^/# /' "$T/tornet.out"
+if tornet_onions_start 3 >"$T/onions.out"; then
+        ok "three onion services serve the time on the test network ($(sed -n 's/.*reachable after //p' "$T/onions.out"))"
+else
+        fail "three onion services serve the time on the test network"
+        diag_file "$T/onions.out" 5
+fi
 
 # --- the throwaway overlays ------------------------------------------------
 # One tar per VM, unpacked by one appliance launch each (both at once): the
 # probe and its unit, and for the Gateway the test network's torrc lines.
 stage_overlay() { # NAME ROLE
-        local s=$T/stage-$1 files
-        mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-anon" "$s/etc/tor/torrc.d"
+        local s=$T/stage-$1 files o i=0
+        mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-anon" "$s/etc/tor/torrc.d" \
+                "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings" "$s/etc/whonix/timesync.conf.d"
+        # The test's apt source and key, and the onion services as the
+        # clock's pools (a few seconds between retries: the test waits).
+        printf 'Types: deb\nURIs: tor+http://apt.wb-test/repo/\nSuites: wb-test\nComponents: main\nSigned-By: %s\n' \
+                /etc/apt/keyrings/wb-test.gpg >"$s/etc/apt/wb-test.d/wb-test.sources"
+        cp "$T/apt/wb-test.gpg" "$s/etc/apt/keyrings/wb-test.gpg"
+        printf 'POOLS=/etc/whonix/wb-test-pools.conf\nRETRY_MIN=5\nRETRY_MAX=20\nFETCH_TIMEOUT=60\n' \
+                >"$s/etc/whonix/timesync.conf.d/50-test.conf"
+        for o in $TORNET_ONIONS; do i=$((i + 1)); echo "pool$i $o"; done >"$s/etc/whonix/wb-test-pools.conf"
+        chmod 0644 "$s/etc/apt/wb-test.d/wb-test.sources" "$s/etc/apt/keyrings/wb-test.gpg" \
+                "$s/etc/whonix/timesync.conf.d/50-test.conf" "$s/etc/whonix/wb-test-pools.conf"
+        chmod 0755 "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings" "$s/etc/whonix/timesync.conf.d"
         cat >"$s/etc/systemd/system/wb-anon.service" <<UNIT
 [Unit]
 Description=whonix-build anonymity test probe ($2)
 After=network.target
+# The Gateway's probe subscribes to Tor's events as soon as its control
+# port is up, long before the Workstation's first stream (which waits for
+# Tor's bootstrap): so it starts before Tor.
+$([ "$2" = gateway ] && echo "Before=tor@default.service")
 
 [Service]
 Type=simple
@@ -117,12 +170,15 @@ UNIT
         install -m 0755 "$e2e/anonymity-probe.sh" "$s/usr/local/lib/wb-anon/anonymity-probe.sh"
         chmod 0755 "$s/usr/local/lib/wb-anon"
         files="etc/systemd/system/wb-anon.service etc/systemd/system/multi-user.target.wants/wb-anon.service
-                usr/local/lib/wb-anon usr/local/lib/wb-anon/anonymity-probe.sh"
+                usr/local/lib/wb-anon usr/local/lib/wb-anon/anonymity-probe.sh
+                etc/apt/wb-test.d etc/apt/wb-test.d/wb-test.sources etc/apt/keyrings etc/apt/keyrings/wb-test.gpg
+                etc/whonix/timesync.conf.d etc/whonix/timesync.conf.d/50-test.conf etc/whonix/wb-test-pools.conf"
         case $2 in
         gateway)
                 tornet_gateway_torrc "$s/etc/tor/torrc.d/50-test.conf"
                 chmod 0644 "$s/etc/tor/torrc.d/50-test.conf"
-                files="$files etc/tor/torrc.d/50-test.conf"
+                printf 'CAL_LISTENERS="%s"\n' "$CAL_LISTENERS" >"$s/usr/local/lib/wb-anon/env"
+                files="$files etc/tor/torrc.d/50-test.conf usr/local/lib/wb-anon/env"
                 ;;
         workstation)
                 printf 'SERVER_IP=%s\nSERVER_PORT=%s\nSERVER_NAME=%s\nWAIT_SECS=%s\n' "$TORNET_SERVER_IP" \
@@ -179,11 +235,14 @@ done
 check "captures running on $TORNET_BRIDGE and $TAP_GW_EXT" \
         test "$(cat "$T"/tcpdump-*.log | grep -c 'listening on')" -eq 2
 
-# boot NAME [TAP MAC]...: one VM in the test network's namespace, its NICs
-# in this order (eth0, eth1: net.ifnames=0), console on ttyS0, probe on ttyS1.
+# boot NAME RTC-SKEW [TAP MAC]...: one VM in the test network's namespace,
+# its RTC SKEW seconds off the true time, its NICs in this order (eth0,
+# eth1: net.ifnames=0), console on ttyS0, probe on ttyS1 (each line also
+# stamped with this host's clock as it appears, NAME.probe-ts).
 boot() {
-        local name=$1 nics=() i=0
-        shift
+        local name=$1 rtc nics=() i=0
+        rtc=$(date -u -d "@$(( $(date +%s) + $2 ))" +%Y-%m-%dT%H:%M:%S)
+        shift 2
         while [ $# -ge 2 ]; do
                 nics+=(-netdev "tap,id=n$i,ifname=$1,script=no,downscript=no"
                         -device "virtio-net-pci,netdev=n$i,mac=$2")
@@ -193,14 +252,16 @@ boot() {
         : >"$T/$name.probe"
         tornet_spawn "$TORNET_NS" "$T/$name.qemu" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 \
                 -m 1024 -nodefaults -no-user-config -display none "${nics[@]}" -device virtio-rng-pci \
-                -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" \
+                -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" -rtc "base=$rtc" \
                 -serial "file:$T/$name.console" -serial "file:$T/$name.probe" -no-reboot
         eval "pid_$name=\$!"
+        python3 "$WB_SOURCE_ROOT/tests/helpers/serial-log.py" "$T/$name.probe" "$T/$name.probe-ts" &
+        cap_pids+=($!)
 }
 lines() { tr -d '\r' <"$T/$1.probe" | grep -a "^WBANON "; }
 t_vms=$(date +%s)
-boot gw "$TAP_GW_EXT" "$GW_EXT_MAC" "$TAP_GW_INT" "$GW_INT_MAC"
-boot ws "$TAP_WS" "$WS_MAC"
+boot gw "$GW_RTC_SKEW" "$TAP_GW_EXT" "$GW_EXT_MAC" "$TAP_GW_INT" "$GW_INT_MAC"
+boot ws "$WS_RTC_SKEW" "$TAP_WS" "$WS_MAC"
 sleep 1
 root_ns=$(readlink /proc/1/ns/net)
 check "network safety: both qemus run in $TORNET_NS, not the root namespace" \
@@ -212,7 +273,7 @@ check "network safety: the root namespace got no interface" \
 
 # Wait for the Workstation's "done" (its probe waits for the Gateway's
 # Tor), then for one more circuit dump of the Gateway after it.
-limit=${WB_ANON_TIMEOUT:-600}
+limit=${WB_ANON_TIMEOUT:-900}
 t_boot_gw= t_boot_ws= t_bootstrap=
 while :; do
         now=$(( $(date +%s) - t_vms ))
@@ -220,7 +281,7 @@ while :; do
         [ -z "$t_boot_ws" ] && lines ws | grep -q '^WBANON workstation start' && t_boot_ws=$now
         [ -z "$t_bootstrap" ] && lines gw | grep -q '^WBANON gateway \(bootstrapped\|bootstrap-failed\)' &&
                 t_bootstrap=$now
-        lines ws | grep -q '^WBANON workstation done' && break
+        lines ws | grep -q '^WBANON workstation done' && lines gw | grep -q '^WBANON gateway usable-done' && break
         for p in "$pid_gw" "$pid_ws"; do kill -0 "$p" 2>/dev/null || break 2; done
         [ "$now" -ge "$limit" ] && break
         sleep 2
@@ -394,6 +455,103 @@ p=$(awk -v name="$TORNET_SERVER_NAME:0" -v src="SOURCE_ADDR=$WS_IP:" '$1 == "650
                 for (i = 8; i <= NF; i++) if ($i ~ /^CLIENT_PROTOCOL=/) print substr($i, 17) }' "$T/events" | sort -u | paste -sd,)
 check "(c) the Workstation's lookup of $TORNET_SERVER_NAME reached Tor's DnsPort (CLIENT_PROTOCOL=${p:-not found})" \
         test "$p" = DNS
+
+# --- the usable Whonix: the clock, updates, a Tor port per tool -----------
+# Which listener is which: the session group of the Gateway's calibration
+# stream through each SOCKS port.
+declare -A group_of
+for a in $CAL_LISTENERS; do
+        group_of[$a]=$(awk -v t="cal-$(tr .: -- <<<"$a").wb-test:80" '$1 == "650" && $2 == "STREAM" && $4 == "NEW" && $6 == t {
+                for (i = 7; i <= NF; i++) if ($i ~ /^SESSION_GROUP=/) print substr($i, 15) }' "$T/events" | tail -n 1)
+done
+n_listeners=$(wc -w <<<"$CAL_LISTENERS")
+n_groups=$(printf '%s\n' "${group_of[@]}" | grep -c .)
+n_distinct=$(printf '%s\n' "${group_of[@]}" | grep . | sort -u | wc -l)
+check "calibration: each of Tor's $n_listeners SOCKS listeners has a session group of its own ($n_groups found, $n_distinct distinct)" \
+        test "$n_groups" -eq "$n_listeners" -a "$n_distinct" -eq "$n_listeners"
+# stream_groups TARGET-PREFIX SOURCE: the session groups of the streams (and
+# name lookups) to targets starting with the prefix, from that address.
+stream_groups() {
+        awk -v t="$1" -v src="SOURCE_ADDR=$2:" '$1 == "650" && $2 == "STREAM" && ($4 == "NEW" || $4 == "NEWRESOLVE") &&
+                index($6, t) == 1 { hit = 0; g = ""
+                        for (i = 7; i <= NF; i++) { if (index($i, src) == 1) hit = 1; if ($i ~ /^SESSION_GROUP=/) g = substr($i, 15) }
+                        if (hit) print g }' "$T/events" | sort -u | paste -sd' '
+}
+# on_listener WHAT SOURCE LISTENER TARGET-PREFIX...: every such stream came
+# in on that listener, and there was at least one.
+on_listener() {
+        local what=$1 src=$2 listener=$3 want=${group_of[$3]:-none} got= p
+        shift 3
+        for p; do got+=" $(stream_groups "$p" "$src")"; done
+        got=$(tr ' ' '\n' <<<"$got" | grep . | sort -u | paste -sd' ')
+        if [ -n "$got" ] && [ "$got" = "$want" ]; then
+                ok "$what: every stream arrived on Tor's $listener"
+        else
+                fail "$what: every stream arrived on Tor's $listener (session groups ${got:-none: no stream}; $listener is ${want})"
+        fi
+}
+role_of() { [ "$1" = gw ] && echo gateway || echo workstation; }
+src_of() { [ "$1" = gw ] && echo 127.0.0.1 || echo "$WS_IP"; }
+socks_of() { [ "$1" = gw ] && echo "127.0.0.1:$2" || echo "10.152.152.10:$2"; }
+
+# The clock: whonix-timesync's result, and the guest's clock when the line
+# arrived here.
+for n in gw ws; do
+        r=$(role_of "$n")
+        skew=$GW_RTC_SKEW
+        [ "$n" = ws ] && skew=$WS_RTC_SKEW
+        st=$(lines "$n" | grep "^WBANON $r timesync " | tail -n 1)
+        lines "$n" | grep "^WBANON $r timesync-log " | sed 's/^WBANON [a-z]* timesync-log /#   /'
+        n_src=$(sed -n 's/.* sources=\([^=]*\) [a-z]*=.*/\1/p' <<<"$st" | wc -w)
+        check "$r: whonix-timesync set the clock from all 3 pools of onion services (${st#WBANON $r timesync })" \
+                sh -c 'case $1 in *method=step*state=synced*) [ "$2" -eq 3 ] ;; *) false ;; esac' sh "$st" "$n_src"
+        off=$(sed -n 's/.*offset=\([-+0-9.]*\).*/\1/p' <<<"$st")
+        check "$r: its first step undid the RTC's error of $skew s, less the boot-time nudge (offset ${off:-none})" \
+                awk -v o="${off:-x}" -v s="$skew" 'BEGIN { d = o + s; if (d < 0) d = -d; exit !(o != "x" && d <= 200) }'
+        line=$(grep " WBANON $r clock t=" "$T/$n.probe-ts" | tail -n 1)
+        host_t=${line%% *}
+        guest_t=$(sed -n 's/.* clock t=\([0-9.]*\).*/\1/p' <<<"$line")
+        d=$(awk -v g="${guest_t:-0}" -v h="${host_t:-0}" 'BEGIN { printf "%.2f", g - h }')
+        check "$r: its clock is within 3 s of the true time after the sync (off by $d s)" \
+                awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
+        on_listener "$r: the time fetches" "$(src_of "$n")" "$(socks_of "$n" 9108)" $TORNET_ONIONS
+done
+check "the onion services saw time requests (the log has $(wc -l <"$TORNET_ONION_LOG") requests)" \
+        test "$(grep -vc ' /ready ' "$TORNET_ONION_LOG")" -gt 0
+
+# Updates over Tor.
+for n in gw ws; do
+        r=$(role_of "$n")
+        up=$(lines "$n" | grep "^WBANON $r apt update " | tail -n 1)
+        in=$(lines "$n" | grep "^WBANON $r apt install " | tail -n 1)
+        check "$r: apt-get update from tor+http://apt.wb-test succeeds (${up#WBANON $r apt update })" \
+                grep -q '^WBANON [a-z]* apt update rc=0 ' <<<"$up"
+        check "$r: apt-get install wb-test-hello installs the repository's package (${in#WBANON $r apt install })" \
+                grep -q "^WBANON [a-z]* apt install rc=0 token=$APT_TOKEN" <<<"$in"
+        on_listener "$r: apt" "$(src_of "$n")" "$(socks_of "$n" 9104)" apt.wb-test:
+done
+repo_peers=$(awk '$4 ~ "^/repo/" { print $1 }' "$TORNET_HTTP_LOG" | sort -u | paste -sd' ')
+bad=
+for p in $repo_peers; do is_exit "$p" || bad+=" $p"; done
+check "the repository's server saw apt only from exit relays (${repo_peers:-no request})" test -n "$repo_peers" -a -z "$bad"
+
+# One Tor port per tool, for user and root alike.
+for run in $TOOL_RUNS; do
+        tool=${run%-*}
+        res=$(lines ws | grep "^WBANON workstation tool $run " | tail -n 1)
+        diag "$run: ${res#WBANON workstation tool $run }"
+        case $tool in
+        curl) port=9117 ;;
+        wget) port=9109 ;;
+        git) port=9107 ;;
+        ssh) port=9106 ;;
+        esac
+        case $tool in
+        curl | wget)
+                check "$run: the page arrived" grep -q "rc=0 out=wb-tornet-page $TORNET_TOKEN path=/$run" <<<"$res" ;;
+        esac
+        on_listener "$run" "$WS_IP" "10.152.152.10:$port" "$run.wb-test:"
+done
 
 # --- the external network, recorded for the whole run ----------------------
 pcap_count() { tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l; }

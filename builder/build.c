@@ -487,6 +487,8 @@ static const char *build_seed(const Build *b) {
         return b->o->seed ?: BUILD_DEFAULT_SEED;
 }
 
+#define FINALIZE_ATTEMPTS 3u
+
 typedef struct FinalizeJob {
         const Build *b;
         const FinalizeSpec *spec;
@@ -497,17 +499,20 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
         FinalizeJob *j = userdata;
         int r;
 
-        r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
-        if (r >= 0 || r == -ECANCELED || cancel_requested())
-                return r;
-        /* Under TCG on a loaded host the appliance has failed transiently
-         * here (a partition node late, an I/O error on its own root).  The
-         * stage is a pure function of its inputs, so one fresh attempt is
-         * safe; a real fault fails again and is reported. */
-        log_warning("finalize of '%s' failed (%s); trying once more with a fresh appliance", j->spec->label,
-                    error_message(err, r));
-        error_clear(err);
-        return finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
+        /* Under TCG the appliance has failed transiently here (a partition
+         * node late; 'Structure needs cleaning' from the tree's filesystem
+         * right after the new disk is partitioned, cause not yet found),
+         * once in two or three builds, twice in a row in one.  The stage is
+         * a pure function of its inputs, so fresh attempts are safe; a real
+         * fault fails every time and is reported. */
+        for (unsigned attempt = 1;; attempt++) {
+                r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
+                if (r >= 0 || r == -ECANCELED || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)
+                        return r;
+                log_warning("finalize of '%s' failed (%s); trying again with a fresh appliance (attempt %u of %u)",
+                            j->spec->label, error_message(err, r), attempt + 1, FINALIZE_ATTEMPTS);
+                error_clear(err);
+        }
 }
 
 static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {

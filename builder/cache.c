@@ -36,8 +36,16 @@ int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
         if (!c)
                 return -ENOMEM;
         c->lock_fd = -EBADF;
-        c->dir = strdup(dir);
-        lock = path_join(dir, "lock");
+        /* Absolute: the cache's qcow2 layers name their backing files by
+         * path, which qemu resolves relative to the layer's own directory,
+         * so a relative cache directory would name files that are not
+         * there. */
+        c->dir = realpath(dir, NULL);
+        if (!c->dir) {
+                r = -errno;
+                return error_set_errno(err, r, "cannot resolve cache directory '%s'", dir);
+        }
+        lock = path_join(c->dir, "lock");
         if (!c->dir || !lock) {
                 free(c->dir);
                 return -ENOMEM;

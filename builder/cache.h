@@ -31,7 +31,8 @@ typedef struct Cache {
 int cache_default_dir(char **ret);
 
 /* Create the directory if needed and take its lock; a cache in use by
- * another build is -EBUSY with a message saying so. */
+ * another build is -EBUSY with a message saying so.  c->dir is absolute
+ * (qcow2 backing paths are resolved relative to the layer's directory). */
 int cache_open(ErrorSlot *err, const char *dir, Cache **ret);
 Cache *cache_free(Cache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cache *, cache_free);

@@ -108,23 +108,6 @@ static int set_flavors(CliOptions *o, const char *v) {
         return usage_error("bad --flavor '%s': expected gateway, workstation or all", v);
 }
 
-static int make_absolute(char **path) {
-        _cleanup_free_ char *cwd = NULL;
-        char *abs;
-
-        if ((*path)[0] == '/')
-                return 0;
-        cwd = getcwd(NULL, 0);
-        if (!cwd)
-                return -errno;
-        abs = path_join(cwd, *path);
-        if (!abs)
-                return -ENOMEM;
-        free(*path);
-        *path = abs;
-        return 0;
-}
-
 static int default_data_dir(char **ret) {
         const char *e = getenv("WHONIX_BUILD_DATA_DIR");
         _cleanup_free_ char *probe = NULL;
@@ -296,11 +279,6 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 return usage_error("cannot tell the cache directory: set --cache, XDG_CACHE_HOME or HOME");
         if (!o->data_dir && default_data_dir(&o->data_dir) < 0)
                 return -ENOMEM;
-        /* The cache's qcow2 layers name their backing files by path, which
-         * qemu resolves relative to the layer's own directory: a relative
-         * --cache would name files that are not there. */
-        if (make_absolute(&o->cache_dir) < 0)
-                return usage_error("cannot tell the current directory for --cache '%s'", o->cache_dir);
         return 1;
 }
 

@@ -81,5 +81,19 @@ int main(void) {
                        "an unknown suite is refused: %s", strempty(err.message));
                 error_done(&err);
         }
+        /* A relative cache directory becomes absolute: qemu resolves a
+         * layer's backing path relative to the layer's own directory. */
+        {
+                char tmpl[] = "/tmp/wb-cache-XXXXXX";
+                _cleanup_(cache_freep) Cache *c = NULL;
+                ErrorSlot e = {};
+                char *d = mkdtemp(tmpl);
+                int r = d && chdir(d) == 0 ? cache_open(&e, "rel/cache", &c) : -EIO;
+                _cleanup_free_ char *want = d ? strdup_printf("%s/rel/cache", d) : NULL;
+
+                tap_ok(r == 0 && c && want && streq(c->dir, want), "cache_open(\"rel/cache\") keeps '%s'",
+                       c ? c->dir : strempty(e.message));
+                error_done(&e);
+        }
         return tap_done();
 }

@@ -13,7 +13,9 @@
 # printable junk).  Unknown hosts get "host unreachable".
 # Prints "PORT n" once listening; logs "host port user" per CONNECT to LOG.
 # Also: --control VA VU  serves a Tor control port (second "PORT n" line)
-# whose consensus/valid-after and valid-until are now+VA and now+VU.
+# whose consensus/valid-after and valid-until are now+VA and now+VU
+# (each GETINFO key answered on its own line, as Tor does) and whose
+# status/circuit-established is 1, or 0 after --no-circuit.
 import email.utils
 import os
 import random
@@ -29,6 +31,10 @@ control = None
 if args[:1] == ["--control"]:
     control = (float(args[1]), float(args[2]))
     args = args[3:]
+circuit = "1"
+if args[:1] == ["--no-circuit"]:
+    circuit = "0"
+    args = args[1:]
 behaviour = dict(a.split("=", 1) for a in args)
 log_lock = threading.Lock()
 
@@ -115,10 +121,17 @@ class Control(socketserver.StreamRequestHandler):
             line = line.decode().strip()
             if line.startswith("AUTHENTICATE"):
                 self.wfile.write(b"250 OK\r\n")
-            elif line.startswith("GETINFO"):
+            elif line.startswith("GETINFO "):
                 now = time.time()
-                self.wfile.write(f"250-consensus/valid-after={tor_time(now + control[0])}\r\n"
-                                 f"250-consensus/valid-until={tor_time(now + control[1])}\r\n250 OK\r\n".encode())
+                known = {"consensus/valid-after": tor_time(now + control[0]),
+                         "consensus/valid-until": tor_time(now + control[1]),
+                         "status/circuit-established": circuit}
+                keys = line.split()[1:]
+                bad = [k for k in keys if k not in known]
+                if bad:
+                    self.wfile.write(f'552 Unrecognized key "{bad[0]}"\r\n'.encode())
+                    continue
+                self.wfile.write("".join(f"250-{k}={known[k]}\r\n" for k in keys).encode() + b"250 OK\r\n")
             elif line == "QUIT":
                 self.wfile.write(b"250 closing connection\r\n")
                 return

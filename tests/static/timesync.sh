@@ -4,8 +4,9 @@
 # fake Tor on loopback (tests/helpers/fake-time-socks.py), in its "check"
 # mode, which computes what it would set and sets nothing: the median of
 # one answer per pool, a retry within a pool, too few pools, the floor of
-# the build date, Tor's consensus, a circuit of its own per fetch, and the
-# HTTP Date parser.
+# the build date, Tor's consensus (a clock far behind it steps forward to
+# it; no fetch before Tor has a circuit), a circuit of its own per fetch,
+# and the HTTP Date parser.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 
 command -v perl >/dev/null || skip_all "perl is not installed"
@@ -127,6 +128,32 @@ start_fake cons2 --control -1800 +9000 a1.onion=+30 b1.onion=+31 c1.onion=+32
 conf cons2 "$PORT" "CONTROL=127.0.0.1:$CPORT"
 run cons2
 check "a time within Tor's consensus is taken, and says so" grep -q 'within the Tor consensus' "$T/cons2.out"
+check "a consensus older than the clock (a stale cache) never moves the clock back" \
+        bash -c "! grep -q 'step the clock' '$T/cons.out' '$T/cons2.out'"
+
+# Far behind: Tor holds a consensus valid from ten days on, and builds no
+# circuit.  The clock would step forward to the consensus's start, and
+# nothing is fetched in that round.
+start_fake ahead --control 864000 874800 --no-circuit a1.onion=+864000 b1.onion=+864000 c1.onion=+864000
+conf ahead "$PORT" "CONTROL=127.0.0.1:$CPORT"
+run ahead
+rc=$?
+diag_file "$T/ahead.out" 1
+step=$(sed -n "s/^would step the clock forward by \([0-9]*\) s to .*where Tor's consensus begins$/\1/p" "$T/ahead.out")
+check "ten days behind Tor's consensus: it would step forward to the consensus's start (by ${step:-nothing} s; rc $rc)" \
+        bash -c "[ $rc -eq 1 ] && [ -n '$step' ] && [ '${step:-0}' -ge 863990 ] && [ '${step:-0}' -le 864010 ]"
+check "and fetches nothing in that round" test ! -s "$T/ahead.log"
+start_fake nocirc --control -1800 9000 --no-circuit a1.onion=+30 b1.onion=+31 c1.onion=+32
+conf nocirc "$PORT" "CONTROL=127.0.0.1:$CPORT"
+run nocirc
+rc=$?
+check "Tor without a circuit: it waits, fetches nothing, sets nothing (rc $rc)" \
+        bash -c "[ $rc -eq 1 ] && grep -q 'Tor has built no circuit yet; waiting' '$T/nocirc.out' && [ ! -s '$T/nocirc.log' ]"
+conf noctl "$PORT" "CONTROL=127.0.0.1:1"
+run noctl
+rc=$?
+check "a control port that does not answer: it waits (rc $rc)" \
+        bash -c "[ $rc -eq 1 ] && grep -q 'control port (127.0.0.1:1) does not answer yet; waiting' '$T/noctl.out'"
 
 printf 'SOCKS=127.0.0.1:1\nNTP_SERVER=pool.ntp.org\n' >"$T/badconf.conf"
 WHONIX_TIMESYNC_CONF=$T/badconf.conf perl "$ts" check >"$T/badconf.out" 2>&1

@@ -29,12 +29,15 @@
 #   port of its connection to the Gateway (the source port in the Gateway's
 #   STREAM events) and the page.  Then as a person would: each networked
 #   tool once, as "user" and as root, through a login shell ("tool" lines:
-#   curl, wget, git, ssh, each to a name of its own, "<tool>-<who>.wb-test");
+#   curl, wget, git, ssh, gpg (fetching a key by URL), each to a name of
+#   its own, "<tool>-<who>.wb-test");
 #   then "done".
 # Both, after that: wait for whonix-timesync's first result ("timesync"),
 #   print the clock ("clock t=<epoch>": the host notes when the line
 #   arrives), update from the test's apt repository and install its package
-#   ("apt" lines); the gateway then says "usable-done".
+#   ("apt" lines); then set the clock an hour back and restart
+#   whonix-timesync ("timesync-behind", "clock-behind"); the gateway then
+#   says "usable-done".
 set -u
 role=$1
 here=$(dirname "$0")
@@ -138,7 +141,7 @@ usable() {
                 sleep 3
         done
         say "timesync ${st:-no status} uptime=$(uptime_s)"
-        journalctl -b -u whonix-timesync -u whonix-bootclock --no-pager -o cat 2>&1 | tail -n 8 |
+        journalctl -b -u whonix-timesync -u whonix-bootclock --no-pager -o cat 2>&1 | tail -n 12 |
                 sed 's/^/WBANON '"$role"' timesync-log /' | cut -c1-400 >"$out"
         say "clock t=$(date +%s.%N)"
         # Updates over Tor: the test's repository only (the private network
@@ -156,6 +159,18 @@ usable() {
         rc=$?
         say "apt install rc=$rc token=$(cat /usr/share/wb-test-hello/token 2>/dev/null)" \
                 "$(grep -E '^(Get|Err|E|W):' /tmp/wb-apt.out | tr '\n' ' ' | cut -c1-200)"
+        # An hour behind, while running (the machine suspended, a clock
+        # set by hand): a new start of whonix-timesync must undo it.
+        date -s "@$(( $(date +%s) - 3600 ))" >/dev/null
+        systemctl restart whonix-timesync
+        st=
+        for i in $(seq 120); do
+                st=$(cat /run/whonix-timesync/status 2>/dev/null | tr '\n' ' ')
+                case $st in *state=synced*) break ;; esac
+                sleep 3
+        done
+        say "timesync-behind ${st:-no status} uptime=$(uptime_s)"
+        say "clock-behind t=$(date +%s.%N)"
 }
 
 workstation() {
@@ -216,12 +231,14 @@ workstation() {
         # PATH, home and configuration a person gets), as user and as root.
         local who cmd res
         for who in user root; do
-                for t in curl wget git ssh; do
+                for t in curl wget git ssh gpg; do
                         case $t in
                         curl) cmd="curl -sS --max-time 60 http://curl-$who.wb-test/curl-$who" ;;
                         wget) cmd="wget -q -T 60 -O- http://wget-$who.wb-test/wget-$who" ;;
                         git) cmd="git ls-remote http://git-$who.wb-test/repo.git" ;;
                         ssh) cmd="ssh -o BatchMode=yes -o ConnectTimeout=60 ssh-$who.wb-test true" ;;
+                        gpg) cmd="gpg --batch --quiet --fetch-keys http://gpg-$who.wb-test/repo/wb-test.asc 2>/dev/null &&
+                                gpg --batch --with-colons --list-keys tests@wb-test.invalid | grep ^uid: | cut -d: -f10" ;;
                         esac
                         # A session of its own, as a login has.
                         res=$(timeout 120 setsid -w runuser -l "$who" -c "$cmd" 2>&1 </dev/null)

@@ -21,16 +21,20 @@
 # test relays, and nothing at all from the Workstation.
 #
 # The same boot also uses the pair as a person would (the usable Whonix):
-# - the clock: the Gateway's virtual RTC starts an hour behind the true
-#   time, the Workstation's an hour ahead; whonix-timesync on each takes the
+# - the clock: the Gateway's virtual RTC starts in the year 2001 (its
+#   floor, the build date, ten days back: Tor cannot bootstrap until the
+#   clock is stepped forward to Tor's consensus), the Workstation's an
+#   hour ahead, and later both are set an hour back while running;
+#   whonix-timesync on each takes the
 #   time from three onion services on the test network (a throwaway
 #   timesync.conf.d file names them) and must end within a few seconds of
 #   this host's clock, its fetches arriving on the time port (9108) only;
 # - updates: apt on each VM updates from a signed test repository served by
 #   name on the test network (tor+http://apt.wb-test) and installs its
 #   package, through its apt port (9104); the server sees only exits;
-# - stream isolation: curl, wget, git and ssh, as user and as root, each
-#   reach Tor on their own port of Whonix's map (9117, 9109, 9107, 9106);
+# - stream isolation: curl, wget, git, ssh and gpg, as user and as root,
+#   each reach Tor on their own port of Whonix's map (9117, 9109, 9107,
+#   9106, 9105);
 #   the Gateway's probe calibrates which SESSION_GROUP in Tor's events is
 #   which listener.
 #
@@ -84,8 +88,14 @@ inspect="$WB_BUILD_ROOT/tests/wb-inspect"
 e2e=$WB_SOURCE_ROOT/tests/e2e
 # Every SOCKS listener of the Gateway's Tor (overlays/whonix-gateway/etc/tor/torrc).
 CAL_LISTENERS=$(sed -n 's/^SocksPort \([0-9.]*:[0-9]*\).*/\1/p' "$WB_SOURCE_ROOT/overlays/whonix-gateway/etc/tor/torrc" | tr '\n' ' ')
-# The virtual RTCs: the Gateway an hour behind, the Workstation an hour ahead.
-GW_RTC_SKEW=-3600 WS_RTC_SKEW=3600
+# The virtual RTCs: the Gateway's in the year 2001 (a dead battery, a
+# virtual machine's default), from an image built ten days ago (its
+# /usr/lib/clock-epoch, the clock's floor, in a throwaway file); the
+# Workstation's an hour ahead.  Later both clocks are set an hour back
+# while running.
+GW_RTC_SKEW=$(( $(date -u -d 2001-06-01T12:00:00Z +%s) - $(date +%s) ))
+GW_FLOOR_AGE=$((10 * 86400))
+WS_RTC_SKEW=3600
 GW_EXT_MAC=52:54:00:a5:00:01
 GW_INT_MAC=52:54:00:a5:00:02
 WS_MAC=52:54:00:a5:00:03
@@ -104,7 +114,7 @@ done
 # --- the private Tor network ---------------------------------------------
 # One name per tool and user, so that the streams tell them apart; the
 # test's apt repository, served by the test server under /repo/.
-TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root"
+TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root gpg-user gpg-root"
 TORNET_EXTRA_NAMES="apt.wb-test"
 for r in $TOOL_RUNS; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
 APT_TOKEN=wb-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -113,6 +123,8 @@ if make_apt_repo "$T/apt" "$APT_TOKEN"; then
 else
         fail "a signed test apt repository made with a throwaway key"
 fi
+# The key again, armored, for gpg --fetch-keys.
+gpg --homedir "$T/apt/gnupg" --batch --armor --export >"$T/apt/repo/wb-test.asc" 2>/dev/null
 TORNET_REPO_DIR=$T/apt/repo
 root_links=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
 if tornet_start >"$T/tornet.out"; then
@@ -178,7 +190,11 @@ UNIT
                 tornet_gateway_torrc "$s/etc/tor/torrc.d/50-test.conf"
                 chmod 0644 "$s/etc/tor/torrc.d/50-test.conf"
                 printf 'CAL_LISTENERS="%s"\n' "$CAL_LISTENERS" >"$s/usr/local/lib/wb-anon/env"
-                files="$files etc/tor/torrc.d/50-test.conf usr/local/lib/wb-anon/env"
+                mkdir -p "$s/usr/lib"
+                : >"$s/usr/lib/clock-epoch"
+                chmod 0644 "$s/usr/lib/clock-epoch"
+                touch -d "@$(( $(date +%s) - GW_FLOOR_AGE ))" "$s/usr/lib/clock-epoch"
+                files="$files etc/tor/torrc.d/50-test.conf usr/local/lib/wb-anon/env usr/lib/clock-epoch"
                 ;;
         workstation)
                 printf 'SERVER_IP=%s\nSERVER_PORT=%s\nSERVER_NAME=%s\nWAIT_SECS=%s\n' "$TORNET_SERVER_IP" \
@@ -506,8 +522,20 @@ for n in gw ws; do
         check "$r: whonix-timesync set the clock from all 3 pools of onion services (${st#WBANON $r timesync })" \
                 sh -c 'case $1 in *method=step*state=synced*) [ "$2" -eq 3 ] ;; *) false ;; esac' sh "$st" "$n_src"
         off=$(sed -n 's/.*offset=\([-+0-9.]*\).*/\1/p' <<<"$st")
-        check "$r: its first step undid the RTC's error of $skew s, less the boot-time nudge (offset ${off:-none})" \
-                awk -v o="${off:-x}" -v s="$skew" 'BEGIN { d = o + s; if (d < 0) d = -d; exit !(o != "x" && d <= 200) }'
+        if [ "$n" = gw ]; then
+                # Booted at the floor, ten days behind: Tor builds no
+                # circuit, so whonix-timesync first steps the clock forward
+                # to Tor's consensus (the rest of the ten days, less the
+                # boot-time nudge), then sets it from the onion services.
+                up=$(sed -n 's/.*caught_up=\([-+0-9]*\).*/\1/p' <<<"$st")
+                check "$r: booted in 2001, at the floor ten days back, it first stepped forward to Tor's consensus (by ${up:-nothing} s)" \
+                        awk -v u="${up:-x}" -v f="$GW_FLOOR_AGE" 'BEGIN { d = u - f; if (d < 0) d = -d; exit !(u != "x" && d <= 600) }'
+                check "$r: then the onion services' time set it (offset ${off:-none} s)" \
+                        awk -v o="${off:-x}" 'BEGIN { d = o; if (d < 0) d = -d; exit !(o != "x" && d <= 600) }'
+        else
+                check "$r: its first step undid the RTC's error of $skew s, less the boot-time nudge (offset ${off:-none})" \
+                        awk -v o="${off:-x}" -v s="$skew" 'BEGIN { d = o + s; if (d < 0) d = -d; exit !(o != "x" && d <= 200) }'
+        fi
         line=$(grep " WBANON $r clock t=" "$T/$n.probe-ts" | tail -n 1)
         host_t=${line%% *}
         guest_t=$(sed -n 's/.* clock t=\([0-9.]*\).*/\1/p' <<<"$line")
@@ -515,6 +543,16 @@ for n in gw ws; do
         check "$r: its clock is within 3 s of the true time after the sync (off by $d s)" \
                 awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
         on_listener "$r: the time fetches" "$(src_of "$n")" "$(socks_of "$n" 9108)" $TORNET_ONIONS
+        # Then an hour back while running, and whonix-timesync restarted.
+        st=$(lines "$n" | grep "^WBANON $r timesync-behind " | tail -n 1)
+        check "$r: set an hour back while running, whonix-timesync set the clock again (${st#WBANON $r timesync-behind })" \
+                grep -q 'state=synced' <<<"$st"
+        line=$(grep " WBANON $r clock-behind t=" "$T/$n.probe-ts" | tail -n 1)
+        host_t=${line%% *}
+        guest_t=$(sed -n 's/.* clock-behind t=\([0-9.]*\).*/\1/p' <<<"$line")
+        d=$(awk -v g="${guest_t:-0}" -v h="${host_t:-0}" 'BEGIN { printf "%.2f", g - h }')
+        check "$r: and it is within 3 s of the true time again (off by $d s)" \
+                awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
 done
 check "the onion services saw time requests (the log has $(wc -l <"$TORNET_ONION_LOG") requests)" \
         test "$(grep -vc ' /ready ' "$TORNET_ONION_LOG")" -gt 0
@@ -545,10 +583,14 @@ for run in $TOOL_RUNS; do
         wget) port=9109 ;;
         git) port=9107 ;;
         ssh) port=9106 ;;
+        gpg) port=9105 ;;
         esac
         case $tool in
         curl | wget)
                 check "$run: the page arrived" grep -q "rc=0 out=wb-tornet-page $TORNET_TOKEN path=/$run" <<<"$res" ;;
+        gpg)
+                check "$run: gpg fetched the test key by URL and imported it" \
+                        grep -q "rc=0 out=whonix-build test repository <tests@wb-test.invalid>" <<<"$res" ;;
         esac
         on_listener "$run" "$WS_IP" "10.152.152.10:$port" "$run.wb-test:"
 done

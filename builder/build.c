@@ -7,6 +7,7 @@
 #include "git-commit.h"
 #include "bootstrap.h"
 #include "buildinfo.h"
+#include "overlay.h"
 #include "build.h"
 #include "cache.h"
 #include "cancel.h"
@@ -774,7 +775,7 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
         if (!bi->tool_version || !bi->tool_commit || !bi->target || !bi->suite || !bi->mirror ||
             !bi->inrelease_sha256 || !bi->inrelease_signer || !bi->seed || !bi->packages)
                 return -ENOMEM;
-        r = buildinfo_recipe_tree_hash(err, b->o->data_dir, &bi->recipe_tree_sha256);
+        r = overlay_data_dir_hash(err, b->o->data_dir, &bi->recipe_tree_sha256);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < b->n_flavors; i++) {

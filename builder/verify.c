@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "build.h"
 #include "buildinfo.h"
+#include "overlay.h"
 #include "cache.h"
 #include "compare.h"
 #include "log.h"
@@ -188,7 +189,7 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
         r = load_buildinfo(err, o->buildinfo_path, &bi);
         if (r < 0)
                 return r;
-        r = buildinfo_recipe_tree_hash(err, o->data_dir, &tree);
+        r = overlay_data_dir_hash(err, o->data_dir, &tree);
         if (r < 0)
                 return r;
         if (!streq(tree, bi->recipe_tree_sha256))

@@ -53,7 +53,8 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                         execvpe(argv[0], argv, env);
                 else
                         execvp(argv[0], argv);
-                dprintf(STDERR_FILENO, "cannot execute '%s': %s\n", argv[0], strerror(errno));
+                /* The pipe: the child's output, which the parent reads. */
+                dprintf(pipefd[1], "cannot execute '%s': %s\n", argv[0], strerror(errno));
                 _exit(127);
         }
         close(pipefd[1]);

@@ -491,3 +491,23 @@ uint64_t now_usec(void) {
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
+
+char *escape_for_message(const char *s, bool escape_8bit) {
+        size_t n = strlen(s);
+        char *t = malloc(n * 4 + 1), *q = t;
+
+        if (!t)
+                return NULL;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f || (escape_8bit && *p >= 0x80)) {
+                        static const char hex[] = "0123456789abcdef";
+                        *q++ = '\\';
+                        *q++ = 'x';
+                        *q++ = hex[*p >> 4];
+                        *q++ = hex[*p & 15];
+                } else
+                        *q++ = (char) *p;
+        }
+        *q = 0;
+        return t;
+}

@@ -97,6 +97,11 @@ static inline const char *startswith(const char *s, const char *prefix) {
 
 bool endswith(const char *s, const char *suffix);
 
+/* A copy of s that can go into a one-line message: control characters
+ * (and with escape_8bit every byte >= 0x80) become \\xNN.  NULL on
+ * allocation failure. */
+char *escape_for_message(const char *s, bool escape_8bit);
+
 /* Allocating printf; returns NULL on allocation failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 char *strdup_vprintf(const char *fmt, va_list ap) _printf_(1, 0);

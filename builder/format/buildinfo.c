@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include "buildinfo.h"
-#include "overlay.h"
 #include "sha256.h"
 
 Buildinfo *buildinfo_free(Buildinfo *b) {
@@ -187,29 +186,6 @@ const BuildinfoArtifact *buildinfo_find_artifact(const Buildinfo *b, const char 
                 if (streq(b->artifacts[i].name, name))
                         return &b->artifacts[i];
         return NULL;
-}
-
-int buildinfo_recipe_tree_hash(ErrorSlot *err, const char *data_dir, char **ret) {
-        static const char * const trees[] = { "recipes", "overlays", "keys" };
-        Sha256 s;
-        uint8_t digest[SHA256_DIGEST_SIZE];
-
-        sha256_init(&s);
-        for (size_t i = 0; i < ELEMENTSOF(trees); i++) {
-                _cleanup_free_ char *dir = path_join(data_dir, trees[i]), *h = NULL;
-                int r;
-
-                if (!dir)
-                        return -ENOMEM;
-                r = overlay_tree_hash(err, dir, &h);
-                if (r < 0)
-                        return error_prefix(err, r, "cannot hash '%s'", dir);
-                sha256_update(&s, trees[i], strlen(trees[i]) + 1);
-                sha256_update(&s, h, strlen(h) + 1);
-        }
-        sha256_final(&s, digest);
-        *ret = hexmem(digest, sizeof digest);
-        return *ret ? 0 : -ENOMEM;
 }
 
 /* The reader. */

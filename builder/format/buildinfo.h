@@ -76,6 +76,3 @@ int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **r
 int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const char *path);
 const BuildinfoArtifact *buildinfo_find_artifact(const Buildinfo *b, const char *name);
 
-/* SHA-256 over the recipes/, overlays/ and keys/ trees of a data directory
- * (content, modes, names; see overlay_tree_hash()). */
-int buildinfo_recipe_tree_hash(ErrorSlot *err, const char *data_dir, char **ret);

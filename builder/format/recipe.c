@@ -287,27 +287,15 @@ static char **strv_new_empty(void) {
 _printf_(3, 4) static int set_error(ErrorSlot *err, int r, const char *fmt, ...) {
         _cleanup_free_ char *m = NULL, *e = NULL;
         va_list ap;
-        char *o;
 
         va_start(ap, fmt);
         m = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (!m)
                 return -ENOMEM;
-        e = o = malloc(strlen(m) * 4 + 1);
+        e = escape_for_message(m, false);
         if (!e)
                 return -ENOMEM;
-        for (const unsigned char *c = (const unsigned char *) m; *c; c++) {
-                if (*c < 0x20 || *c == 0x7f) {
-                        static const char hex[] = "0123456789abcdef";
-                        *o++ = '\\';
-                        *o++ = 'x';
-                        *o++ = hex[*c >> 4];
-                        *o++ = hex[*c & 15];
-                } else
-                        *o++ = (char) *c;
-        }
-        *o = 0;
         return error_set(err, r, "%s", e);
 }
 

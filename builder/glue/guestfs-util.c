@@ -10,7 +10,6 @@
 #include "log.h"
 
 #define LINE_MAX_LEN 4096
-#define MAX_LIVE 16
 
 /* Markers around a command's output on the appliance console, so that the
  * boot noise before it is not shown as the command's progress. */
@@ -33,32 +32,8 @@ struct Appliance {
         uint64_t lines;
 };
 
-static volatile pid_t live_pids[MAX_LIVE];
-
-/* Appliances start on several threads: a slot is claimed atomically (and
- * read from the signal handler). */
-static void live_add(pid_t pid) {
-        for (size_t i = 0; i < MAX_LIVE; i++) {
-                pid_t free_slot = 0;
-
-                if (__atomic_compare_exchange_n(&live_pids[i], &free_slot, pid, false, __ATOMIC_SEQ_CST,
-                                                __ATOMIC_SEQ_CST))
-                        return;
-        }
-}
-
-static void live_remove(pid_t pid) {
-        for (size_t i = 0; i < MAX_LIVE; i++) {
-                pid_t mine = pid;
-
-                (void) __atomic_compare_exchange_n(&live_pids[i], &mine, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        }
-}
-
 void appliance_kill_all(void) {
-        for (size_t i = 0; i < MAX_LIVE; i++)
-                if (live_pids[i] > 0)
-                        (void) kill(live_pids[i], SIGKILL);
+        cancel_kill_watched();
 }
 
 /* Record libguestfs's last error in the slot and return r. */
@@ -175,7 +150,7 @@ Appliance *appliance_free(Appliance *a) {
                 if (a->pid > 0) {
                         /* Not shut down cleanly: the disks are scratch now. */
                         (void) kill(a->pid, SIGKILL);
-                        live_remove(a->pid);
+                        cancel_unwatch_pid(a->pid);
                 }
                 guestfs_close(a->g);
         }
@@ -217,7 +192,7 @@ int appliance_launch(ErrorSlot *err, Appliance *a) {
         pid = guestfs_get_pid(a->g);
         if (pid > 0) {
                 a->pid = pid;
-                live_add(pid);
+                cancel_watch_pid(pid);
         }
         /* A Ctrl-C that came while qemu was starting found no pid to kill. */
         if (cancel_requested())
@@ -229,7 +204,7 @@ int appliance_shutdown(ErrorSlot *err, Appliance *a) {
         int r = guestfs_shutdown(a->g);
 
         if (a->pid > 0) {
-                live_remove(a->pid);
+                cancel_unwatch_pid(a->pid);
                 a->pid = 0;
         }
         if (r < 0)

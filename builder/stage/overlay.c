@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "archive-util.h"
+#include "overlay-modes.h"
 #include "overlay.h"
 #include "sha256.h"
 
@@ -23,23 +24,6 @@ typedef struct OverlayEntry {
 } OverlayEntry;
 
 typedef int (*OverlayVisit)(ErrorSlot *err, const char *name, const OverlayEntry *e, void *userdata);
-
-/* One line of the modes manifest. */
-typedef struct ModeRule {
-        char *path;
-        mode_t mode;
-        unsigned line;
-        bool used;
-} ModeRule;
-
-/* The manifest beside a tree (see overlay.h); absent when data is NULL. */
-typedef struct OverlayModes {
-        char *path;  /* tree_dir + ".modes", for messages */
-        char *data;  /* the file's bytes, hashed as they are */
-        size_t size;
-        ModeRule *rules;  /* sorted by path, then line */
-        size_t n_rules, n_alloc;
-} OverlayModes;
 
 typedef struct OverlayWalk {
         const char *name;  /* the overlay's name, for messages */
@@ -67,27 +51,6 @@ static char *overlay_name(const char *tree_dir) {
                 return strndup(tree_dir + skip, n - skip);
         }
         return strndup(tree_dir, n);
-}
-
-/* A copy of s that can go into a one-line message. */
-static char *escape_name(const char *s) {
-        size_t n = strlen(s);
-        char *t = malloc(n * 4 + 1), *q = t;
-
-        if (!t)
-                return NULL;
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f || *p >= 0x80) {
-                        static const char hex[] = "0123456789abcdef";
-                        *q++ = '\\';
-                        *q++ = 'x';
-                        *q++ = hex[*p >> 4];
-                        *q++ = hex[*p & 15];
-                } else
-                        *q++ = (char) *p;
-        }
-        *q = 0;
-        return t;
 }
 
 static bool has_control(const char *s) {
@@ -141,7 +104,7 @@ static int check_name(ErrorSlot *err, const char *name, const char *prefix, cons
         if (!has_control(entry) && utf8_valid(entry))
                 return 0;
         full = prefix ? path_join(prefix, entry) : strdup(entry);
-        shown = full ? escape_name(full) : NULL;
+        shown = full ? escape_for_message(full, true) : NULL;
         if (!shown)
                 return -ENOMEM;
         return error_set(err, -EINVAL, "overlay '%s': name '%s' contains %s", name, shown,
@@ -163,7 +126,7 @@ static int check_symlink(ErrorSlot *err, const char *name, const char *path, con
         if (isempty(target))
                 return error_set(err, -EINVAL, "overlay '%s': symlink '%s' has an empty target", name, path);
         if (has_control(target) || !utf8_valid(target)) {
-                shown = escape_name(target);
+                shown = escape_for_message(target, true);
                 if (!shown)
                         return -ENOMEM;
                 return error_set(err, -EINVAL, "overlay '%s': symlink '%s' target '%s' contains %s", name, path,
@@ -212,11 +175,8 @@ static const char *type_name(mode_t m) {
  * Git keeps only the executable bit, so every other bit on disk is the
  * umask of whoever checked the tree out.  The walk therefore ignores the
  * on-disk mode except for the owner's x bit, and takes anything special
- * from the manifest "NAME.modes" beside the tree, which is in git. */
-
-#define MODES_MAX_SIZE (64u * 1024u)
-#define MODES_MAX_RULES 4096u
-#define MODES_MAX_LINE 4096u
+ * from the manifest "NAME.modes" beside the tree, which is in git
+ * (format/overlay-modes.c reads it). */
 
 static mode_t default_mode(mode_t st_mode) {
         if (S_ISDIR(st_mode))
@@ -226,202 +186,40 @@ static mode_t default_mode(mode_t st_mode) {
         return 0777;  /* symlinks: their mode means nothing, tar records 0777 */
 }
 
-static void overlay_modes_done(OverlayModes *m) {
-        for (size_t i = 0; i < m->n_rules; i++)
-                free(m->rules[i].path);
-        free(m->rules);
-        free(m->data);
-        free(m->path);
-        *m = (OverlayModes) {};
-}
-
-static int rule_compare(const void *a, const void *b) {
-        const ModeRule *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-
-        if (c != 0)
-                return c;
-        return x->line < y->line ? -1 : x->line > y->line;
-}
-
-static int rule_compare_path(const void *a, const void *b) {
-        return strcmp(((const ModeRule *) a)->path, ((const ModeRule *) b)->path);
-}
-
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t';
-}
-
-/* Syntax of one PATH: relative, made of names only, so that it can be
- * compared with the walk's paths byte for byte. */
-static int check_rule_path(ErrorSlot *err, const char *file, unsigned line, const char *path) {
-        _cleanup_free_ char *shown = escape_name(path);
-
-        if (!shown)
-                return -ENOMEM;
-        if (path[0] == '/')
-                return error_set(err, -EBADMSG, "%s:%u: path '%s' is absolute; paths are relative to the tree",
-                                 file, line, shown);
-        for (const char *p = path;;) {
-                size_t n = strcspn(p, "/");
-
-                if (n == 2 && p[0] == '.' && p[1] == '.')
-                        return error_set(err, -EBADMSG, "%s:%u: path '%s' has a '..' component", file, line, shown);
-                if (n == 0 || (n == 1 && p[0] == '.'))
-                        return error_set(err, -EBADMSG,
-                                         "%s:%u: path '%s' has an empty or '.' component or a trailing '/'", file,
-                                         line, shown);
-                p += n;
-                if (!*p)
-                        break;
-                p++;
-        }
-        return 0;
-}
-
-static int add_rule(OverlayModes *m, const char *path, mode_t mode, unsigned line) {
-        if (m->n_rules == m->n_alloc) {
-                size_t n = m->n_alloc ? m->n_alloc * 2 : 16;
-                ModeRule *t = reallocarray(m->rules, n, sizeof(ModeRule));
-
-                if (!t)
-                        return -ENOMEM;
-                m->rules = t;
-                m->n_alloc = n;
-        }
-        m->rules[m->n_rules] = (ModeRule) { .path = strdup(path), .mode = mode, .line = line };
-        if (!m->rules[m->n_rules].path)
-                return -ENOMEM;
-        m->n_rules++;
-        return 0;
-}
-
-/* One non-blank, non-comment line, without its leading and trailing
- * blanks. */
-static int parse_rule(ErrorSlot *err, OverlayModes *m, unsigned line, char *s) {
-        size_t word = strcspn(s, " \t");
-        mode_t mode = 0;
-        char *path;
-        int r;
-
-        path = s + word;
-        while (is_blank(*path))
-                path++;
-        if (!*path) {
-                _cleanup_free_ char *shown = escape_name(s);
-
-                if (!shown)
-                        return -ENOMEM;
-                return error_set(err, -EBADMSG, "%s:%u: expected 'MODE PATH', got '%s'", m->path, line, shown);
-        }
-        s[word] = 0;
-        if ((word != 3 && word != 4) || strspn(s, "01234567") != word) {
-                _cleanup_free_ char *shown = escape_name(s);
-
-                if (!shown)
-                        return -ENOMEM;
-                return error_set(err, -EBADMSG, "%s:%u: mode '%s' is not 3 or 4 octal digits", m->path, line,
-                                 shown);
-        }
-        for (size_t i = 0; i < word; i++)
-                mode = (mode << 3) | (mode_t) (s[i] - '0');
-        r = check_rule_path(err, m->path, line, path);
-        if (r < 0)
-                return r;
-        if (m->n_rules >= MODES_MAX_RULES)
-                return error_set(err, -E2BIG, "%s:%u: more than %u entries", m->path, line, MODES_MAX_RULES);
-        return add_rule(m, path, mode, line);
-}
-
-/* Reject the same path twice, naming the repeat that comes first in the
- * file.  The rules are sorted by path, then line. */
-static int check_duplicates(ErrorSlot *err, const OverlayModes *m) {
-        _cleanup_free_ char *shown = NULL;
-        const ModeRule *dup = NULL;
-
-        for (size_t i = 1; i < m->n_rules; i++)
-                if (streq(m->rules[i].path, m->rules[i - 1].path) && (!dup || m->rules[i].line < dup->line))
-                        dup = &m->rules[i];
-        if (!dup)
-                return 0;
-        shown = escape_name(dup->path);
-        if (!shown)
-                return -ENOMEM;
-        return error_set(err, -EBADMSG, "%s:%u: duplicate path '%s' (first on line %u)", m->path, dup->line, shown,
-                         dup[-1].line);
-}
-
 /* Load the manifest of tree_dir into *m (zeroed by the caller): a missing
  * file is no manifest.  Syntax errors are reported as FILE:LINE here; the
  * checks against the tree happen during the walk. */
 static int overlay_modes_load(ErrorSlot *err, const char *tree_dir, OverlayModes *m) {
-        _cleanup_free_ char *copy = NULL;
-        size_t n = strlen(tree_dir);
-        unsigned line = 0;
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        size_t n = strlen(tree_dir), size = 0;
         struct stat st;
-        char *p, *eof;
         int r;
 
         while (n > 1 && tree_dir[n - 1] == '/')
                 n--;
-        m->path = strdup_printf("%.*s.modes", (int) n, tree_dir);
-        if (!m->path)
+        path = strdup_printf("%.*s.modes", (int) n, tree_dir);
+        if (!path)
                 return -ENOMEM;
-        if (stat(m->path, &st) < 0) {
+        if (stat(path, &st) < 0) {
                 if (errno == ENOENT)
                         return 0;
-                return error_set_errno(err, -errno, "%s: cannot read the modes manifest", m->path);
+                return error_set_errno(err, -errno, "%s: cannot read the modes manifest", path);
         }
         if (!S_ISREG(st.st_mode))
-                return error_set(err, -EINVAL, "%s: cannot read the modes manifest: not a regular file", m->path);
-        r = read_full_file(m->path, MODES_MAX_SIZE, &m->data, &m->size);
+                return error_set(err, -EINVAL, "%s: cannot read the modes manifest: not a regular file", path);
+        r = read_full_file(path, OVERLAY_MODES_MAX_SIZE, &data, &size);
         if (r == -EFBIG)
-                return error_set(err, r, "%s: file is larger than 64 KiB", m->path);
+                return error_set(err, r, "%s: file is larger than 64 KiB", path);
         if (r < 0)
-                return error_set_errno(err, r, "%s: cannot read the modes manifest", m->path);
-
-        /* Parse a copy: data stays as it was read, for the hash. */
-        copy = malloc(m->size + 1);
-        if (!copy)
-                return -ENOMEM;
-        memcpy(copy, m->data, m->size + 1);
-        eof = copy + m->size;
-        for (p = copy; p < eof;) {
-                char *nl = memchr(p, '\n', (size_t) (eof - p)), *s = p;
-                size_t len = nl ? (size_t) (nl - p) : (size_t) (eof - p);
-
-                line++;
-                if (len > MODES_MAX_LINE)
-                        return error_set(err, -E2BIG, "%s:%u: line is longer than %u characters", m->path, line,
-                                         MODES_MAX_LINE);
-                if (memchr(p, 0, len))
-                        return error_set(err, -EBADMSG, "%s:%u: line contains a NUL byte", m->path, line);
-                p[len] = 0;
-                p += len + 1;
-                while (len > 0 && is_blank(s[len - 1]))
-                        s[--len] = 0;
-                while (is_blank(*s))
-                        s++;
-                if (*s == 0 || *s == '#')
-                        continue;
-                r = parse_rule(err, m, line, s);
-                if (r < 0)
-                        return r;
-        }
-        if (m->n_rules > 0)
-                qsort(m->rules, m->n_rules, sizeof(ModeRule), rule_compare);
-        return check_duplicates(err, m);
+                return error_set_errno(err, r, "%s: cannot read the modes manifest", path);
+        return overlay_modes_parse(err, path, data, size, m);
 }
 
 /* Replace *mode with the manifest's, if it names path. */
 static int apply_rule(ErrorSlot *err, OverlayWalk *w, const char *path, mode_t st_mode, mode_t *mode) {
         OverlayModes *m = w->modes;
-        ModeRule key = { .path = (char *) path }, *rule;
+        ModeRule *rule = overlay_modes_find(m, path);
 
-        if (!m || m->n_rules == 0)
-                return 0;
-        /* Paths are unique, so the line in the key does not matter. */
-        rule = bsearch(&key, m->rules, m->n_rules, sizeof(ModeRule), rule_compare_path);
         if (!rule)
                 return 0;
         rule->used = true;
@@ -455,7 +253,7 @@ static int check_rules_used(ErrorSlot *err, const OverlayModes *m) {
                         first = &m->rules[i];
         if (!first)
                 return 0;
-        shown = escape_name(first->path);
+        shown = escape_for_message(first->path, true);
         if (!shown)
                 return -ENOMEM;
         return error_set(err, -ENOENT, "%s:%u: path '%s' is not in the tree", m->path, first->line, shown);
@@ -845,4 +643,27 @@ int overlay_apply(ErrorSlot *err, Appliance *a, const char *tree_dir, const char
                 r = appliance_tar_in(err, a, tar, guest_dir);
         (void) rm_rf(dir);
         return r;
+}
+
+int overlay_data_dir_hash(ErrorSlot *err, const char *data_dir, char **ret) {
+        static const char * const trees[] = { "recipes", "overlays", "keys" };
+        Sha256 s;
+        uint8_t digest[SHA256_DIGEST_SIZE];
+
+        sha256_init(&s);
+        for (size_t i = 0; i < ELEMENTSOF(trees); i++) {
+                _cleanup_free_ char *dir = path_join(data_dir, trees[i]), *h = NULL;
+                int r;
+
+                if (!dir)
+                        return -ENOMEM;
+                r = overlay_tree_hash(err, dir, &h);
+                if (r < 0)
+                        return error_prefix(err, r, "cannot hash '%s'", dir);
+                sha256_update(&s, trees[i], strlen(trees[i]) + 1);
+                sha256_update(&s, h, strlen(h) + 1);
+        }
+        sha256_final(&s, digest);
+        *ret = hexmem(digest, sizeof digest);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -74,3 +74,7 @@ int overlay_tree_hash(ErrorSlot *err, const char *tree_dir, char **ret_hex);
 /* Pack tree_dir (mtimes clamped to mtime when >= 0) into a temporary file
  * and unpack it at guest_dir inside the launched appliance. */
 int overlay_apply(ErrorSlot *err, Appliance *a, const char *tree_dir, const char *guest_dir, int64_t mtime);
+
+/* SHA-256 over the recipes/, overlays/ and keys/ trees of a data directory
+ * (content, modes, names; see overlay_tree_hash(); the buildinfo's Recipe-Tree-SHA256). */
+int overlay_data_dir_hash(ErrorSlot *err, const char *data_dir, char **ret);

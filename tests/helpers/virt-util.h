@@ -2,7 +2,9 @@
 #pragma once
 
 /*
- * The one wrapper around libvirt.  Nothing else includes libvirt's headers.
+ * The one wrapper around libvirt, for the tests (test-export-kvm defines
+ * the exported XML into libvirt's test driver); whonix-build does not link
+ * libvirt.  Nothing else includes libvirt's headers.
  *
  * libvirt's default error handler prints every error to stderr; the
  * wrapper replaces it with one that prints nothing, and on failure copies

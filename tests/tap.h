@@ -8,14 +8,15 @@
  *     tap_ok(r == 0, "parses %s", name);
  *     return tap_done();
  *
- * tap_skip_all() prints "1..0 # SKIP why" and returns 77, the exit code
- * meson treats as a skipped test.
+ * tap_skip_all() prints "1..0 # SKIP why" and returns the exit status of a
+ * skipped test (below).
  */
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static unsigned tap_n, tap_failed;
 
@@ -65,9 +66,14 @@ __attribute__((format(printf, 1, 2))) static inline void tap_diag(const char *fm
         printf("\n");
 }
 
+/* The exit status of a skipped test: 77, except under meson's TAP runner
+ * (WB_MESON_TAP=1), which reports the plan "1..0 # SKIP" as a skip only
+ * with status 0. */
 static inline int tap_skip_all(const char *why) {
+        const char *m = getenv("WB_MESON_TAP");
+
         printf("1..0 # SKIP %s\n", why);
-        return 77;
+        return m && strcmp(m, "1") == 0 ? 0 : 77;
 }
 
 static inline int tap_done(void) {

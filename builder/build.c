@@ -147,7 +147,7 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                 f->name = strdup(b->o->flavors[i]);
                 if (!path || !f->name)
                         return -ENOMEM;
-                r = recipe_load(err, path, &f->recipe);
+                r = recipe_load(err, path, b->o->data_dir, &f->recipe);
                 if (r < 0)
                         return r;
                 if (!streq_ptr(f->recipe->flavor, f->name))
@@ -155,7 +155,7 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                 /* The first file a flavor includes is its shared layer
                  * (kicksecure.conf): built once, below both flavors. */
                 if (strv_length(f->recipe->files) > 1) {
-                        r = recipe_load(err, f->recipe->files[1], &f->layer);
+                        r = recipe_load(err, f->recipe->files[1], b->o->data_dir, &f->layer);
                         if (r < 0)
                                 return r;
                 }
@@ -297,8 +297,16 @@ static int overlay_paths(ErrorSlot *err, const Build *b, char * const *names, ch
                 _cleanup_free_ char *p = strdup_printf("%s/overlays/%s", b->o->data_dir, *n);
                 if (!p)
                         return -ENOMEM;
-                if (access(p, R_OK | X_OK) < 0)
+                struct stat st;
+
+                if (lstat(p, &st) < 0)
                         return error_set_errno(err, -errno, "overlay '%s' not found at '%s'", *n, p);
+                /* A symlink could name any directory of the build host. */
+                if (S_ISLNK(st.st_mode))
+                        return error_set(err, -ELOOP, "overlay '%s': '%s' is a symlink; an overlay must be a "
+                                         "directory of the data directory itself", *n, p);
+                if (!S_ISDIR(st.st_mode))
+                        return error_set(err, -ENOTDIR, "overlay '%s': '%s' is not a directory", *n, p);
                 if (strv_consume(&l, TAKE_PTR(p)) < 0)
                         return -ENOMEM;
         }

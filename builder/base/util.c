@@ -189,12 +189,16 @@ char *path_join(const char *a, const char *b) {
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0, alloc = 0;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_full_fd(fd, max, ret, ret_size);
+}
+
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, alloc = 0;
 
         for (;;) {
                 ssize_t k;
@@ -510,4 +514,12 @@ char *escape_for_message(const char *s, bool escape_8bit) {
         }
         *q = 0;
         return t;
+}
+
+bool path_is_under(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+
+        if (n == 1 && dir[0] == '/')
+                return path[0] == '/';
+        return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
 }

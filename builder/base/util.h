@@ -132,10 +132,15 @@ void strv_sort(char **l);
 
 /* Join two path components with exactly one slash. */
 char *path_join(const char *a, const char *b);
+/* Whether path is dir or below it (both absolute and normalized, as from
+ * realpath()). */
+bool path_is_under(const char *path, const char *dir);
 
 /* Read a whole file, refusing files larger than max bytes (-EFBIG).  The
  * result is NUL-terminated; ret_size excludes the terminator. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+/* The same from an open descriptor, read to its end (not closed). */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 
 /* Write data to path via a temporary file in the same directory and rename,
  * so that readers never see a half-written file. */

@@ -264,6 +264,7 @@ typedef struct Parser {
         ErrorSlot *err;
         Recipe *recipe;
         char **reading;         /* files being read, outermost first: for cycles and depth */
+        const char *root;       /* the top-level file's directory: includes and scripts stay inside it */
 } Parser;
 
 /* One file being read. */
@@ -339,6 +340,11 @@ static int resolve_script(Parser *p, const Source *s, const Item *item, const ch
         abs = realpath(joined, NULL);
         if (!abs || stat(abs, &st) < 0)
                 return fail_value(p, s, item, word, strerror(errno));
+        /* Only files of the recipe tree, never the build host's (a symlink
+         * may not lead out of it either). */
+        if (p->root && !path_is_under(abs, p->root))
+                return fail(p, s, -EPERM, "script '%s' is '%s', outside the recipe's directory '%s'", word, abs,
+                            p->root);
         if (!S_ISREG(st.st_mode))
                 return fail_value(p, s, item, word, "not a regular file");
         *ret = TAKE_PTR(abs);
@@ -463,6 +469,12 @@ static int parse_include(Parser *p, Source *s, const Item *item, const char *val
                 return fail(p, s, r, "cannot read include '%s': %s", value, strerror(-r));
         }
 
+        /* Only files of the recipe tree, never the build host's (a symlink
+         * may not lead out of it either): refused before it is read, so no
+         * message can quote it. */
+        if (p->root && !path_is_under(abs, p->root))
+                return fail(p, s, -EPERM, "cannot include '%s': it is '%s', outside the recipe's directory '%s'",
+                            value, abs, p->root);
         if (strv_contains(p->reading, abs))
                 return fail(p, s, -ELOOP, "include cycle: '%s' includes '%s' which is already being read",
                             s->path, abs);
@@ -730,10 +742,10 @@ Recipe *recipe_free(Recipe *r) {
         return NULL;
 }
 
-static int parse_top(ErrorSlot *err, const char *path, const char *dir, const char *data, size_t size,
-                     Recipe **ret) {
+static int parse_top(ErrorSlot *err, const char *path, const char *dir, const char *root, const char *data,
+                     size_t size, Recipe **ret) {
         _cleanup_(recipe_freep) Recipe *recipe = NULL;
-        Parser p = { .err = err };
+        Parser p = { .err = err, .root = root };
         int r;
 
         r = recipe_new(path, &recipe);
@@ -760,11 +772,11 @@ int recipe_parse_buffer(ErrorSlot *err, const char *name, const char *data, size
                 if (!dir)
                         return error_set_errno(err, -errno, "%s: cannot resolve directory", base_dir);
         }
-        return parse_top(err, name, dir, data, size, ret);
+        return parse_top(err, name, dir, dir, data, size, ret);
 }
 
-int recipe_load(ErrorSlot *err, const char *path, Recipe **ret) {
-        _cleanup_free_ char *abs = NULL, *dir = NULL, *data = NULL;
+int recipe_load(ErrorSlot *err, const char *path, const char *root, Recipe **ret) {
+        _cleanup_free_ char *abs = NULL, *dir = NULL, *data = NULL, *root_abs = NULL;
         struct stat st;
         size_t size;
         int r;
@@ -772,6 +784,13 @@ int recipe_load(ErrorSlot *err, const char *path, Recipe **ret) {
         abs = realpath(path, NULL);
         if (!abs)
                 return error_set_errno(err, -errno, "%s: cannot read recipe", path);
+        if (root) {
+                root_abs = realpath(root, NULL);
+                if (!root_abs)
+                        return error_set_errno(err, -errno, "%s: cannot resolve directory", root);
+                if (!path_is_under(abs, root_abs))
+                        return error_set(err, -EPERM, "%s: the recipe is outside '%s'", abs, root_abs);
+        }
         if (stat(abs, &st) < 0)
                 return error_set_errno(err, -errno, "%s: cannot read recipe", abs);
         if (!S_ISREG(st.st_mode))
@@ -788,7 +807,7 @@ int recipe_load(ErrorSlot *err, const char *path, Recipe **ret) {
         char *slash = strrchr(dir, '/');
         slash[slash == dir ? 1 : 0] = 0;
 
-        return parse_top(err, abs, dir, data, size, ret);
+        return parse_top(err, abs, dir, root_abs ?: dir, data, size, ret);
 }
 
 /* ---- output ---- */
@@ -947,7 +966,7 @@ int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_
                 path = path_join(dir, file);
                 if (!path)
                         return -ENOMEM;
-                r = recipe_load(err, path, &recipe);
+                r = recipe_load(err, path, NULL, &recipe);
                 if (r < 0)
                         return r;
                 r = strv_extend(&descriptions, strempty(recipe->description));

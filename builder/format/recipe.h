@@ -24,7 +24,11 @@
  * that names it) parses PATH completely at that point, before the next line
  * of the includer.  A file that was already read is not read a second time
  * (a diamond of includes applies the common base once); a file that is still
- * being read is an include cycle.  Includes nest at most 8 deep.
+ * being read is an include cycle.  Includes nest at most 8 deep.  Includes
+ * and scripts must lie inside the root given to recipe_load() (the data
+ * directory; by default the top-level file's directory; base_dir for
+ * recipe_parse_buffer()) once symlinks are resolved: a recipe
+ * cannot pull a file of the build host into the image or into a message.
  *
  * Values.  A scalar assignment replaces what earlier lines and layers set;
  * an empty one ("Mirror=") restores the default.  A list assignment appends
@@ -95,9 +99,11 @@ typedef struct Recipe {
         char **networks;         /* each "external" or "internal" */
 } Recipe;
 
-/* Parse a recipe file (following Include=).  On error returns negative errno
- * and sets err to "FILE:LINE: message". */
-int recipe_load(ErrorSlot *err, const char *path, Recipe **ret);
+/* Parse a recipe file (following Include=).  Includes and scripts must lie
+ * inside root (the data directory), or with root NULL inside the file's own
+ * directory.  On error returns negative errno and sets err to
+ * "FILE:LINE: message". */
+int recipe_load(ErrorSlot *err, const char *path, const char *root, Recipe **ret);
 
 /* Same from memory; name is used in messages, includes (and scripts) resolve
  * relative to base_dir (may be NULL: includes and scripts are refused). */

@@ -27,6 +27,7 @@ typedef int (*OverlayVisit)(ErrorSlot *err, const char *name, const OverlayEntry
 
 typedef struct OverlayWalk {
         const char *name;  /* the overlay's name, for messages */
+        dev_t dev;         /* the tree's filesystem: nothing may come from another */
         unsigned n_entries;
         OverlayModes *modes;
         OverlayVisit visit;
@@ -191,6 +192,7 @@ static mode_t default_mode(mode_t st_mode) {
  * checks against the tree happen during the walk. */
 static int overlay_modes_load(ErrorSlot *err, const char *tree_dir, OverlayModes *m) {
         _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_close_ int fd = -EBADF;
         size_t n = strlen(tree_dir), size = 0;
         struct stat st;
         int r;
@@ -200,14 +202,23 @@ static int overlay_modes_load(ErrorSlot *err, const char *tree_dir, OverlayModes
         path = strdup_printf("%.*s.modes", (int) n, tree_dir);
         if (!path)
                 return -ENOMEM;
-        if (stat(path, &st) < 0) {
-                if (errno == ENOENT)
-                        return 0;
+        /* Not through a symlink (it could name any file of the build
+         * host), and O_NONBLOCK: a FIFO must not hang us before fstat(). */
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT)
+                return 0;
+        if (fd < 0 && errno == ELOOP)
+                return error_set(err, -ELOOP, "%s: the modes manifest is a symlink; it must be a file of the data "
+                                 "directory", path);
+        if (fd < 0)
                 return error_set_errno(err, -errno, "%s: cannot read the modes manifest", path);
-        }
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, -errno, "%s: cannot read the modes manifest", path);
         if (!S_ISREG(st.st_mode))
                 return error_set(err, -EINVAL, "%s: cannot read the modes manifest: not a regular file", path);
-        r = read_full_file(path, OVERLAY_MODES_MAX_SIZE, &data, &size);
+        if (st.st_nlink > 1)
+                return error_set(err, -EMLINK, "%s: the modes manifest is a hard link; git never makes one", path);
+        r = read_full_fd(fd, OVERLAY_MODES_MAX_SIZE, &data, &size);
         if (r == -EFBIG)
                 return error_set(err, r, "%s: file is larger than 64 KiB", path);
         if (r < 0)
@@ -347,6 +358,18 @@ static int walk_dir(ErrorSlot *err, OverlayWalk *w, int dfd, const char *prefix,
                                          OVERLAY_MAX_ENTRIES);
                 if (fstatat(dfd, *entry, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return error_set_errno(err, -errno, "overlay '%s': cannot stat '%s'", w->name, path);
+                /* Git makes neither hard links nor mount points: either
+                 * would bring a file of the build host into the image. */
+                if (st.st_dev != w->dev)
+                        return error_set(err, -EXDEV,
+                                         "overlay '%s': '%s' is on another filesystem than the overlay (a mount "
+                                         "point or a bind mount); only files checked out with it are allowed",
+                                         w->name, path);
+                if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+                        return error_set(err, -EMLINK,
+                                         "overlay '%s': '%s' is a hard link (%ju names); git never makes one, so "
+                                         "it may be a file of the build host: replace it by a copy",
+                                         w->name, path, (uintmax_t) st.st_nlink);
 
                 e.path = path;
                 e.mode = default_mode(st.st_mode);
@@ -407,15 +430,25 @@ static int overlay_walk(ErrorSlot *err, const char *tree_dir, OverlayModes *mode
         _cleanup_free_ char *name = NULL;
         _cleanup_close_ int fd = -EBADF;
         OverlayWalk w = { .modes = modes, .visit = visit, .userdata = userdata };
+        struct stat st;
         int r;
 
         name = overlay_name(tree_dir);
         if (!name)
                 return -ENOMEM;
         w.name = name;
-        fd = open(tree_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* The tree itself may not be a symlink either: it could point
+         * anywhere on the build host. */
+        fd = open(tree_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* A symlink fails with ELOOP, or ENOTDIR (O_DIRECTORY comes first). */
+        if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(tree_dir, &st) == 0 && S_ISLNK(st.st_mode))
+                return error_set(err, -ELOOP, "overlay '%s': '%s' is a symlink; an overlay must be a directory of "
+                                 "the data directory itself", name, tree_dir);
         if (fd < 0)
                 return error_set_errno(err, -errno, "overlay '%s': cannot open '%s'", name, tree_dir);
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, -errno, "overlay '%s': cannot stat '%s'", name, tree_dir);
+        w.dev = st.st_dev;
         r = walk_dir(err, &w, fd, NULL, 0);
         if (r < 0)
                 return r;

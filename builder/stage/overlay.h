@@ -10,8 +10,8 @@
  * targets, owner-exec bits and modes manifest (plus the mtime clamp) and of
  * nothing else: entries are sorted by name at each level, paths are
  * relative ("etc/tor/torrc", no "./"), owner is always root (uid/gid 0,
- * uname/gname "root"), there are no atimes, ctimes, xattrs or ACLs, hard
- * links become separate regular files, and the tree's top directory itself
+ * uname/gname "root"), there are no atimes, ctimes, xattrs or ACLs, and the
+ * tree's top directory itself
  * is not an entry (the guest directory it lands in keeps its owner and
  * mode).  Directory entries do carry their
  * mode, and tar applies it to a directory that already exists in the guest.
@@ -40,7 +40,11 @@
  * mode (o+w) other than on a directory with the sticky bit.  Limits: 64 KiB,
  * 4096 entries, 4096 characters a line.
  *
- * Refused, with the path in the message: symlinks that are absolute or
+ * Refused, with the path in the message (each could bring a file of the
+ * build host into the image): a tree or manifest that is itself a symlink;
+ * a regular file or manifest with more than one name (a hard link: git
+ * never makes one); anything on another filesystem than the tree's top (a
+ * mount point, a bind mount); symlinks that are absolute or
  * climb above the tree (only leading ".." components are allowed, and no
  * more of them than the link's depth), devices, FIFOs and sockets, names
  * with control characters or invalid UTF-8, more than 64 levels, more than

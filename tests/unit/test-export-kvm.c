@@ -491,9 +491,9 @@ int main(void) {
 
         gwp = strdup_printf("%s/recipes/whonix-gateway.conf", root);
         wsp = strdup_printf("%s/recipes/whonix-workstation.conf", root);
-        r = recipe_load(&err, gwp, &gw);
+        r = recipe_load(&err, gwp, root, &gw);
         if (r >= 0)
-                r = recipe_load(&err, wsp, &ws);
+                r = recipe_load(&err, wsp, root, &ws);
         if (!tap_ok(r >= 0, "load the gateway and workstation recipes")) {
                 tap_diag("%s", error_message(&err, r));
                 return tap_done();

@@ -256,8 +256,8 @@ int main(void) {
         ws_path = strdup_printf("%s/recipes/whonix-workstation.conf", root);
         if (!gw_path || !ws_path || mkdtemp_in(NULL, "test-export-ova", &dir) < 0)
                 return 1;
-        r = recipe_load(&err, gw_path, &gw);
-        r = r ?: recipe_load(&err, ws_path, &ws);
+        r = recipe_load(&err, gw_path, root, &gw);
+        r = r ?: recipe_load(&err, ws_path, root, &ws);
         if (!tap_ok(r == 0, "load the real recipes: %s", r < 0 ? error_message(&err, r) : "ok"))
                 goto finish;
         r = make_vmdk(dir, "gw", 8 * MIB, "gateway", &gw_vmdk);

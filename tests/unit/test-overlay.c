@@ -87,7 +87,7 @@ static bool set_mtime(const char *dir, const char *rel, time_t t) {
 }
 
 static const char *const all_paths[] = {
-        "etc",           "etc/link", "etc/motd",  "etc/motd.hard", "etc/private",        "etc/secret",
+        "etc",           "etc/link", "etc/motd",  "etc/motd.copy", "etc/private",        "etc/secret",
         "tmp",           "usr",      "usr/local", "usr/local/bin", "usr/local/bin/suid", "usr/local/bin/tool",
         "usr/local/bin/up",
 };
@@ -112,17 +112,14 @@ static bool touch_all(const char *tree, time_t t) {
  * manifest NAME.modes beside it. */
 static char *make_tree(const char *name) {
         _cleanup_free_ char *tree = path_join(scratch, name), *modes = NULL;
-        _cleanup_free_ char *motd = NULL, *hard = NULL;
-
         if (!tree || mkdir(tree, 0777) < 0)
                 return NULL;
-        motd = path_join(tree, "etc/motd");
-        hard = path_join(tree, "etc/motd.hard");
         modes = strdup_printf("%s.modes", name);
-        if (!motd || !hard || !modes)
+        if (!modes)
                 return NULL;
         if (!mkdir_checkout(tree, "etc") || !write_checkout(tree, "etc/motd", "hello\n", false) ||
-            !write_checkout(tree, "etc/secret", "s3cret", false) || link(motd, hard) < 0 ||
+            !write_checkout(tree, "etc/secret", "s3cret", false) ||
+            !write_checkout(tree, "etc/motd.copy", "hello\n", false) ||
             !symlink_at(tree, "etc/link", "motd") || !mkdir_checkout(tree, "etc/private") ||
             !mkdir_checkout(tree, "tmp") || !mkdir_checkout(tree, "usr") || !mkdir_checkout(tree, "usr/local") ||
             !mkdir_checkout(tree, "usr/local/bin") ||
@@ -272,9 +269,9 @@ static void test_members(const char *tree) {
         x = find(m, n, "etc/motd");
         tap_ok(x && x->type == AE_IFREG && x->mode == 0644 && streq(x->content, "hello\n"),
                "etc/motd 0644 (0600 on disk) content");
-        x = find(m, n, "etc/motd.hard");
+        x = find(m, n, "etc/motd.copy");
         tap_ok(x && x->type == AE_IFREG && x->mode == 0644 && streq(x->content, "hello\n"),
-               "a hard link is packed as a separate regular file");
+               "a second file with the same content is packed as itself");
         x = find(m, n, "etc/secret");
         tap_ok(x && x->mode == 0440 && streq(x->content, "s3cret"), "etc/secret 0440 from the manifest, content");
         tap_ok(x && x->mtime == 500, "an mtime older than the clamp is kept");
@@ -532,8 +529,8 @@ static void test_hash(const char *tree) {
         h = NULL;
 
         /* Not etc/secret: the manifest names it. */
-        a = path_join(tree, "etc/motd.hard");
-        b = path_join(tree, "etc/motd.harD");
+        a = path_join(tree, "etc/motd.copy");
+        b = path_join(tree, "etc/motd.copY");
         tap_ok(a && b && rename(a, b) == 0, "rename a file");
         h = tree_hash(tree);
         tap_ok(h && h0 && !streq(h, h0), "tree hash changes with a name");
@@ -570,7 +567,7 @@ static size_t count_entries(const char *dir) {
         return n;
 }
 
-typedef enum { BAD_SYMLINK, BAD_FIFO, BAD_FILE, BAD_DIR } BadKind;
+typedef enum { BAD_SYMLINK, BAD_FIFO, BAD_FILE, BAD_DIR, BAD_HARDLINK } BadKind;
 
 static void test_refused(const char *label, BadKind kind, const char *rel, const char *target,
                          int expect_r, const char *expect) {
@@ -597,6 +594,15 @@ static void test_refused(const char *label, BadKind kind, const char *rel, const
         case BAD_DIR:
                 made = p && mkdir(p, 0755) == 0;
                 break;
+        case BAD_HARDLINK: {
+                /* target: a file outside the tree (relative to the
+                 * scratch directory), as a host file would be */
+                _cleanup_free_ char *host = path_join(scratch, target);
+
+                made = p && host && write_raw(target, "host secret\n", 12) && chmod(host, 0600) == 0 &&
+                       link(host, p) == 0;
+                break;
+        }
         default:
                 made = write_mode(tree, rel, "x", 0644);
         }
@@ -607,6 +613,48 @@ static void test_refused(const char *label, BadKind kind, const char *rel, const
                     expect))
                 tap_diag("r=%d message: %s", r, strempty(err.message));
         tap_ok(access(tar, F_OK) < 0 && count_entries(out) == 0, "%s: nothing left at the destination", label);
+        error_done(&err);
+}
+
+/* Trees and manifests reached through a symlink, or hard links: each could
+ * be any file of the build host, so each is refused, and no message
+ * quotes what it holds. */
+static void test_host_files(void) {
+        _cleanup_free_ char *real = strdup_printf("%s/real-tree", scratch), *ltree = strdup_printf("%s/link-tree", scratch);
+        _cleanup_free_ char *secret = strdup_printf("%s/secret.modes", scratch), *tar = strdup_printf("%s/link.tar", scratch);
+        _cleanup_free_ char *mt = strdup_printf("%s/msym", scratch), *mlink = strdup_printf("%s/msym.modes", scratch);
+        _cleanup_free_ char *ht = strdup_printf("%s/mhard", scratch), *hlink = strdup_printf("%s/mhard.modes", scratch);
+        _cleanup_free_ char *h = NULL;
+        ErrorSlot err = {};
+        int r;
+
+        if (!tap_ok(real && ltree && secret && tar && mt && mlink && ht && hlink && mkdir(real, 0755) == 0 &&
+                    write_mode(real, "key", "PRIVATE KEY\n", 0600) && symlink("real-tree", ltree) == 0 &&
+                    write_raw("secret.modes", "0600 key\n", 9) && mkdir(mt, 0755) == 0 && write_mode(mt, "key", "k", 0644) &&
+                    symlink("secret.modes", mlink) == 0 && mkdir(ht, 0755) == 0 && write_mode(ht, "key", "k", 0644) &&
+                    link(secret, hlink) == 0,
+                    "host files: set up"))
+                return;
+        r = overlay_pack(&err, ltree, tar, NULL);
+        if (!tap_ok(r == -ELOOP && err.message && strstr(err.message, "is a symlink; an overlay must be a directory"),
+                    "an overlay that is a symlink is refused"))
+                tap_diag("r=%d message: %s", r, strempty(err.message));
+        tap_ok(access(tar, F_OK) < 0, "and nothing is packed");
+        error_done(&err);
+        r = overlay_tree_hash(&err, ltree, &h);
+        tap_ok(r == -ELOOP && !h, "its tree hash is refused too");
+        error_done(&err);
+
+        r = overlay_pack(&err, mt, tar, NULL);
+        if (!tap_ok(r == -ELOOP && err.message && strstr(err.message, "the modes manifest is a symlink") &&
+                    !strstr(err.message, "0600"),
+                    "a modes manifest that is a symlink is refused, its target's content unquoted"))
+                tap_diag("r=%d message: %s", r, strempty(err.message));
+        error_done(&err);
+        r = overlay_pack(&err, ht, tar, NULL);
+        if (!tap_ok(r == -EMLINK && err.message && strstr(err.message, "the modes manifest is a hard link"),
+                    "a modes manifest that is a hard link is refused"))
+                tap_diag("r=%d message: %s", r, strempty(err.message));
         error_done(&err);
 }
 
@@ -822,6 +870,9 @@ int main(void) {
                      "name 'etc/bad\\x0aname' contains a control character");
         test_refused("newline-dir", BAD_DIR, "etc/x\ny", NULL, -EINVAL,
                      "name 'etc/x\\x0ay' contains a control character");
+        test_refused("hardlink", BAD_HARDLINK, "etc/shadow", "host-shadow", -EMLINK,
+                     "overlay 'bad-hardlink': 'etc/shadow' is a hard link (2 names)");
+        test_host_files();
         test_refused("latin1", BAD_FILE, "etc/caf\xe9", NULL, -EINVAL, "name 'etc/caf\\xe9' contains invalid UTF-8");
 
         tap_ok(overlay_pack(&err, "/nonexistent/overlay", "/nonexistent/x.tar", NULL) < 0 && err.message,

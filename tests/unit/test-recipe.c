@@ -46,7 +46,7 @@ static char *outcome(const char *path) {
         char *text = NULL;
         int k;
 
-        k = recipe_load(&err, path, &r);
+        k = recipe_load(&err, path, NULL, &r);
         if (k < 0) {
                 _cleanup_free_ char *m = strip_dir(error_message(&err, k));
                 error_done(&err);
@@ -119,7 +119,7 @@ static Recipe *load_product(const char *recipes_dir, const char *file) {
         Recipe *r = NULL;
         int k;
 
-        k = path ? recipe_load(&err, path, &r) : -ENOMEM;
+        k = path ? recipe_load(&err, path, NULL, &r) : -ENOMEM;
         if (!tap_ok(k >= 0, "load %s", file))
                 tap_diag("%s", error_message(&err, k));
         error_done(&err);
@@ -255,7 +255,7 @@ static void test_buffers(void) {
                 expect_buffer_error(big, big_size, NULL, "buf.conf: file is larger than 1 MiB", "file too large");
         }
 
-        k = recipe_load(&err, "/nonexistent/whonix.conf", &r);
+        k = recipe_load(&err, "/nonexistent/whonix.conf", NULL, &r);
         tap_ok(k == -ENOENT && err.message &&
                streq(err.message, "/nonexistent/whonix.conf: cannot read recipe: No such file or directory"),
                "missing top-level file names the path");
@@ -271,9 +271,9 @@ static void test_paths(void) {
         int k;
 
         path = path_join(fixture_dir, "layers/with-script.conf");
-        k = path ? recipe_load(&err, path, &r) : -ENOMEM;
+        k = path ? recipe_load(&err, path, fixture_dir, &r) : -ENOMEM;
         tap_ok(k >= 0 && recipe_format(r, &text) >= 0 && strstr(text, "\nScripts.Scripts=../scripts/hello.sh\n"),
-               "script outside the recipe's directory is shown relative to it");
+               "script outside the recipe's directory (inside the root) is shown relative to it");
         tap_ok(r && strv_length(r->scripts) == 1 && r->scripts[0][0] == '/' && access(r->scripts[0], X_OK) == 0,
                "script path is absolute");
         error_done(&err);
@@ -295,6 +295,51 @@ static void test_paths(void) {
                 expect_buffer_error(bad, strlen(bad), fixture_dir, m, "error in a buffer's include names that file");
 }
 
+/* Includes and scripts never reach a file of the build host: not by an
+ * absolute path, not through a symlink, not as the top-level file; the
+ * refusal never quotes the file. */
+static void test_host_files(void) {
+        _cleanup_(recipe_freep) Recipe *r = NULL;
+        _cleanup_free_ char *dir = NULL, *link = NULL, *top = NULL, *m = NULL;
+        ErrorSlot err = {};
+        int k;
+
+        static const char abs_inc[] = "[Config]\nInclude=/etc/passwd\n";
+        k = recipe_parse_buffer(&err, "buf.conf", abs_inc, strlen(abs_inc), fixture_dir, &r);
+        tap_ok(k == -EPERM && err.message && strstr(err.message, "buf.conf:2: cannot include '/etc/passwd': it is "
+                                                                  "'/etc/passwd', outside the recipe's directory") &&
+               !strstr(err.message, "root:"),
+               "Include=/etc/passwd is refused, unread");
+        tap_diag("%s", strempty(err.message));
+        error_done(&err);
+
+        if (!tap_ok(mkdtemp_in(NULL, "test-recipe", &dir) >= 0 && (link = path_join(dir, "host.conf")) &&
+                    symlink("/etc/passwd", link) == 0 && (top = path_join(dir, "top.conf")),
+                    "a recipe directory with a symlink to /etc/passwd"))
+                return;
+        static const char sym_inc[] = "[Config]\nInclude=host.conf\n";
+        k = recipe_parse_buffer(&err, "buf.conf", sym_inc, strlen(sym_inc), dir, &r);
+        tap_ok(k == -EPERM && err.message && strstr(err.message, "it is '/etc/passwd', outside the recipe's directory") &&
+               !strstr(err.message, "root:"),
+               "an include through a symlink out of the directory is refused, unread");
+        error_done(&err);
+
+        static const char sh[] = "[Scripts]\nScripts=/bin/sh\n";
+        k = recipe_parse_buffer(&err, "buf.conf", sh, strlen(sh), dir, &r);
+        m = strdup_printf("buf.conf:2: script '/bin/sh' is '%s', outside the recipe's directory", "/usr/bin/dash");
+        tap_ok(k == -EPERM && err.message && strstr(err.message, "script '/bin/sh' is '") &&
+               strstr(err.message, "outside the recipe's directory"),
+               "Scripts=/bin/sh is refused");
+        error_done(&err);
+
+        k = recipe_load(&err, link, fixture_dir, &r);
+        tap_ok(k == -EPERM && err.message && strstr(err.message, "/etc/passwd: the recipe is outside") &&
+               !strstr(err.message, "root:"),
+               "a top-level recipe outside the root is refused, unread");
+        error_done(&err);
+        (void) rm_rf(dir);
+}
+
 /* A top-level file over the limit, through recipe_load(). */
 static void test_big_file(void) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *big = NULL, *expected = NULL;
@@ -313,7 +358,7 @@ static void test_big_file(void) {
                 for (size_t i = 0; i < size; i++)
                         big[i] = i % 64 == 63 ? '\n' : '#';
                 (void) write_file_atomic(path, big, size, 0644);
-                k = recipe_load(&err, path, &r);
+                k = recipe_load(&err, path, NULL, &r);
                 expected = strdup_printf("%s: file is larger than 1 MiB", path);
                 tap_ok(k == -EFBIG && expected && streq_ptr(err.message, expected), "file over 1 MiB");
                 error_done(&err);
@@ -342,6 +387,7 @@ int main(void) {
         test_products(recipes_dir);
         test_buffers();
         test_paths();
+        test_host_files();
         test_big_file();
 
         free(fixture_dir);

@@ -161,7 +161,21 @@ static int explain(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 return r;
         }
         _cleanup_strv_free_ char **lines = NULL;
+        DiskHeader h;
 
+        /* A published image may be hostile: one that names a backing or
+         * data file of this machine is not opened; that is the answer. */
+        r = image_check(err, published, &h);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                _cleanup_free_ char *why = strdup_printf("not compared: %s", strempty(err->message));
+
+                error_clear(err);
+                if (!why)
+                        return -ENOMEM;
+                return strv_consume(&it->explain, TAKE_PTR(why));
+        }
         r = supermin_prepare(err, cache, &appliance, &reused);
         if (r < 0)
                 return r;

@@ -17,7 +17,14 @@ int verb_compare(const CliOptions *o, int argc, char **argv) {
         bool reused;
         int r;
 
-        r = cache_open(&err, o->cache_dir, &cache);
+        DiskHeader h;
+
+        /* Both images checked before an appliance is even built. */
+        r = image_check(&err, argv[0], &h);
+        if (r >= 0)
+                r = image_check(&err, argv[1], &h);
+        if (r >= 0)
+                r = cache_open(&err, o->cache_dir, &cache);
         if (r >= 0)
                 r = supermin_prepare(&err, cache, &appliance, &reused);
         if (r >= 0)

@@ -3,8 +3,12 @@
  * input: on success the rules are sorted, unique, findable and within
  * 07777, and their paths are relative names; on failure there is a
  * message. */
+#include <errno.h>
+#include <string.h>
+
 #include "fuzz.h"
 #include "overlay-modes.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(overlay_modes_done) OverlayModes m = {};

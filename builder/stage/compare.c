@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "guestfs-util.h"
@@ -313,8 +316,35 @@ int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines) {
         return 0;
 }
 
-static const char *image_format(const char *path) {
-        return endswith(path, ".qcow2") ? "qcow2" : endswith(path, ".vmdk") ? "vmdk" : "raw";
+int image_check(ErrorSlot *err, const char *image, DiskHeader *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ uint8_t *buf = NULL;
+        struct stat st;
+        size_t n = 0;
+
+        /* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it. */
+        fd = open(image, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return error_set_errno(err, -errno, "cannot read '%s'", image);
+        if (fstat(fd, &st) < 0)
+                return error_set_errno(err, -errno, "cannot read '%s'", image);
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, -EINVAL, "'%s' is not a regular file", image);
+        buf = malloc(DISK_HEADER_READ);
+        if (!buf)
+                return -ENOMEM;
+        while (n < DISK_HEADER_READ) {
+                ssize_t k = read(fd, buf + n, DISK_HEADER_READ - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return error_set_errno(err, -errno, "cannot read '%s'", image);
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        return disk_header_parse(err, image, buf, n, (uint64_t) st.st_size, ret);
 }
 
 /* The root filesystem's device: by label, else the last partition, else
@@ -355,10 +385,14 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
         size_t meta_size, sums_size;
         int r;
 
-        if (access(image, R_OK) < 0)
-                return error_set_errno(err, -errno, "cannot read '%s'", image);
+        DiskHeader h;
+
+        /* The format from the content; nothing it names is opened. */
+        r = image_check(err, image, &h);
+        if (r < 0)
+                return r;
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
-            (r = appliance_add_drive(err, a, image, image_format(image), true, NULL)) < 0 ||
+            (r = appliance_add_drive(err, a, image, disk_format_name(h.format), true, NULL)) < 0 ||
             (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0 ||
             (r = appliance_mount(err, a, root, "/")) < 0)
                 return error_prefix(err, r, "cannot open '%s'", image);
@@ -389,8 +423,12 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
 
 int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines) {
         _cleanup_(manifest_freep) Manifest *ma = NULL, *mb = NULL;
+        DiskHeader h;
         int r;
 
+        /* Both refused before either is opened. */
+        if ((r = image_check(err, a, &h)) < 0 || (r = image_check(err, b, &h)) < 0)
+                return r;
         r = image_manifest(err, appliance_path, a, &ma);
         if (r < 0)
                 return r;

@@ -40,6 +40,7 @@
  * sha256sum prints them for "./path" names.
  */
 
+#include "disk-header.h"
 #include "error.h"
 
 #define MANIFEST_SIZE_MAX (128u * 1024u * 1024u)
@@ -78,7 +79,13 @@ void manifest_set_superblock(Manifest *m, const uint8_t sb[static SUPERBLOCK_SIZ
 /* The difference lines described above (an empty vector when equal). */
 int manifest_diff(const Manifest *a, const Manifest *b, char ***ret_lines);
 
-/* Read an image's root filesystem into a manifest (format from the file
- * name: .qcow2, .vmdk, else raw). */
+/* Read an image's root filesystem into a manifest (format from its
+ * content, after image_check(); opened read-only). */
+/* Open image (a regular file) and read its header (format/disk-header.h):
+ * its format from the content, and refused if it names a backing file, an
+ * external data file or a parent, or is larger than the limit.  Nothing is
+ * started; image_manifest() and image_compare() call it first. */
+int image_check(ErrorSlot *err, const char *image, DiskHeader *ret);
+
 int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret);
 int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines);

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # whonix-build verify refuses, before building anything, what it cannot
 # verify: a buildinfo that is not one, one for other recipes, a missing
-# file.  No appliance, seconds.
+# file; compare refuses images that name a backing file, an external data
+# file or a parent (a file of this machine), and FIFOs.  No appliance,
+# seconds.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 
 T=$(mktemp -d)
@@ -30,6 +32,43 @@ check "... saying the recipes differ and which commit to check out" \
 check "... before any stage ran" bash -c "! grep -q '^stage ' '$T/o3'"
 check "... and before the cache was even created" test ! -e "$T/cache"
 diag_file "$T/o3" 2
+
+# Published images are anyone's: compare (and verify, which compares)
+# refuses, before building anything, an image that names a file of this
+# machine.  The format comes from the content, not the name.
+if command -v qemu-img >/dev/null; then
+        echo "host secret" >"$T/secret"
+        qemu-img create -q -f qcow2 "$T/clean.qcow2" 1G
+        qemu-img create -q -f qcow2 -u -b "$T/secret" -F raw "$T/backing.qcow2" 1G
+        qemu-img create -q -f qcow2 -o "data_file=$T/data.raw,data_file_raw=on" "$T/datafile.qcow2" 8M
+        qemu-img create -q -f vmdk "$T/parent.vmdk" 1G
+        qemu-img create -q -f vmdk -u -b "$T/parent.vmdk" -F vmdk "$T/child.vmdk" 1G
+        qemu-img create -q -f vmdk -o subformat=monolithicFlat "$T/flat.vmdk" 1G
+        cp "$T/backing.qcow2" "$T/backing-named.raw"
+        for bad in backing.qcow2:"names a backing file" datafile.qcow2:"keeps its data in an external file" \
+                child.vmdk:"names a parent disk" flat.vmdk:"is a VMDK descriptor, which names other files" \
+                backing-named.raw:"names a backing file"; do
+                f=${bad%%:*} why=${bad#*:}
+                "$WHONIX_BUILD" compare "$T/$f" "$T/clean.qcow2" --cache "$T/cache-$f" >"$T/c-$f" 2>&1
+                rc=$?
+                check "compare refuses $f: '$why' (exit $rc), before creating the cache" \
+                        bash -c "[ $rc -eq 1 ] && grep -q \"'$T/$f' $why: refused\" '$T/c-$f' && [ ! -e '$T/cache-$f' ]"
+        done
+        diag_file "$T/c-backing.qcow2" 1
+        check "no message quotes the file it pointed at" bash -c "! grep -rq 'host secret' '$T'/c-*"
+        # A clean image passes the check: the refusal is about the other.
+        "$WHONIX_BUILD" compare "$T/clean.qcow2" "$T/child.vmdk" --cache "$T/cache-clean" >"$T/c-clean" 2>&1
+        check "a clean qcow2 passes the check (the refusal names the other image)" \
+                bash -c "grep -q \"'$T/child.vmdk' names a parent\" '$T/c-clean' && ! grep -qE \"'$T/clean.qcow2' (names|keeps|is|has)\" '$T/c-clean'"
+        mkfifo "$T/fifo.qcow2"
+        timeout 10 "$WHONIX_BUILD" compare "$T/fifo.qcow2" "$T/clean.qcow2" --cache "$T/cache-fifo" >"$T/c-fifo" 2>&1
+        rc=$?
+        check "a FIFO as an image is refused at once, not read (exit $rc)" \
+                bash -c "[ $rc -eq 1 ] && grep -q 'is not a regular file' '$T/c-fifo'"
+else
+        echo "ok $((_n + 1)) # SKIP qemu-img is not installed: the hostile-image checks did not run"
+        _n=$((_n + 1))
+fi
 
 "$WHONIX_BUILD" verify >"$T/o4" 2>&1
 check "verify without a buildinfo is a usage error (exit 2)" test $? -eq 2

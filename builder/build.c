@@ -194,7 +194,8 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
 
         if (!keys_dir)
                 return -ENOMEM;
-        r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, &b->sources);
+        r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, b->o->expect_inrelease_sha256 != NULL,
+                          &b->sources);
         if (r < 0)
                 return r;
         if (b->o->expect_inrelease_sha256 && !streq(b->o->expect_inrelease_sha256, b->sources->inrelease_sha256))

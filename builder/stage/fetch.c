@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "curl-util.h"
@@ -49,11 +50,58 @@ static int check_release(ErrorSlot *err, const char *url, const char *suite, con
         return 0;
 }
 
+#define NEWEST_FILE "newest-date"
+
+/* Rollback and freeze: Debian's InRelease has no Valid-Until, so a mirror
+ * could replay any older signed one, with the vulnerable packages it lists.
+ * The cache remembers the newest Date it accepted per suite; an older one
+ * is refused, as is one from the future (beyond FETCH_DATE_SKEW); an old
+ * one is only warned about (the stable suite's InRelease changes only with
+ * point releases). */
+static int check_date(ErrorSlot *err, const char *url, const ReleaseFile *rel, const char *dir, bool pinned,
+                      int64_t *ret_newest) {
+        _cleanup_free_ char *path = path_join(dir, NEWEST_FILE), *text = NULL;
+        int64_t date, newest = 0, now = (int64_t) time(NULL);
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (!rel->date || release_parse_date(rel->date, &date) < 0)
+                return error_set(err, -EBADMSG, "'%s' has no valid Date", url);
+        *ret_newest = date;
+        if (pinned)
+                return 0;  /* a rebuild of a release names its InRelease by hash */
+        if (date > now + FETCH_DATE_SKEW)
+                return error_set(err, -EBADMSG,
+                                 "'%s' is dated %s, %" PRId64 " s in the future by this machine's clock: "
+                                 "refused; check the clock",
+                                 url, rel->date, date - now);
+        r = read_full_file(path, 64, &text, &size);
+        if (r < 0 && r != -ENOENT)
+                return error_set_errno(err, r, "cannot read '%s'", path);
+        if (r >= 0 && (sscanf(text, "%" SCNd64, &newest) != 1 || newest < 0))
+                return error_set(err, -EBADMSG, "'%s' is not a date (seconds since 1970)", path);
+        if (date < newest)
+                return error_set(err, -ESTALE,
+                                 "'%s' is dated %s, older than the InRelease this cache already accepted for the "
+                                 "suite (%" PRId64 " s newer): the mirror may replay an old archive; refused (to go "
+                                 "back on purpose, remove '%s')",
+                                 url, rel->date, newest - date, path);
+        if (now - date > FETCH_MAX_AGE)
+                log_warning("'%s' is dated %s, %" PRId64 " days ago: is the mirror up to date?", url, rel->date,
+                            (now - date) / 86400);
+        *ret_newest = date > newest ? date : newest;
+        return 0;
+}
+
 int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
-                  SourceInfo **ret) {
+                  bool pinned, SourceInfo **ret) {
         _cleanup_(source_info_freep) SourceInfo *si = NULL;
         _cleanup_free_ char *url = NULL, *data = NULL, *plain = NULL, *sources_dir = NULL, *dir = NULL;
+        _cleanup_free_ char *newest_path = NULL, *newest_text = NULL;
         size_t size, plain_size, n;
+        int64_t newest = 0;
         int r;
 
         if (!name_ok(suite))
@@ -107,6 +155,9 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         si->keyring_path = path_join(sources_dir, "keyring.gpg");
         if (!si->inrelease_path || !si->keyring_path)
                 return -ENOMEM;
+        r = check_date(err, url, si->release, dir, pinned, &newest);
+        if (r < 0)
+                return r;
 
         r = mkdir_p(dir, 0755);
         if (r < 0)
@@ -114,6 +165,15 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         r = write_file_atomic(si->inrelease_path, data, size, 0644);
         if (r < 0)
                 return error_set_errno(err, r, "failed to write '%s'", si->inrelease_path);
+        if (!pinned) {
+                newest_path = path_join(dir, NEWEST_FILE);
+                newest_text = strdup_printf("%" PRId64 "\n", newest);
+                if (!newest_path || !newest_text)
+                        return -ENOMEM;
+                r = write_file_atomic(newest_path, newest_text, strlen(newest_text), 0644);
+                if (r < 0)
+                        return error_set_errno(err, r, "failed to write '%s'", newest_path);
+        }
         r = gpgme_export_keyring(err, keys_dir, si->keyring_path);
         if (r < 0)
                 return r;

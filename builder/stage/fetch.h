@@ -15,7 +15,13 @@
  *   - the Release file's Suite or Codename is the suite asked for (a mirror
  *     must not pass off another suite's signed index, e.g. an older one),
  *   - its Valid-Until, if any, is not in the past,
- *   - it lists main/binary-amd64/Packages.xz or .../Packages.
+ *   - it lists main/binary-amd64/Packages.xz or .../Packages,
+ *   - its Date is not more than FETCH_DATE_SKEW ahead of the clock, and not
+ *     older than the newest Date this cache accepted for the suite
+ *     (<cache_dir>/sources/<codename>/newest-date): a mirror cannot roll the
+ *     build back to an older signed archive (-ESTALE; a Date older than
+ *     FETCH_MAX_AGE is only warned about).  With pinned (a rebuild that
+ *     names its InRelease by hash) the Date is not checked or recorded.
  * Only then is anything written into the cache:
  *   <cache_dir>/sources/<codename or suite>/InRelease  the bytes as downloaded
  *   <cache_dir>/sources/keyring.gpg                    keys_dir as a binary keyring,
@@ -44,7 +50,12 @@ typedef struct SourceInfo {
         ReleaseFile *release;
 } SourceInfo;
 
+/* A Date more than this ahead of the clock is refused; one older than
+ * FETCH_MAX_AGE is warned about. */
+#define FETCH_DATE_SKEW (60 * 60)
+#define FETCH_MAX_AGE (INT64_C(120) * 24 * 60 * 60)
+
 int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
-                  SourceInfo **ret);
+                  bool pinned, SourceInfo **ret);
 SourceInfo *source_info_free(SourceInfo *si);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SourceInfo *, source_info_free);

@@ -37,14 +37,14 @@ static void format_date(time_t t, char buf[64]) {
 
 /* Writes mirror/dists/<dir>/InRelease: a Release text for suite (codename
  * "<suite>-code"), valid until now + valid_for seconds, signed by signer. */
-static int make_suite(const char *dir, const char *suite, long valid_for, bool with_index, TestSigner *signer,
-                      bool tamper) {
+static int make_suite_at(const char *dir, const char *suite, long valid_for, bool with_index, TestSigner *signer,
+                         bool tamper, time_t when) {
         _cleanup_free_ char *text = NULL, *signed_text = NULL, *d = NULL, *path = NULL, *rel = NULL;
         char date[64], until[64];
         size_t size;
         int r;
 
-        format_date(time(NULL), date);
+        format_date(when, date);
         format_date(time(NULL) + valid_for, until);
         text = strdup_printf("Origin: Test\nLabel: Test\nSuite: %s\nCodename: %s-code\nDate: %s\nValid-Until: %s\n"
                              "Architectures: amd64\nComponents: main\nSHA256:\n"
@@ -69,6 +69,83 @@ static int make_suite(const char *dir, const char *suite, long valid_for, bool w
         if (r < 0)
                 return r;
         return write_file_atomic(path, signed_text, size, 0644);
+}
+
+static int make_suite(const char *dir, const char *suite, long valid_for, bool with_index, TestSigner *signer,
+                      bool tamper) {
+        return make_suite_at(dir, suite, valid_for, with_index, signer, tamper, time(NULL));
+}
+
+/* Rollback: a cache that accepted an InRelease refuses an older one for
+ * the suite (unless pinned), keeps what it had, and refuses one from the
+ * future. */
+static void test_rollback(const char *mirror) {
+        _cleanup_free_ char *cache = tmp_path("cache-rollback"), *cached = NULL, *before = NULL, *newest = NULL;
+        _cleanup_free_ char *cached_path = NULL, *newest_path = NULL;
+        ErrorSlot err = {};
+        size_t n1 = 0, n2 = 0, n3 = 0;
+        time_t now = time(NULL);
+        int r;
+
+        if (!tap_ok(cache && make_suite_at("roll", "roll", 86400, true, &good_key, false, now - 3600) == 0,
+                    "rollback: the mirror serves an InRelease dated an hour ago"))
+                return;
+        {
+                _cleanup_(source_info_freep) SourceInfo *si = NULL;
+
+                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                tap_ok(r == 0, "rollback: it is accepted (%s)", r < 0 ? error_message(&err, r) : "ok");
+                error_done(&err);
+        }
+        cached_path = path_join(cache, "sources/roll-code/InRelease");
+        newest_path = path_join(cache, "sources/roll-code/newest-date");
+        r = newest_path ? read_full_file(newest_path, 64, &newest, &n3) : -ENOMEM;
+        tap_ok(r == 0 && strtoll(newest, NULL, 10) >= (long long) now - 3601 &&
+                       strtoll(newest, NULL, 10) <= (long long) now - 3599,
+               "rollback: the cache records its Date (%s)", r == 0 ? strstrip(newest) : "none");
+        (void) read_full_file(cached_path, 1024 * 1024, &before, &n1);
+
+        /* The mirror now replays one from a day earlier. */
+        if (!tap_ok(make_suite_at("roll", "roll", 86400 * 3, true, &good_key, false, now - 90000) == 0,
+                    "rollback: the mirror replays an InRelease of a day before"))
+                return;
+        {
+                _cleanup_(source_info_freep) SourceInfo *si = NULL;
+
+                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                tap_ok(r == -ESTALE && !si && err.message && strstr(err.message, "older than the InRelease this cache "
+                                                                                 "already accepted"),
+                       "rollback: the older one is refused: %s", error_message(&err, r));
+                error_done(&err);
+        }
+        tap_ok(read_full_file(cached_path, 1024 * 1024, &cached, &n2) == 0 && before && n1 == n2 &&
+                       memcmp(before, cached, n1) == 0,
+               "rollback: the cache keeps the newer InRelease");
+        {
+                _cleanup_(source_info_freep) SourceInfo *si = NULL;
+
+                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, true, &si);
+                tap_ok(r == 0, "rollback: a pinned rebuild (its InRelease named by hash) may use the older one (%s)",
+                       r < 0 ? error_message(&err, r) : "ok");
+                error_done(&err);
+        }
+        free(newest);
+        newest = NULL;
+        tap_ok(read_full_file(newest_path, 64, &newest, &n3) == 0 &&
+                       strtoll(newest, NULL, 10) >= (long long) now - 3601,
+               "rollback: and the pinned fetch leaves the newest Date as it was");
+
+        if (!tap_ok(make_suite_at("roll", "roll", 86400 * 3, true, &good_key, false, now + 2 * 86400) == 0,
+                    "rollback: the mirror serves an InRelease dated in two days"))
+                return;
+        {
+                _cleanup_(source_info_freep) SourceInfo *si = NULL;
+
+                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                tap_ok(r == -EBADMSG && err.message && strstr(err.message, "in the future"),
+                       "rollback: one from the future is refused: %s", error_message(&err, r));
+                error_done(&err);
+        }
 }
 
 static bool dir_is_empty_or_missing(const char *path) {
@@ -96,7 +173,7 @@ static void check_good(const char *mirror, const char *what) {
         int r;
 
         cache = tag ? tmp_path(tag) : NULL;
-        r = fetch_sources(&err, mirror_slash, "good", keys_dir, cache, &si);
+        r = fetch_sources(&err, mirror_slash, "good", keys_dir, cache, false, &si);
         tap_ok(r == 0, "%s: good InRelease is accepted: %s", what, r < 0 ? error_message(&err, r) : "ok");
         error_done(&err);
         if (r < 0)
@@ -132,7 +209,7 @@ static void check_bad(const char *mirror, const char *what, const char *suite, i
         int r;
 
         cache = tag ? tmp_path(tag) : NULL;
-        r = fetch_sources(&err, mirror, suite, keys_dir, cache, &si);
+        r = fetch_sources(&err, mirror, suite, keys_dir, cache, false, &si);
         tap_ok(r == want && !si && err.message && strstr(err.message, url) && strstr(err.message, want_msg),
                "%s: %s -> %s", what, suite, error_message(&err, r));
         tap_ok(dir_is_empty_or_missing(cache), "%s: %s: nothing written into the cache", what, suite);
@@ -331,6 +408,7 @@ int main(void) {
         file_mirror = strdup_printf("file://%s", mirror_dir);
         run_mirror_tests(file_mirror, "file", false);
         run_download_tests(file_mirror, "file");
+        test_rollback(file_mirror);
 
         server = start_http_server(mirror_dir, &port);
         if (server > 0) {
@@ -345,7 +423,7 @@ int main(void) {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
                 ErrorSlot err = {};
 
-                r = fetch_sources(&err, file_mirror, "../good", keys_dir, tmp_root, &si);
+                r = fetch_sources(&err, file_mirror, "../good", keys_dir, tmp_root, false, &si);
                 tap_ok(r == -EINVAL, "suite with a slash is refused: %s", error_message(&err, r));
                 error_done(&err);
         }

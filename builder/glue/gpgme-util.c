@@ -27,9 +27,13 @@ static void gpgme_data_releasep(gpgme_data_t *d) {
 typedef struct Engine {
         char *home;
         gpgme_ctx_t ctx;
-        char **fingerprints; /* of every imported primary key and subkey */
+        char **fingerprints; /* of every imported primary key and subkey (only the pinned keys', with pins) */
         char **primaries;    /* of every imported primary key */
+        char * const *pins;  /* NULL: every key counts; else only these primary keys (and their subkeys) */
+        char **unpinned;     /* fingerprints of the keys in keys_dir that the pins leave out */
 } Engine;
+
+static bool fingerprint_in(char * const *l, const char *fpr);
 
 static void engine_done(Engine *e) {
         if (e->ctx) {
@@ -52,6 +56,8 @@ static void engine_done(Engine *e) {
         e->fingerprints = NULL;
         strv_free(e->primaries);
         e->primaries = NULL;
+        strv_free(e->unpinned);
+        e->unpinned = NULL;
 }
 
 static int gpg_error_to_errno(gpgme_error_t e) {
@@ -97,10 +103,14 @@ static int collect_fingerprints(ErrorSlot *err, Engine *e) {
                 return error_set(err, gpg_error_to_errno(ge), "failed to list keys: %s", gpgme_strerror(ge));
         while (!(ge = gpgme_op_keylist_next(e->ctx, &key))) {
                 int r = key->subkeys && key->subkeys->fpr ? strv_extend(&e->primaries, key->subkeys->fpr) : 0;
+                bool pinned = !e->pins;
 
+                STRV_FOREACH(pin, e->pins)
+                        if (key->subkeys && key->subkeys->fpr && strcasecmp(*pin, key->subkeys->fpr) == 0)
+                                pinned = true;
                 for (gpgme_subkey_t sk = key->subkeys; sk && r >= 0; sk = sk->next)
                         if (sk->fpr)
-                                r = strv_extend(&e->fingerprints, sk->fpr);
+                                r = strv_extend(pinned ? &e->fingerprints : &e->unpinned, sk->fpr);
                 gpgme_key_unref(key);
                 if (r < 0) {
                         (void) gpgme_op_keylist_end(e->ctx);
@@ -109,6 +119,8 @@ static int collect_fingerprints(ErrorSlot *err, Engine *e) {
         }
         if (gpgme_err_code(ge) != GPG_ERR_EOF)
                 return error_set(err, gpg_error_to_errno(ge), "failed to list keys: %s", gpgme_strerror(ge));
+        if (!e->fingerprints && e->pins)
+                return error_set(err, -ENOKEY, "none of the keys pinned for this suite is in the keys directory");
         if (!e->fingerprints)
                 return error_set(err, -ENOKEY, "no keys were imported");
         return 0;
@@ -146,7 +158,7 @@ static int engine_new(ErrorSlot *err, Engine *e) {
 }
 
 /* All GPGME engine setup is here: temporary home, context, keys. */
-static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
+static int engine_open(ErrorSlot *err, const char *keys_dir, char * const *pins, Engine *e) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
         DIR *d;
@@ -168,6 +180,7 @@ static int engine_open(ErrorSlot *err, const char *keys_dir, Engine *e) {
         r = engine_new(err, e);
         if (r < 0)
                 return r;
+        e->pins = pins;
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = path_join(keys_dir, *n);
 
@@ -277,13 +290,16 @@ static int report_signature(ErrorSlot *err, int r, gpgme_signature_t s) {
  * do not have are fine if one is good. */
 static int pick_good_signature(ErrorSlot *err, const Engine *e, gpgme_verify_result_t res,
                                gpgme_signature_t *ret) {
-        gpgme_signature_t worst = NULL, good = NULL;
+        gpgme_signature_t worst = NULL, good = NULL, unpinned = NULL;
         int r, worst_r = 0;
 
         if (!res || !res->signatures)
                 return error_set(err, -ENOMSG, "text is not signed");
 
         for (gpgme_signature_t s = res->signatures; s; s = s->next) {
+                if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && !good && !fingerprint_known(e, s->fpr) &&
+                    fingerprint_in(e->unpinned, s->fpr))
+                        unpinned = s;
                 if (gpgme_err_code(s->status) == GPG_ERR_NO_ERROR && fingerprint_known(e, s->fpr)) {
                         log_debug("gpgme: good signature by %s", s->fpr);
                         if (!good)
@@ -298,6 +314,9 @@ static int pick_good_signature(ErrorSlot *err, const Engine *e, gpgme_verify_res
                 }
         }
 
+        if (!good && unpinned && worst_r != -EBADMSG)
+                return error_set(err, -ENOKEY, "signed only by key %s, which is in the keys directory but not pinned "
+                                 "for this suite", unpinned->fpr);
         if (worst && (worst_r == -EBADMSG || !good))
                 return report_signature(err, worst_r, worst);
         if (!good)
@@ -308,6 +327,13 @@ static int pick_good_signature(ErrorSlot *err, const Engine *e, gpgme_verify_res
 
 int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *signed_text, size_t size,
                              char **ret_plaintext, size_t *ret_plain_size, char **ret_fingerprint) {
+        return gpgme_verify_clearsigned_pinned(err, keys_dir, NULL, signed_text, size, ret_plaintext, ret_plain_size,
+                                               ret_fingerprint);
+}
+
+int gpgme_verify_clearsigned_pinned(ErrorSlot *err, const char *keys_dir, char * const *pins,
+                                    const char *signed_text, size_t size, char **ret_plaintext,
+                                    size_t *ret_plain_size, char **ret_fingerprint) {
         _cleanup_(engine_done) Engine e = {};
         _cleanup_gpgme_data_ gpgme_data_t sig = NULL, plain = NULL;
         _cleanup_free_ char *plaintext = NULL, *fpr = NULL;
@@ -322,7 +348,7 @@ int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *s
         if (r < 0)
                 return r;
 
-        r = engine_open(err, keys_dir, &e);
+        r = engine_open(err, keys_dir, pins, &e);
         if (r < 0)
                 return r;
 
@@ -375,7 +401,7 @@ int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *s
         return 0;
 }
 
-int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, const char *dest_path) {
+int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, char * const *pins, const char *dest_path) {
         _cleanup_(engine_done) Engine e = {};
         _cleanup_gpgme_data_ gpgme_data_t out = NULL;
         gpgme_error_t ge;
@@ -383,13 +409,14 @@ int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, const char *dest_
         size_t len;
         int r;
 
-        r = engine_open(err, keys_dir, &e);
+        r = engine_open(err, keys_dir, pins, &e);
         if (r < 0)
                 return r;
 
         ge = gpgme_data_new(&out);
         if (!ge)
-                ge = gpgme_op_export(e.ctx, NULL, 0, out);
+                ge = pins ? gpgme_op_export_ext(e.ctx, (const char **) pins, 0, out)
+                          : gpgme_op_export(e.ctx, NULL, 0, out);
         if (ge)
                 return error_set(err, gpg_error_to_errno(ge), "failed to export keys of '%s': %s", keys_dir,
                                  gpgme_strerror(ge));

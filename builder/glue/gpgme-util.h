@@ -30,7 +30,8 @@
  *   -EKEYREVOKED  the key has been revoked
  * Callers add what was being verified (error_prefix()).
  *
- * gpgme_export_keyring() writes the keys of keys_dir as one binary
+ * gpgme_export_keyring() writes the keys of keys_dir (only the pinned ones
+ * if pins is not NULL) as one binary
  * (non-armored) OpenPGP keyring, the format debootstrap --keyring and apt's
  * Signed-By take; dest_path is replaced atomically.
  *
@@ -72,7 +73,16 @@
 int gpgme_verify_clearsigned(ErrorSlot *err, const char *keys_dir, const char *signed_text, size_t size,
                              char **ret_plaintext, size_t *ret_plain_size, char **ret_fingerprint);
 
-int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, const char *dest_path);
+/* The same, but a signature counts only if its key is one of pins (primary
+ * key fingerprints, uppercase; a pinned key's subkeys count with it): a
+ * good signature by another key of keys_dir is -ENOKEY ("signed only by
+ * key X, which is in the keys directory but not pinned").  pins NULL:
+ * every key of keys_dir counts. */
+int gpgme_verify_clearsigned_pinned(ErrorSlot *err, const char *keys_dir, char * const *pins,
+                                    const char *signed_text, size_t size, char **ret_plaintext,
+                                    size_t *ret_plain_size, char **ret_fingerprint);
+
+int gpgme_export_keyring(ErrorSlot *err, const char *keys_dir, char * const *pins, const char *dest_path);
 
 bool openpgp_fingerprint_valid(const char *s);
 

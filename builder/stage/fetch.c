@@ -6,6 +6,7 @@
 #include "curl-util.h"
 #include "fetch.h"
 #include "gpgme-util.h"
+#include "key-pins.h"
 #include "log.h"
 #include "sha256.h"
 
@@ -99,7 +100,10 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
                   bool pinned, SourceInfo **ret) {
         _cleanup_(source_info_freep) SourceInfo *si = NULL;
         _cleanup_free_ char *url = NULL, *data = NULL, *plain = NULL, *sources_dir = NULL, *dir = NULL;
-        _cleanup_free_ char *newest_path = NULL, *newest_text = NULL;
+        _cleanup_free_ char *newest_path = NULL, *newest_text = NULL, *pins_path = NULL, *pins_text = NULL;
+        _cleanup_(key_pins_freep) KeyPins *pins = NULL;
+        char * const *suite_pins;
+        size_t pins_size;
         size_t size, plain_size, n;
         int64_t newest = 0;
         int r;
@@ -130,7 +134,27 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         if (!si->inrelease_sha256)
                 return -ENOMEM;
 
-        r = gpgme_verify_clearsigned(err, keys_dir, data, size, &plain, &plain_size, &si->signer_fingerprint);
+        /* Only the keys keys/suites pins for this suite count. */
+        pins_path = path_join(keys_dir, KEY_PINS_FILE);
+        if (!pins_path)
+                return -ENOMEM;
+        r = read_full_file(pins_path, KEY_PINS_MAX_SIZE, &pins_text, &pins_size);
+        if (r == -EFBIG)
+                return error_set(err, r, "%s: file is larger than 64 KiB", pins_path);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s', which says which keys may sign which suite",
+                                       pins_path);
+        r = key_pins_parse(err, pins_path, pins_text, pins_size, &pins);
+        if (r < 0)
+                return r;
+        suite_pins = key_pins_for(pins, suite);
+        if (!suite_pins)
+                return error_set(err, -ENOKEY,
+                                 "cannot check '%s': %s pins no key for suite '%s' (add a line 'SUITE "
+                                 "FINGERPRINT...')",
+                                 url, pins_path, suite);
+        r = gpgme_verify_clearsigned_pinned(err, keys_dir, suite_pins, data, size, &plain, &plain_size,
+                                            &si->signer_fingerprint);
         if (r < 0)
                 return error_prefix(err, r, "signature check of '%s' failed", url);
         log_debug("fetch: %s is signed by %s", url, si->signer_fingerprint);
@@ -174,7 +198,7 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
                 if (r < 0)
                         return error_set_errno(err, r, "failed to write '%s'", newest_path);
         }
-        r = gpgme_export_keyring(err, keys_dir, si->keyring_path);
+        r = gpgme_export_keyring(err, keys_dir, suite_pins, si->keyring_path);
         if (r < 0)
                 return r;
 

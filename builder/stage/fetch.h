@@ -10,7 +10,9 @@
  *
  * fetch_sources() downloads <mirror>/dists/<suite>/InRelease (at most
  * RELEASE_SIZE_MAX bytes), verifies its signature against the keys in
- * keys_dir (gpgme_verify_clearsigned()), parses the text that was signed
+ * keys_dir that keys_dir/suites pins for the suite (a key in keys_dir alone
+ * counts for nothing; gpgme_verify_clearsigned_pinned()), parses the text
+ * that was signed
  * (never the downloaded bytes around it), and checks that
  *   - the Release file's Suite or Codename is the suite asked for (a mirror
  *     must not pass off another suite's signed index, e.g. an older one),
@@ -24,7 +26,7 @@
  *     names its InRelease by hash) the Date is not checked or recorded.
  * Only then is anything written into the cache:
  *   <cache_dir>/sources/<codename or suite>/InRelease  the bytes as downloaded
- *   <cache_dir>/sources/keyring.gpg                    keys_dir as a binary keyring,
+ *   <cache_dir>/sources/keyring.gpg                    the pinned keys as a binary keyring,
  *                                                      for debootstrap --keyring and
  *                                                      apt's Signed-By in the guest
  * both replaced atomically.  A failed signature check is reported as
@@ -53,6 +55,8 @@ typedef struct SourceInfo {
 /* A Date more than this ahead of the clock is refused; one older than
  * FETCH_MAX_AGE is warned about. */
 #define FETCH_DATE_SKEW (60 * 60)
+/* In keys_dir: which keys may sign which suite (format/key-pins.h). */
+#define KEY_PINS_FILE "suites"
 #define FETCH_MAX_AGE (INT64_C(120) * 24 * 60 * 60)
 
 int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,

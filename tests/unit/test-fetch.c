@@ -24,7 +24,7 @@
 #include "tap.h"
 
 static char *tmp_root, *mirror_dir, *keys_dir;
-static TestSigner good_key, unknown_key;
+static TestSigner good_key, unknown_key, extra_key;
 
 static char *tmp_path(const char *name) {
         return path_join(tmp_root, name);
@@ -224,6 +224,9 @@ static void run_mirror_tests(const char *mirror, const char *what, bool http) {
         check_bad(mirror, what, "wrongsuite", -EBADMSG, "not of 'wrongsuite'");
         check_bad(mirror, what, "noindex", -EBADMSG, "main/binary-amd64/Packages");
         check_bad(mirror, what, "missing", -ENOENT, http ? "HTTP status 404" : "failed to download");
+        /* keys/suites: a suite with no line; a key of keys/ not pinned. */
+        check_bad(mirror, what, "nopin", -ENOKEY, "pins no key for suite 'nopin'");
+        check_bad(mirror, what, "extra", -ENOKEY, "which is in the keys directory but not pinned for this suite");
 }
 
 /* ---- curl_download_file() ---- */
@@ -393,8 +396,25 @@ int main(void) {
         if (r == 0)
                 r = test_signer_new(&unknown_key, "Someone Else <else@example.org>", 0);
         if (r == 0)
+                r = test_signer_new(&extra_key, "Extra Key <extra@example.org>", 0);
+        if (r == 0)
                 r = test_signer_export(&good_key, asc);
-        tap_ok(r == 0, "throwaway archive key and unknown key, public part in keys/");
+        if (r == 0) {
+                /* In keys/ too, but pinned for no suite. */
+                _cleanup_free_ char *extra_asc = path_join(keys_dir, "extra.asc");
+
+                r = extra_asc ? test_signer_export(&extra_key, extra_asc) : -ENOMEM;
+        }
+        if (r == 0) {
+                _cleanup_free_ char *pins = path_join(keys_dir, "suites");
+                _cleanup_free_ char *text = strdup_printf(
+                        "# test pins\ngood %1$s\ntampered %1$s\nunknown %1$s\nexpired %1$s\nwrongsuite %1$s\n"
+                        "noindex %1$s\nroll %1$s\nextra %1$s\n",
+                        good_key.fpr);
+
+                r = pins && text ? write_file_atomic(pins, text, strlen(text), 0644) : -ENOMEM;
+        }
+        tap_ok(r == 0, "throwaway archive key, an unknown key and an unpinned one; keys/ and keys/suites");
 
         r = 0;
         r = r < 0 ? r : make_suite("good", "good", 86400, true, &good_key, false);
@@ -403,6 +423,8 @@ int main(void) {
         r = r < 0 ? r : make_suite("expired", "expired", -3600, true, &good_key, false);
         r = r < 0 ? r : make_suite("wrongsuite", "othersuite", 86400, true, &good_key, false);
         r = r < 0 ? r : make_suite("noindex", "noindex", 86400, false, &good_key, false);
+        r = r < 0 ? r : make_suite("nopin", "nopin", 86400, true, &good_key, false);
+        r = r < 0 ? r : make_suite("extra", "extra", 86400, true, &extra_key, false);
         tap_ok(r == 0, "fake mirror with good, tampered, unknown-key, expired, wrong-suite, no-index suites");
 
         file_mirror = strdup_printf("file://%s", mirror_dir);
@@ -430,6 +452,7 @@ int main(void) {
 
         test_signer_done(&good_key);
         test_signer_done(&unknown_key);
+        test_signer_done(&extra_key);
         (void) rm_rf(tmp_root);
         free(tmp_root);
         free(mirror_dir);

@@ -196,7 +196,7 @@ static void test_throwaway(void) {
                 _cleanup_free_ char *gpgv_home = tmp_path("gpgv-home");
                 size_t n = 0;
 
-                r = gpgme_export_keyring(&err, keys_a, ring);
+                r = gpgme_export_keyring(&err, keys_a, NULL, ring);
                 tap_ok(r == 0, "export keyring: %s", r < 0 ? error_message(&err, r) : "ok");
                 error_done(&err);
                 r = read_full_file(ring, 1024 * 1024, &data, &n);
@@ -216,7 +216,7 @@ static void test_throwaway(void) {
                 } else
                         tap_diag("gpgv not installed, not checking the keyring with it");
 
-                r = gpgme_export_keyring(&err, keys_empty, ring);
+                r = gpgme_export_keyring(&err, keys_empty, NULL, ring);
                 tap_ok(r == -ENOKEY, "export from an empty keys dir fails: %s", error_message(&err, r));
                 error_done(&err);
         }

@@ -25,7 +25,6 @@
 #include "sign.h"
 #include "supermin.h"
 
-#define ARGV_HOST(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
 /* Where the libvirt XML expects the images (the README says how to install
  * them there). */
@@ -581,7 +580,7 @@ static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
         const char *raw = userdata;
 
         /* Compressed: only the used blocks are stored. */
-        return spawn_run(err, ARGV_HOST("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, tmp), NULL,
+        return spawn_run(err, ARGV("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, tmp), NULL,
                          NULL);
 }
 

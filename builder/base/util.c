@@ -523,3 +523,18 @@ bool path_is_under(const char *path, const char *dir) {
                 return path[0] == '/';
         return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
+
+void unlink_and_freep(char **p) {
+        if (*p) {
+                (void) unlink(*p);
+                free(*p);
+                *p = NULL;
+        }
+}
+
+void closedirp(DIR **d) {
+        if (*d) {
+                (void) closedir(*d);
+                *d = NULL;
+        }
+}

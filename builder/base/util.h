@@ -10,6 +10,7 @@
  * destructor accepts NULL.
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -65,6 +66,10 @@ static inline void fclosep(FILE **f) {
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Define a pointer cleanup function foop() from a destructor foo(). */
+/* A NULL-terminated argv from string literals and strings, for spawn and
+ * the appliance (never a shell string). */
+#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
+
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)         \
         static inline void func##p(type *p) {           \
                 if (*p)                                 \
@@ -112,6 +117,12 @@ int free_and_strdup(char **p, const char *s);
 char *strstrip(char *s);
 
 /* NULL-terminated string vectors. */
+/* Cleanups: remove the file *p names (if any) and free the name; close
+ * a directory stream. */
+void unlink_and_freep(char **p);
+#define _cleanup_unlink_ _cleanup_(unlink_and_freep)
+void closedirp(DIR **d);
+
 void strv_free(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

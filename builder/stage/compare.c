@@ -8,7 +8,6 @@
 #include "guestfs-util.h"
 #include "log.h"
 
-#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
 /* Written into the image's throwaway overlay, and left out of the lists. */
 #define META_NAME ".wb-manifest-meta"

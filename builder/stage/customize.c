@@ -85,7 +85,6 @@ static int in_chroot(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, ch
         return appliance_chroot(err, a, (char *[]) { sde, NULL }, argv, NULL);
 }
 
-#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
 /* The kernel file systems a chroot needs for apt, dpkg and maintainer
  * scripts. */

@@ -428,13 +428,6 @@ int ova_manifest(ErrorSlot *err, const char * const *names, const char * const *
         return 0;
 }
 
-static void unlinkp(char **p) {
-        if (*p) {
-                (void) unlink(*p);
-                free(*p);
-        }
-}
-
 static int entry_start(ErrorSlot *err, struct archive *a, const char *name, uint64_t size, const OvaOptions *opts) {
         _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
 
@@ -518,7 +511,7 @@ int ova_write(ErrorSlot *err, const OvaVm *vms, size_t n, const char *dest_ova, 
         _cleanup_strv_free_ char **names = NULL, **hexes = NULL;
         _cleanup_free_ char *ovf = NULL, *mf = NULL, *ovf_member = NULL, *mf_member = NULL;
         _cleanup_free_ uint64_t *sizes = NULL;
-        _cleanup_(unlinkp) char *tmp = NULL;
+        _cleanup_unlink_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *base;
         int r;

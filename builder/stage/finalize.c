@@ -11,7 +11,6 @@
 
 #define FINALIZE_FORMAT "6"
 
-#define ARGV(...) ((char **) (const char *[]) { __VA_ARGS__, NULL })
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
 #define BIOS_START "2048"

@@ -34,11 +34,6 @@ typedef struct OverlayWalk {
         void *userdata;
 } OverlayWalk;
 
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 /* The tree's last path component, without trailing slashes. */
 static char *overlay_name(const char *tree_dir) {
         size_t n = strlen(tree_dir);

@@ -344,18 +344,11 @@ static int tail_write(Converter *c) {
         return out_marker(&c->out, 0, MARKER_EOS);
 }
 
-static void unlinkp(char **p) {
-        if (*p) {
-                (void) unlink(*p);
-                free(*p);
-        }
-}
-
 int vmdk_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, const VmdkOptions *opts,
                   uint64_t *ret_size) {
         _cleanup_(converter_done) Converter c = {};
         _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF;
-        _cleanup_(unlinkp) char *tmp = NULL;
+        _cleanup_unlink_ char *tmp = NULL;
         _cleanup_free_ char *dest_copy = NULL;
         _cleanup_free_ uint8_t *desc = NULL;
         VmdkOptions o = opts ? *opts : (VmdkOptions) {};

@@ -25,11 +25,6 @@
 #define XML_READ_MAX (1024u * 1024u)
 #define IMAGES "/var/lib/libvirt/images"
 
-static void tap_skip_one(const char *why) {
-        tap_n++;
-        printf("ok %u # SKIP %s\n", tap_n, why);
-}
-
 /* TAP diagnostics for text that may span lines (libvirt's messages do). */
 static void diag_lines(const char *s) {
         for (const char *p = strempty(s); *p;) {

@@ -20,11 +20,6 @@
 /* Not a multiple of the 64 KiB grain: the last grain is partial. */
 #define RAW_SIZE (64 * MIB + 3 * 512)
 
-static void tap_skip_one(const char *why) {
-        tap_n++;
-        printf("ok %u # SKIP %s\n", tap_n, why);
-}
-
 static void diag_lines(const char *s) {
         for (const char *p = strempty(s); *p;) {
                 size_t n = strcspn(p, "\n");

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "git-commit.h"
 #include "gpgme-util.h"
+#include "recipe.h"
 
 /* One text for --help and the man page (whonix-build.1 is generated from
  * `whonix-build --help`). */
@@ -71,18 +72,6 @@ void cli_print_help(FILE *f) {
                 "  130  interrupted; temporary files were removed\n");
 }
 
-static bool valid_suite(const char *s) {
-        if (isempty(s) || strlen(s) > 64)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-                        return false;
-        return true;
-}
-
-static bool valid_mirror(const char *s) {
-        return startswith(s, "http://") || startswith(s, "https://") || startswith(s, "file:///");
-}
 
 static int usage_error(const char *fmt, ...) _printf_(1, 2);
 static int usage_error(const char *fmt, ...) {
@@ -147,6 +136,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 {}
         };
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        const char *why;
         int c, r;
 
         o->target = TARGET_KVM;
@@ -169,16 +159,21 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                 return r;
                         break;
                 case ARG_SUITE:
-                        if (!valid_suite(optarg))
-                                return usage_error("bad --suite '%s': expected a Debian suite name such as trixie",
-                                                   optarg);
+                        if ((why = optarg[0] ? recipe_check_suite(optarg) : "it is empty")) {
+                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
+
+                                return usage_error("bad --suite '%s': %s (a Debian suite name such as trixie)",
+                                                   strempty(shown), why);
+                        }
                         if (free_and_strdup(&o->suite, optarg) < 0)
                                 return -ENOMEM;
                         break;
                 case ARG_MIRROR:
-                        if (!valid_mirror(optarg))
-                                return usage_error("bad --mirror '%s': expected an http://, https:// or file:/// URL",
-                                                   optarg);
+                        if ((why = recipe_check_mirror(optarg))) {
+                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
+
+                                return usage_error("bad --mirror '%s': %s", strempty(shown), why);
+                        }
                         if (free_and_strdup(&o->mirror, optarg) < 0)
                                 return -ENOMEM;
                         /* No trailing slash: URLs are joined with one. */
@@ -208,6 +203,8 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                 return -ENOMEM;
                         break;
                 case ARG_DATA_DIR:
+                        if (isempty(optarg))
+                                return usage_error("--data-dir needs a directory");
                         if (free_and_strdup(&o->data_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;

@@ -67,8 +67,17 @@ static const char *check_network(const char *s) {
 static const char *check_archive_word(const char *s) {
         if (strlen(s) > 64)
                 return "longer than 64 characters";
-        return only(s, LOWER DIGITS "-") ? NULL : "only lowercase letters, digits and '-' are allowed";
+        if (!only(s, LOWER DIGITS "-"))
+                return "only lowercase letters, digits and '-' are allowed";
+        /* A suite is a word of debootstrap's command line: "-x" would be
+         * read as an option. */
+        return first_in(s, LOWER DIGITS) ? NULL : "must start with a lowercase letter or a digit";
 }
+
+const char *recipe_check_suite(const char *s) {
+        return check_archive_word(s);
+}
+
 
 /* Debian policy 5.6.1; no ":arch" qualifiers or "=version" pins, which
  * would change what apt does with the word. */
@@ -138,6 +147,10 @@ static const char *check_mirror(const char *s) {
         if (!rest)
                 return "must start with 'http://', 'https://' or 'file://'";
         return check_url_tail(s, rest);
+}
+
+const char *recipe_check_mirror(const char *s) {
+        return check_mirror(s);
 }
 
 /* The image's own apt sources: Tor's apt transports (apt-transport-tor) or

@@ -109,6 +109,11 @@ int recipe_load(ErrorSlot *err, const char *path, const char *root, Recipe **ret
  * relative to base_dir (may be NULL: includes and scripts are refused). */
 int recipe_parse_buffer(ErrorSlot *err, const char *name, const char *data, size_t size, const char *base_dir, Recipe **ret);
 
+/* The recipe's own checks of a suite name and a mirror URL, for the same
+ * values given on a command line: NULL if fine, else why not. */
+const char *recipe_check_suite(const char *s);
+const char *recipe_check_mirror(const char *s);
+
 /* Returns NULL, accepts NULL. */
 Recipe *recipe_free(Recipe *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Recipe *, recipe_free);

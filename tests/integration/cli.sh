@@ -32,6 +32,11 @@ usage "bad flavor" "bad --flavor 'desktop'" --flavor desktop
 usage "bad jobs" "bad --jobs '0'" --jobs 0
 usage "bad suite" "bad --suite 'Tri xie'" --suite "Tri xie"
 usage "bad mirror" "bad --mirror 'ftp://x'" --mirror ftp://x
+usage "a suite read as an option" "bad --suite '--foreign': must start with a lowercase letter or a digit" --suite=--foreign
+usage "an empty suite" "bad --suite '': it is empty" --suite=
+usage "a mirror with a space" "bad --mirror 'http://a b': spaces, control and non-ASCII characters are not allowed" --mirror "http://a b"
+usage "a mirror with a newline, shown escaped" "bad --mirror 'http://a\x0ab'" --mirror "$(printf 'http://a\nb')"
+usage "an empty data directory" "--data-dir needs a directory" --data-dir=
 usage "bad stage" "bad --until 'nothing'" --until nothing
 usage "missing value" "option '--target' needs a value" --target
 usage "unknown verb" "unknown verb 'frobnicate'" frobnicate

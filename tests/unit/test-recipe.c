@@ -246,6 +246,16 @@ static void test_buffers(void) {
         expect_buffer_error(scr, strlen(scr), NULL,
                             "buf.conf:2: invalid script 'x.sh' in Scripts=: no directory to resolve it against",
                             "scripts refused without a base directory");
+        static const char dash_suite[] = "[Distribution]\nSuite=--foreign\n";
+        expect_buffer_error(dash_suite, strlen(dash_suite), NULL,
+                            "buf.conf:2: invalid suite '--foreign' in Suite=: must start with a lowercase letter or a "
+                            "digit",
+                            "a suite that debootstrap would read as an option");
+        static const char dash_comp[] = "[Distribution]\nComponents=main -x\n";
+        expect_buffer_error(dash_comp, strlen(dash_comp), NULL,
+                            "buf.conf:2: invalid component '-x' in Components=: must start with a lowercase letter or "
+                            "a digit",
+                            "a component starting with '-'");
         static const char nul[] = "[VM]\n\nCPUs=1\0\n";
         expect_buffer_error(nul, sizeof(nul) - 1, NULL, "buf.conf:3: NUL byte in file", "NUL byte");
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <pthread.h>
+#include <inttypes.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "apt-sources.h"
 #include "config.h"
@@ -128,6 +130,67 @@ static int check_cancel(ErrorSlot *err) {
         return 0;
 }
 
+static int overlay_paths(ErrorSlot *err, const Build *b, char * const *names, char ***ret);
+
+/* What would otherwise fail only after the long stages: each flavor's
+ * overlays exist (and are directories of the data directory), its disk fits
+ * the target, and the output directory can be written. */
+static int check_early(ErrorSlot *err, const Build *b) {
+        _cleanup_free_ char *probe = NULL;
+        struct stat st;
+        int r;
+
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                const Recipe *rc = b->flavors[i].recipe;
+                _cleanup_strv_free_ char **early = NULL, **late = NULL;
+
+                if ((r = overlay_paths(err, b, rc->early_overlays, &early)) < 0 ||
+                    (r = overlay_paths(err, b, rc->overlays, &late)) < 0)
+                        return error_prefix(err, r, "flavor '%s'", b->flavors[i].name);
+                if (b->o->target == TARGET_VIRTUALBOX && rc->disk_size > VMDK_CAPACITY_MAX)
+                        return error_set(err, -EFBIG,
+                                         "flavor '%s': DiskSize=%" PRIu64 " bytes is larger than a VMDK can hold for "
+                                         "--target virtualbox (1 TiB)",
+                                         b->flavors[i].name, rc->disk_size);
+        }
+        if (!b->o->output_dir)
+                return 0;
+        /* Nothing is written under --output before the export; but the
+         * directory, or the nearest ancestor that exists, must be a
+         * directory the export can write into (not a file, not read-only,
+         * not someone else's). */
+        probe = strdup(b->o->output_dir);
+        if (!probe)
+                return -ENOMEM;
+        for (;;) {
+                char *slash;
+
+                if (stat(probe, &st) == 0)
+                        break;
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return error_set_errno(err, -errno, "cannot use the output '%s'", b->o->output_dir);
+                slash = strrchr(probe, '/');
+                if (!slash) {
+                        free(probe);
+                        probe = strdup(".");
+                        if (!probe)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (slash == probe)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return error_set(err, -ENOTDIR, "the output '%s' cannot be made: '%s' is not a directory",
+                                 b->o->output_dir, probe);
+        if (access(probe, W_OK | X_OK) < 0)
+                return error_set_errno(err, -errno, "the output '%s' cannot be written: '%s'", b->o->output_dir,
+                                       probe);
+        return 0;
+}
+
 static int stage_recipe(ErrorSlot *err, Build *b) {
         _cleanup_free_ char *recipes_dir = path_join(b->o->data_dir, "recipes");
         uint64_t start = now_usec();
@@ -182,6 +245,9 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
         if (!b->mirror)
                 return -ENOMEM;
 
+        r = check_early(err, b);
+        if (r < 0)
+                return r;
         stage_report("recipe", start, "%zu flavor(s), suite %s, mirror %s", b->n_flavors, b->suite, b->mirror);
         return 0;
 }

@@ -50,6 +50,30 @@ check "the recipe stage reports both flavors and the mirror" grep -Eq '^stage re
 check "without --mirror the host's apt mirror is used" grep -Eq '^stage recipe .* mirror https?://' "$T/r2"
 diag_file "$T/r2" 2
 
+# What would fail only after the long stages is refused at the recipe stage.
+: >"$T/a-file"
+"$wb" --until recipe --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/a-file" >"$T/e1" 2>&1
+check "--output that is a file: refused before the fetch (exit $?)" \
+        bash -c "grep -q \"the output '$T/a-file' cannot be made: '$T/a-file' is not a directory\" '$T/e1' && ! grep -q '^stage recipe' '$T/e1'"
+"$wb" --until recipe --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/a-file/sub" >"$T/e1b" 2>&1
+check "--output below a file: refused too" grep -q "the output '$T/a-file/sub' cannot be made: '$T/a-file' is not a directory" "$T/e1b"
+check "--until recipe writes nothing under --output" test ! -e "$T/out"
+mkdir -p "$T/data"
+cp -r "$WB_SOURCE_ROOT/recipes" "$WB_SOURCE_ROOT/overlays" "$WB_SOURCE_ROOT/keys" "$T/data/"
+sed -i 's/^Overlays=\(.*\)/Overlays=\1 no-such-overlay/' "$T/data/recipes/whonix-workstation.conf"
+"$wb" --until recipe --data-dir "$T/data" --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/out" >"$T/e2" 2>&1
+check "an overlay that does not exist: refused at the recipe stage" \
+        grep -q "flavor 'workstation': overlay 'no-such-overlay' not found" "$T/e2"
+cp "$WB_SOURCE_ROOT/recipes/whonix-workstation.conf" "$T/data/recipes/"
+sed -i 's/^\[VM\]$/[VM]\nDiskSize=2T/' "$T/data/recipes/whonix-gateway.conf"
+"$wb" --target virtualbox --until recipe --data-dir "$T/data" --mirror http://127.0.0.1:9/debian --cache "$T/cache" \
+        --output "$T/out" >"$T/e3" 2>&1
+check "DiskSize=2T for --target virtualbox: refused at the recipe stage (a VMDK holds 1 TiB)" \
+        grep -q "flavor 'gateway': DiskSize=2199023255552 bytes is larger than a VMDK can hold" "$T/e3"
+"$wb" --target kvm --until recipe --data-dir "$T/data" --mirror http://127.0.0.1:9/debian --cache "$T/cache" \
+        --output "$T/out" >"$T/e4" 2>&1
+check "the same DiskSize is fine for --target kvm (exit $?)" grep -q '^stage recipe' "$T/e4"
+
 # The man page is rendered from --help at build time.
 man1="$WB_BUILD_ROOT/cli/whonix-build.1"
 if [ -s "$man1" ]; then

@@ -206,6 +206,12 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                 Flavor *f = &b->flavors[i];
                 _cleanup_free_ char *path = recipe_path_for_flavor(recipes_dir, b->o->flavors[i]);
 
+                if (!path && errno == EINVAL) {
+                        _cleanup_free_ char *shown = escape_for_message(strempty(b->o->flavors[i]), true);
+
+                        return error_set(err, -EINVAL, "unknown flavor '%s' (gateway or workstation)",
+                                         strempty(shown));
+                }
                 f->name = strdup(b->o->flavors[i]);
                 if (!path || !f->name)
                         return -ENOMEM;

@@ -30,7 +30,7 @@ const Verb *cli_verbs(size_t *ret_n) {
 
 static void on_signal(int sig) {
         /* Async-signal-safe: a flag and kill(2). */
-        cancel_request();
+        cancel_request_by_signal(sig);
 }
 
 static void install_signal_handlers(void) {

@@ -69,7 +69,7 @@ void cli_print_help(FILE *f) {
                 "  0    success\n"
                 "  1    the build failed, or a verification found a bad file (the message says why)\n"
                 "  2    usage error (unknown option or bad value)\n"
-                "  130  interrupted; temporary files were removed\n");
+                "  129, 130, 143  interrupted by SIGHUP, SIGINT, SIGTERM; temporary files were removed\n");
 }
 
 

@@ -5,6 +5,7 @@
  * is printed when it changes, at most every PROGRESS_PERIOD_USEC, so logs
  * show that a long step is alive without drowning in it.
  */
+#include <signal.h>
 #include <sys/ioctl.h>
 
 #include "cli.h"
@@ -81,12 +82,29 @@ void cli_clear_progress(void) {
         clear_progress();
 }
 
+static const char *sigabbrev(int sig) {
+        switch (sig) {
+        case SIGINT:
+                return "SIGINT";
+        case SIGTERM:
+                return "SIGTERM";
+        case SIGHUP:
+                return "SIGHUP";
+        default:
+                return "a signal";
+        }
+}
+
 int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char *context) {
         clear_progress();
         if (cancel_requested()) {
-                fprintf(stderr, "whonix-build: interrupted; %s\n", interrupted);
+                int sig = cancel_signal();
+
+                fprintf(stderr, "whonix-build: interrupted%s%s; %s\n", sig ? " by " : "", sig ? sigabbrev(sig) : "",
+                        interrupted);
                 error_done(err);
-                return EXIT_INTERRUPTED;
+                /* The shell's convention: 128 + the signal (SIGINT 130). */
+                return sig > 0 ? 128 + sig : EXIT_INTERRUPTED;
         }
         if (r < 0) {
                 fprintf(stderr, "whonix-build: error: %s%s%s\n", strempty(context), context ? ": " : "",

@@ -6,7 +6,7 @@
 
 #define MAX_WATCHED 16
 
-static volatile sig_atomic_t cancelled;
+static volatile sig_atomic_t cancelled, cancel_sig;
 static volatile pid_t watched[MAX_WATCHED];
 
 /* Children start on several threads: a slot is claimed atomically (and
@@ -38,6 +38,15 @@ void cancel_kill_watched(void) {
 void cancel_request(void) {
         cancelled = 1;
         cancel_kill_watched();
+}
+
+void cancel_request_by_signal(int sig) {
+        cancel_sig = sig;
+        cancel_request();
+}
+
+int cancel_signal(void) {
+        return cancel_sig;
 }
 
 bool cancel_requested(void) {

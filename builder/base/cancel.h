@@ -16,6 +16,10 @@
 
 void cancel_request(void);
 bool cancel_requested(void);
+/* The same from a signal handler, remembering the signal; cancel_signal()
+ * is that signal, or 0. */
+void cancel_request_by_signal(int sig);
+int cancel_signal(void);
 
 /* The processes cancel_request() kills (SIGKILL): the appliances' qemu,
  * registered by guestfs-util.  At most 16 at once; all async-signal-safe. */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "cancel.h"
 #include "config.h"
 #include "curl-util.h"
 #include "log.h"
@@ -87,6 +88,10 @@ static int sink_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, c
                          curl_off_t ulnow) {
         Sink *s = userdata;
 
+        /* curl calls this at least once a second, even while a server
+         * sends nothing: a Ctrl-C ends the transfer at once. */
+        if (cancel_requested())
+                return 1;
         if (s->label && dlnow != s->last_reported) {
                 s->last_reported = dlnow;
                 log_progress("fetch", s->label, (uint64_t) dlnow, dltotal > 0 ? (uint64_t) dltotal : 0);
@@ -100,6 +105,8 @@ static int errno_from_curl(CURLcode c) {
                 return -ENOMEM;
         case CURLE_OPERATION_TIMEDOUT:
                 return -ETIMEDOUT;
+        case CURLE_ABORTED_BY_CALLBACK:
+                return -ECANCELED;
         case CURLE_COULDNT_CONNECT:
                 return -ECONNREFUSED;
         case CURLE_COULDNT_RESOLVE_HOST:
@@ -169,7 +176,7 @@ static int download(ErrorSlot *err, const char *url, Sink *s) {
                 SETOPT(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) s->max_size);
         SETOPT(c, CURLOPT_WRITEFUNCTION, sink_write);
         SETOPT(c, CURLOPT_WRITEDATA, s);
-        SETOPT(c, CURLOPT_NOPROGRESS, s->label ? 0L : 1L);
+        SETOPT(c, CURLOPT_NOPROGRESS, 0L);
         SETOPT(c, CURLOPT_XFERINFOFUNCTION, sink_progress);
         SETOPT(c, CURLOPT_XFERINFODATA, s);
 

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Ctrl-C during the bootstrap: whonix-build must stop the appliance, remove
-# its temporary files, leave nothing under --output and exit 130.
+# its temporary files, leave nothing under --output and exit 130.  SIGINT
+# and SIGTERM during a fetch from a server that never answers end it
+# within 2 s.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 need_appliance
 
@@ -44,5 +46,38 @@ check "it says it was interrupted" grep -q 'interrupted' "$T/log"
 check "no temporary base disk is left" bash -c "! ls -A '$T'/cache/base 2>/dev/null | grep -q ."
 check "nothing under --output" test ! -e "$T/out"
 check "no appliance is left running" bash -c "! pgrep -f '[q]emu-system.*$T/cache' >/dev/null"
+
+# A mirror that accepts the connection and never answers (on loopback):
+# SIGINT and SIGTERM during the fetch end the build at once, not at the
+# next curl timeout.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+' >"$T/port" 2>/dev/null &
+hang=$!
+for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+port=$(cat "$T/port")
+for sig in INT TERM; do
+        want=130
+        [ "$sig" = TERM ] && want=143
+        "$WHONIX_BUILD" --until fetch --mirror "http://127.0.0.1:$port/debian" --cache "$T/cache-$sig" \
+                --output "$T/out" >"$T/fetch-$sig.log" 2>&1 &
+        pid=$!
+        sleep 3
+        kill -"$sig" "$pid"
+        start=$(date +%s.%N)
+        wait "$pid"
+        rc=$?
+        pid=
+        took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+        check "SIG$sig during a fetch from a silent server: exit $want (got $rc) within 2 s (took $took s)" \
+                awk -v rc="$rc" -v want="$want" -v t="$took" 'BEGIN { exit !(rc == want && t <= 2) }'
+done
+kill "$hang" 2>/dev/null
+wait "$hang" 2>/dev/null
 
 done_testing

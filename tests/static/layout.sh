@@ -11,7 +11,8 @@
 # - the library never prints: no printf/puts/perror, nothing written to
 #   stdout or stderr;
 # - every reader in format/ has a fuzz target (fuzz/fuzz-<name>.c), and so
-#   do the readers that still live in stage/ (SHA256SUMS, the manifest).
+#   do the readers that still live in stage/ (SHA256SUMS, the manifest);
+#   every corpus has at least 10 seeds.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 
 b=$WB_SOURCE_ROOT/builder
@@ -131,5 +132,11 @@ check "every reader in format/ has a fuzz target${nofuzz:+ (missing: $nofuzz)}" 
 for m in sums manifest; do
         check "the $m reader has a fuzz target" test -f "$WB_SOURCE_ROOT/fuzz/fuzz-$m.c"
 done
+thin=
+for d in "$WB_SOURCE_ROOT"/fuzz/corpus/*/; do
+        n=$(find "$d" -maxdepth 1 -type f | wc -l)
+        [ "$n" -ge 10 ] || thin+=" $(basename "$d")($n)"
+done
+check "every fuzz corpus has at least 10 seeds${thin:+ (fewer:$thin)}" test -z "$thin"
 
 done_testing

@@ -538,3 +538,38 @@ void closedirp(DIR **d) {
                 *d = NULL;
         }
 }
+
+bool utf8_is_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        while (*p) {
+                uint32_t c;
+                unsigned n;
+
+                if (*p < 0x80) {
+                        p++;
+                        continue;
+                }
+                if ((*p & 0xe0) == 0xc0) {
+                        c = *p & 0x1f;
+                        n = 1;
+                } else if ((*p & 0xf0) == 0xe0) {
+                        c = *p & 0x0f;
+                        n = 2;
+                } else if ((*p & 0xf8) == 0xf0) {
+                        c = *p & 0x07;
+                        n = 3;
+                } else
+                        return false;
+                p++;
+                for (unsigned i = 0; i < n; i++, p++) {
+                        if ((*p & 0xc0) != 0x80)
+                                return false;
+                        c = (c << 6) | (*p & 0x3f);
+                }
+                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
+                    (c >= 0xd800 && c <= 0xdfff))
+                        return false;
+        }
+        return true;
+}

@@ -107,6 +107,10 @@ bool endswith(const char *s, const char *suffix);
  * allocation failure. */
 char *escape_for_message(const char *s, bool escape_8bit);
 
+/* Whether s is valid UTF-8: no overlong forms, no surrogates, nothing above
+ * U+10FFFF. */
+bool utf8_is_valid(const char *s);
+
 /* Allocating printf; returns NULL on allocation failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 char *strdup_vprintf(const char *fmt, va_list ap) _printf_(1, 0);

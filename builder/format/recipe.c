@@ -40,7 +40,8 @@ static const char *check_text(const char *s) {
         for (const unsigned char *c = (const unsigned char *) s; *c; c++)
                 if (*c < 0x20 || *c == 0x7f)
                         return "control characters are not allowed";
-        return NULL;
+        /* It ends up in the OVF and in libvirt's XML, which must be UTF-8. */
+        return utf8_is_valid(s) ? NULL : "not valid UTF-8";
 }
 
 static const char *check_flavor(const char *s) {

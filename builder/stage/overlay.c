@@ -59,45 +59,11 @@ static bool has_control(const char *s) {
 /* Well-formed UTF-8: no overlong forms, no surrogates, nothing above
  * U+10FFFF.  Names end up in a pax header as UTF-8 and in a guest that
  * assumes it. */
-static bool utf8_valid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
-
-        while (*p) {
-                uint32_t c;
-                unsigned n;
-
-                if (*p < 0x80) {
-                        p++;
-                        continue;
-                }
-                if ((*p & 0xe0) == 0xc0) {
-                        c = *p & 0x1f;
-                        n = 1;
-                } else if ((*p & 0xf0) == 0xe0) {
-                        c = *p & 0x0f;
-                        n = 2;
-                } else if ((*p & 0xf8) == 0xf0) {
-                        c = *p & 0x07;
-                        n = 3;
-                } else
-                        return false;
-                p++;
-                for (unsigned i = 0; i < n; i++, p++) {
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-                        c = (c << 6) | (*p & 0x3f);
-                }
-                if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
-                    (c >= 0xd800 && c <= 0xdfff))
-                        return false;
-        }
-        return true;
-}
 
 static int check_name(ErrorSlot *err, const char *name, const char *prefix, const char *entry) {
         _cleanup_free_ char *shown = NULL, *full = NULL;
 
-        if (!has_control(entry) && utf8_valid(entry))
+        if (!has_control(entry) && utf8_is_valid(entry))
                 return 0;
         full = prefix ? path_join(prefix, entry) : strdup(entry);
         shown = full ? escape_for_message(full, true) : NULL;
@@ -121,7 +87,7 @@ static int check_symlink(ErrorSlot *err, const char *name, const char *path, con
 
         if (isempty(target))
                 return error_set(err, -EINVAL, "overlay '%s': symlink '%s' has an empty target", name, path);
-        if (has_control(target) || !utf8_valid(target)) {
+        if (has_control(target) || !utf8_is_valid(target)) {
                 shown = escape_for_message(target, true);
                 if (!shown)
                         return -ENOMEM;

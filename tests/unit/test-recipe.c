@@ -246,6 +246,19 @@ static void test_buffers(void) {
         expect_buffer_error(scr, strlen(scr), NULL,
                             "buf.conf:2: invalid script 'x.sh' in Scripts=: no directory to resolve it against",
                             "scripts refused without a base directory");
+        static const char latin1[] = "[Config]\nDescription=caf\xe9\n";
+        expect_buffer_error(latin1, strlen(latin1), NULL,
+                            "buf.conf:2: invalid description 'caf\xe9' in Description=: not valid UTF-8",
+                            "a Description in Latin-1 is refused when read, not in the export");
+        static const char utf8[] = "[Config]\nDescription=caf\xc3\xa9 \xe2\x80\x94 ok\n[Distribution]\nSuite=trixie\n";
+        {
+                _cleanup_(recipe_freep) Recipe *ok8 = NULL;
+                ErrorSlot e8 = {};
+
+                tap_ok(recipe_parse_buffer(&e8, "buf.conf", utf8, strlen(utf8), NULL, &ok8) >= 0,
+                       "a Description in UTF-8 is fine");
+                error_done(&e8);
+        }
         static const char dash_suite[] = "[Distribution]\nSuite=--foreign\n";
         expect_buffer_error(dash_suite, strlen(dash_suite), NULL,
                             "buf.conf:2: invalid suite '--foreign' in Suite=: must start with a lowercase letter or a "

@@ -225,9 +225,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                                    "(40 or 64 hex digits)", optarg);
                         if (free_and_strdup(&o->sign_key, v) < 0)
                                 return -ENOMEM;
-                        for (char *p = o->sign_key; *p; p++)
-                                if (*p >= 'a' && *p <= 'f')
-                                        *p = (char) (*p - 'a' + 'A');
+                        hex_upper(o->sign_key);
                         break;
                 }
                 case ARG_GPG_HOME:

@@ -573,3 +573,16 @@ bool utf8_is_valid(const char *s) {
         }
         return true;
 }
+
+char *hex_upper(char *s) {
+        for (char *c = s; c && *c; c++)
+                if (*c >= 'a' && *c <= 'f')
+                        *c = (char) (*c - 'a' + 'A');
+        return s;
+}
+
+bool name_is_plain(const char *s) {
+        if (isempty(s) || s[0] == '.' || strlen(s) > 64)
+                return false;
+        return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == 0;
+}

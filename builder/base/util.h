@@ -107,6 +107,14 @@ bool endswith(const char *s, const char *suffix);
  * allocation failure. */
 char *escape_for_message(const char *s, bool escape_8bit);
 
+/* Hex digits a-f of s to A-F, in place (fingerprints are shown and
+ * compared uppercase); returns s. */
+char *hex_upper(char *s);
+
+/* A plain name that may become part of a URL and of a path: 1 to 64 of
+ * [A-Za-z0-9._-], not starting with '.' (suites, codenames). */
+bool name_is_plain(const char *s);
+
 /* Whether s is valid UTF-8: no overlong forms, no surrogates, nothing above
  * U+10FFFF. */
 bool utf8_is_valid(const char *s);

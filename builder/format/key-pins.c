@@ -26,12 +26,6 @@ char * const *key_pins_for(const KeyPins *p, const char *suite) {
         return NULL;
 }
 
-static bool suite_ok(const char *s) {
-        if (!*s || s[0] == '.' || strlen(s) > 64)
-                return false;
-        return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == 0;
-}
-
 static bool fpr_ok(const char *s) {
         return strlen(s) == 40 && strspn(s, "0123456789ABCDEFabcdef") == 40;
 }
@@ -50,7 +44,7 @@ static int parse_line(ErrorSlot *err, const char *name, unsigned line, char *s, 
         shown = escape_for_message(words[0], true);
         if (!shown)
                 return -ENOMEM;
-        if (!suite_ok(words[0]))
+        if (!name_is_plain(words[0]))
                 return error_set(err, -EBADMSG, "%s:%u: '%s' is not a suite name", name, line, shown);
         if (key_pins_for(p, words[0]))
                 return error_set(err, -EBADMSG, "%s:%u: suite '%s' is pinned twice", name, line, shown);
@@ -66,10 +60,7 @@ static int parse_line(ErrorSlot *err, const char *name, unsigned line, char *s, 
                                          "%s:%u: '%s' is not a key fingerprint (40 hex digits, no spaces)", name, line,
                                          bad);
                 }
-                for (char *c = *w; *c; c++)
-                        if (*c >= 'a' && *c <= 'f')
-                                *c = (char) (*c - 'a' + 'A');
-                r = strv_extend(&fprs, *w);
+                r = strv_extend(&fprs, hex_upper(*w));
                 if (r < 0)
                         return r;
         }

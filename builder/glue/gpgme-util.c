@@ -372,12 +372,9 @@ int gpgme_verify_clearsigned_pinned(ErrorSlot *err, const char *keys_dir, char *
         if (r < 0)
                 return r;
 
-        fpr = strdup(good->fpr);
+        fpr = hex_upper(strdup(good->fpr));
         if (!fpr)
                 return -ENOMEM;
-        for (char *c = fpr; *c; c++)
-                if (*c >= 'a' && *c <= 'f')
-                        *c = (char) (*c - 'a' + 'A');
 
         mem = gpgme_data_release_and_get_mem(plain, &len);
         plain = NULL;
@@ -448,12 +445,7 @@ bool openpgp_fingerprint_valid(const char *s) {
 }
 
 static char *fingerprint_dup(const char *fpr) {
-        char *f = strdup(fpr);
-
-        for (char *c = f; c && *c; c++)
-                if (*c >= 'a' && *c <= 'f')
-                        *c = (char) (*c - 'a' + 'A');
-        return f;
+        return hex_upper(strdup(fpr));
 }
 
 static bool fingerprint_in(char * const *l, const char *fpr) {

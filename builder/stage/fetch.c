@@ -25,13 +25,6 @@ SourceInfo *source_info_free(SourceInfo *si) {
         return NULL;
 }
 
-/* Suite and codename become parts of a URL and of a cache path. */
-static bool name_ok(const char *s) {
-        if (isempty(s) || s[0] == '.' || strlen(s) > 64)
-                return false;
-        return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == 0;
-}
-
 static int check_release(ErrorSlot *err, const char *url, const char *suite, const ReleaseFile *rel) {
         if (!streq_ptr(rel->suite, suite) && !streq_ptr(rel->codename, suite))
                 return error_set(err, -EBADMSG, "'%s' is the Release file of suite '%s' (codename '%s'), not of '%s'",
@@ -108,7 +101,7 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         int64_t newest = 0;
         int r;
 
-        if (!name_ok(suite))
+        if (!name_is_plain(suite))
                 return error_set(err, -EINVAL, "invalid suite name '%s'", suite);
         n = strlen(mirror);
         while (n > 0 && mirror[n - 1] == '/')
@@ -174,7 +167,7 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         sources_dir = path_join(cache_dir, "sources");
         if (!sources_dir)
                 return -ENOMEM;
-        dir = path_join(sources_dir, name_ok(si->codename) ? si->codename : suite);
+        dir = path_join(sources_dir, name_is_plain(si->codename) ? si->codename : suite);
         si->inrelease_path = dir ? path_join(dir, "InRelease") : NULL;
         si->keyring_path = path_join(sources_dir, "keyring.gpg");
         if (!si->inrelease_path || !si->keyring_path)

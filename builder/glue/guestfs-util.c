@@ -32,10 +32,6 @@ struct Appliance {
         uint64_t lines;
 };
 
-void appliance_kill_all(void) {
-        cancel_kill_watched();
-}
-
 /* Record libguestfs's last error in the slot and return r. */
 static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
         const char *m = guestfs_last_error(a->g);

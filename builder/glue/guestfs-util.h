@@ -16,9 +16,10 @@
  * line by line to log_progress() (and to log_debug() when verbose) while it
  * runs, and return its tail.
  *
- * A Ctrl-C handler calls appliance_kill_all(), which is async-signal-safe:
- * every qemu this process started is killed, the blocked libguestfs call
- * fails, and the stages unwind and remove their temporary files.
+ * Each appliance's qemu is registered with cancel_watch_pid(): a Ctrl-C
+ * handler's cancel_request() (async-signal-safe) kills every one, the
+ * blocked libguestfs call fails, and the stages unwind and remove their
+ * temporary files.
  */
 
 #include "error.h"
@@ -99,9 +100,6 @@ int appliance_chroot(ErrorSlot *err, Appliance *a, char * const *env, char * con
 /* Create a disk image without launching anything.  backing_file may be NULL. */
 int disk_create(ErrorSlot *err, const char *path, const char *format, uint64_t size, const char *backing_file,
                 const char *backing_format);
-
-/* Async-signal-safe: SIGKILL every appliance this process started. */
-void appliance_kill_all(void);
 
 /* Quote argv for /bin/sh inside the appliance (exposed for tests). */
 char *shell_quote_argv(char * const *argv);

@@ -586,3 +586,21 @@ bool name_is_plain(const char *s) {
                 return false;
         return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == 0;
 }
+
+int read_full_at(int fd, void *buf, size_t n, uint64_t offset, size_t *ret_got) {
+        size_t got = 0;
+
+        while (got < n) {
+                ssize_t k = pread(fd, (uint8_t *) buf + got, n - got, (off_t) (offset + got));
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                got += (size_t) k;
+        }
+        *ret_got = got;
+        return 0;
+}

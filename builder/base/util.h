@@ -162,6 +162,10 @@ bool path_is_under(const char *path, const char *dir);
 /* Read a whole file, refusing files larger than max bytes (-EFBIG).  The
  * result is NUL-terminated; ret_size excludes the terminator. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+/* Up to n bytes of fd from offset (pread, EINTR retried): fewer only at
+ * the end of the file; *ret_got says how many. */
+int read_full_at(int fd, void *buf, size_t n, uint64_t offset, size_t *ret_got);
+
 /* The same from an open descriptor, read to its end (not closed). */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 

@@ -320,6 +320,7 @@ int image_check(ErrorSlot *err, const char *image, DiskHeader *ret) {
         _cleanup_free_ uint8_t *buf = NULL;
         struct stat st;
         size_t n = 0;
+        int r;
 
         /* O_NONBLOCK: a FIFO must not hang us before fstat() refuses it. */
         fd = open(image, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -332,17 +333,9 @@ int image_check(ErrorSlot *err, const char *image, DiskHeader *ret) {
         buf = malloc(DISK_HEADER_READ);
         if (!buf)
                 return -ENOMEM;
-        while (n < DISK_HEADER_READ) {
-                ssize_t k = read(fd, buf + n, DISK_HEADER_READ - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return error_set_errno(err, -errno, "cannot read '%s'", image);
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
+        r = read_full_at(fd, buf, DISK_HEADER_READ, 0, &n);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", image);
         return disk_header_parse(err, image, buf, n, (uint64_t) st.st_size, ret);
 }
 

@@ -119,24 +119,6 @@ static bool all_zero(const uint8_t *p, size_t n) {
         return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-static int read_at(int fd, uint8_t *buf, size_t n, uint64_t offset, size_t *ret_got) {
-        size_t got = 0;
-
-        while (got < n) {
-                ssize_t k = pread(fd, buf + got, n - got, (off_t) (offset + got));
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        *ret_got = got;
-        return 0;
-}
-
 static int descriptor_build(ErrorSlot *err, uint64_t capacity_sectors, const VmdkOptions *o, const char *extent,
                             uint8_t buf[static DESCRIPTOR_SECTORS * SECTOR]) {
         uint64_t cylinders = capacity_sectors / (16 * 63);
@@ -291,7 +273,7 @@ static int grains_write(Converter *c) {
                                 return r;
                 }
                 if (data < start + want) {
-                        r = read_at(c->in_fd, c->grain, want, start, &got);
+                        r = read_full_at(c->in_fd, c->grain, want, start, &got);
                         if (r < 0)
                                 return error_set_errno(c->out.err, r, "cannot read '%s'", c->raw_path);
                         if (got != want)

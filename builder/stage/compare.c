@@ -368,7 +368,9 @@ static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
         return 0;
 }
 
-int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret) {
+/* The manifest of an image that image_check() passed, opened as h says. */
+static int manifest_of(ErrorSlot *err, const char *appliance_path, const char *image, const DiskHeader *h,
+                       Manifest **ret) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_free_ char *root = NULL, *meta = NULL, *sums = NULL;
@@ -377,14 +379,8 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
         size_t meta_size, sums_size;
         int r;
 
-        DiskHeader h;
-
-        /* The format from the content; nothing it names is opened. */
-        r = image_check(err, image, &h);
-        if (r < 0)
-                return r;
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
-            (r = appliance_add_drive(err, a, image, disk_format_name(h.format), true, NULL)) < 0 ||
+            (r = appliance_add_drive(err, a, image, disk_format_name(h->format), true, NULL)) < 0 ||
             (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0 ||
             (r = appliance_mount(err, a, root, "/")) < 0)
                 return error_prefix(err, r, "cannot open '%s'", image);
@@ -413,18 +409,29 @@ int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image
         return 0;
 }
 
-int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines) {
-        _cleanup_(manifest_freep) Manifest *ma = NULL, *mb = NULL;
+int image_manifest(ErrorSlot *err, const char *appliance_path, const char *image, Manifest **ret) {
         DiskHeader h;
         int r;
 
-        /* Both refused before either is opened. */
-        if ((r = image_check(err, a, &h)) < 0 || (r = image_check(err, b, &h)) < 0)
-                return r;
-        r = image_manifest(err, appliance_path, a, &ma);
+        /* The format from the content; nothing it names is opened. */
+        r = image_check(err, image, &h);
         if (r < 0)
                 return r;
-        r = image_manifest(err, appliance_path, b, &mb);
+        return manifest_of(err, appliance_path, image, &h, ret);
+}
+
+int image_compare(ErrorSlot *err, const char *appliance_path, const char *a, const char *b, char ***ret_lines) {
+        _cleanup_(manifest_freep) Manifest *ma = NULL, *mb = NULL;
+        DiskHeader ha, hb;
+        int r;
+
+        /* Both refused before either is opened. */
+        if ((r = image_check(err, a, &ha)) < 0 || (r = image_check(err, b, &hb)) < 0)
+                return r;
+        r = manifest_of(err, appliance_path, a, &ha, &ma);
+        if (r < 0)
+                return r;
+        r = manifest_of(err, appliance_path, b, &hb, &mb);
         if (r < 0)
                 return r;
         return manifest_diff(ma, mb, ret_lines);

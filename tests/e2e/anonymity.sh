@@ -510,6 +510,18 @@ role_of() { [ "$1" = gw ] && echo gateway || echo workstation; }
 src_of() { [ "$1" = gw ] && echo 127.0.0.1 || echo "$WS_IP"; }
 socks_of() { [ "$1" = gw ] && echo "127.0.0.1:$2" || echo "10.152.152.10:$2"; }
 
+# clock_within_3s VM KEY WHAT: the guest's clock in its last "KEY t=<epoch>"
+# probe line is within 3 s of this host's clock when the line arrived.
+clock_within_3s() {
+        local line host_t guest_t d
+        line=$(grep " WBANON $(role_of "$1") $2 t=" "$T/$1.probe-ts" | tail -n 1)
+        host_t=${line%% *}
+        guest_t=$(sed -n "s/.* $2 t=\\([0-9.]*\\).*/\\1/p" <<<"$line")
+        d=$(awk -v g="${guest_t:-0}" -v h="${host_t:-0}" 'BEGIN { printf "%.2f", g - h }')
+        check "$3 (off by $d s)" \
+                awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
+}
+
 # The clock: whonix-timesync's result, and the guest's clock when the line
 # arrived here.
 for n in gw ws; do
@@ -536,23 +548,13 @@ for n in gw ws; do
                 check "$r: its first step undid the RTC's error of $skew s, less the boot-time nudge (offset ${off:-none})" \
                         awk -v o="${off:-x}" -v s="$skew" 'BEGIN { d = o + s; if (d < 0) d = -d; exit !(o != "x" && d <= 200) }'
         fi
-        line=$(grep " WBANON $r clock t=" "$T/$n.probe-ts" | tail -n 1)
-        host_t=${line%% *}
-        guest_t=$(sed -n 's/.* clock t=\([0-9.]*\).*/\1/p' <<<"$line")
-        d=$(awk -v g="${guest_t:-0}" -v h="${host_t:-0}" 'BEGIN { printf "%.2f", g - h }')
-        check "$r: its clock is within 3 s of the true time after the sync (off by $d s)" \
-                awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
+        clock_within_3s "$n" clock "$r: its clock is within 3 s of the true time after the sync"
         on_listener "$r: the time fetches" "$(src_of "$n")" "$(socks_of "$n" 9108)" $TORNET_ONIONS
         # Then an hour back while running, and whonix-timesync restarted.
         st=$(lines "$n" | grep "^WBANON $r timesync-behind " | tail -n 1)
         check "$r: set an hour back while running, whonix-timesync set the clock again (${st#WBANON $r timesync-behind })" \
                 grep -q 'state=synced' <<<"$st"
-        line=$(grep " WBANON $r clock-behind t=" "$T/$n.probe-ts" | tail -n 1)
-        host_t=${line%% *}
-        guest_t=$(sed -n 's/.* clock-behind t=\([0-9.]*\).*/\1/p' <<<"$line")
-        d=$(awk -v g="${guest_t:-0}" -v h="${host_t:-0}" 'BEGIN { printf "%.2f", g - h }')
-        check "$r: and it is within 3 s of the true time again (off by $d s)" \
-                awk -v g="${guest_t:-x}" -v h="${host_t:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 3) }'
+        clock_within_3s "$n" clock-behind "$r: and it is within 3 s of the true time again"
 done
 check "the onion services saw time requests (the log has $(wc -l <"$TORNET_ONION_LOG") requests)" \
         test "$(grep -vc ' /ready ' "$TORNET_ONION_LOG")" -gt 0

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The dpkg status, Packages index and package list parsers on arbitrary
- * input.  The first byte picks the parser; for the index, the rest is
- * matched against a fixed installed list. */
+ * input, and apt's archive file names (one a line).  The first byte picks
+ * the parser; for the index, the rest is matched against a fixed installed
+ * list. */
 #include "fuzz.h"
 #include "packages.h"
 
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (size < 1)
                 return 0;
         size--;
-        switch (data[0] % 3) {
+        switch (data[0] % 4) {
         case 0:
                 r = package_list_from_status(&err, text, size, &l);
                 break;
@@ -41,6 +42,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 if (l->items[i].sha256[0] && (strlen(l->items[i].sha256) != 64 || !l->items[i].filename))
                                         __builtin_trap();
                 break;
+        case 3: {
+                /* Lines as the names in apt's archive directory: every
+                 * package found is named exactly as apt names it. */
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_free_ char *copy = strndup(text, size);
+                if (!copy)
+                        return 0;
+                for (char *line = copy, *next; line; line = next) {
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = 0;
+                        if (strv_extend(&names, line) < 0)
+                                return 0;
+                }
+                r = package_list_from_archive(&err, names, NULL, &l);
+                if (r >= 0) {
+                        for (size_t i = 0; i < l->n; i++) {
+                                _cleanup_free_ char *n = package_archive_name(&l->items[i]);
+                                if (!n || !strv_contains(names, n))
+                                        __builtin_trap();
+                        }
+                        l = package_list_free(l);
+                }
+                break;
+        }
         default:
                 r = package_list_parse(&err, text, size, &l);
                 if (r >= 0) {

@@ -248,6 +248,12 @@ static int package_cmp(const void *a, const void *b) {
         return c ? c : strcmp(x->architecture, y->architecture);
 }
 
+/* Sorting only: a list of archive files may hold two versions of a package. */
+static int package_cmp_version(const void *a, const void *b) {
+        int c = package_cmp(a, b);
+        return c ? c : strcmp(((const Package *) a)->version, ((const Package *) b)->version);
+}
+
 int package_list_from_status(ErrorSlot *err, const char *text, size_t size, PackageList **ret) {
         static const char * const names[] = { "Package", "Version", "Architecture", "Status" };
         _cleanup_(package_list_freep) PackageList *l = calloc(1, sizeof(PackageList));
@@ -260,7 +266,7 @@ int package_list_from_status(ErrorSlot *err, const char *text, size_t size, Pack
         if (r < 0)
                 return error_prefix(err, r, "dpkg status");
         if (l->n > 0)
-                qsort(l->items, l->n, sizeof(Package), package_cmp);
+                qsort(l->items, l->n, sizeof(Package), package_cmp_version);
         for (size_t i = 1; i < l->n; i++)
                 if (package_cmp(&l->items[i - 1], &l->items[i]) == 0)
                         return error_set(err, -EBADMSG, "dpkg status: '%s:%s' is installed twice", l->items[i].name,
@@ -294,6 +300,22 @@ static Package *find_mutable(const PackageList *l, const char *name, size_t name
         return NULL;
 }
 
+/* The entry of name, arch and version, among neighbours of equal name and
+ * architecture (only a list of archive files has more than one). */
+static Package *find_version(const PackageList *l, const char *name, size_t name_len, const char *arch,
+                             size_t arch_len, const char *version, size_t version_len) {
+        Package *p = find_mutable(l, name, name_len, arch, arch_len), *first = l->items, *end = l->items + l->n;
+
+        if (!p)
+                return NULL;
+        while (p > first && package_cmp(p - 1, p) == 0)
+                p--;
+        for (Package *q = p; q < end && package_cmp(q, p) == 0; q++)
+                if (strlen(q->version) == version_len && memcmp(q->version, version, version_len) == 0)
+                        return q;
+        return NULL;
+}
+
 const Package *package_list_find(const PackageList *l, const char *name, const char *architecture) {
         if (!l || !name)
                 return NULL;
@@ -316,8 +338,8 @@ static int index_paragraph(ErrorSlot *err, const Span *v, void *userdata) {
         r = check_identity(err, v);
         if (r < 0)
                 return r;
-        p = find_mutable(l, v[0].p, v[0].n, v[2].p, v[2].n);
-        if (!p || strlen(p->version) != v[1].n || memcmp(p->version, v[1].p, v[1].n) != 0)
+        p = find_version(l, v[0].p, v[0].n, v[2].p, v[2].n, v[1].p, v[1].n);
+        if (!p)
                 return 0;
         if (sha256_from_span(&v[3], sha) < 0)
                 return error_set(err, -EBADMSG, "line %u: missing or invalid SHA256 of '%s'", v[0].line, p->name);
@@ -420,6 +442,124 @@ int package_list_parse(ErrorSlot *err, const char *text, size_t size, PackageLis
                 if (l->n > 1 && package_cmp(&l->items[l->n - 2], p) >= 0)
                         return error_set(err, -EBADMSG, "package list: line %u: not in order", line);
         }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* apt's quoting of a file name part: '_', ':', '%' and bytes outside
+ * printable ASCII as "%xx" (lowercase). */
+static int quote_part(FILE *f, const char *s) {
+        for (; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                if (c <= ' ' || c >= 0x7f || c == '_' || c == ':' || c == '%')
+                        fprintf(f, "%%%02x", c);
+                else
+                        fputc(c, f);
+        }
+        return 0;
+}
+
+char *package_archive_name(const Package *p) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        quote_part(f, p->name);
+        fputc('_', f);
+        quote_part(f, p->version);
+        fputc('_', f);
+        quote_part(f, p->architecture);
+        fputs(".deb", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* One '_'-separated part of an archive name, unquoted into buf; false if it
+ * is not a quoting apt writes. */
+static bool unquote_part(const char *s, size_t n, char *buf, size_t buf_size, Span *ret) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (c == '%') {
+                        int hi, lo;
+                        if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+                                return false;
+                        c = (char) (hi * 16 + lo);
+                        i += 2;
+                }
+                if (k + 1 >= buf_size || c == 0)
+                        return false;
+                buf[k++] = c;
+        }
+        buf[k] = 0;
+        *ret = (Span) { .p = buf, .n = k };
+        return true;
+}
+
+int package_list_from_archive(ErrorSlot *err, char * const *file_names, const PackageList *installed,
+                              PackageList **ret) {
+        _cleanup_(package_list_freep) PackageList *l = calloc(1, sizeof(PackageList));
+        size_t n_alloc = 0;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        STRV_FOREACH(f, file_names) {
+                char name[129], version[257], arch[65];
+                const char *s = *f, *u1, *u2;
+                size_t n = strlen(s);
+                Span v[3];
+
+                /* Anything else apt never takes for a package: skipped. */
+                if (n <= 4 || !endswith(s, ".deb"))
+                        continue;
+                n -= 4;
+                u1 = memchr(s, '_', n);
+                u2 = u1 ? memchr(u1 + 1, '_', n - (size_t) (u1 + 1 - s)) : NULL;
+                if (!u2 || memchr(u2 + 1, '_', n - (size_t) (u2 + 1 - s)))
+                        continue;
+                if (!unquote_part(s, (size_t) (u1 - s), name, sizeof name, &v[0]) ||
+                    !unquote_part(u1 + 1, (size_t) (u2 - u1 - 1), version, sizeof version, &v[1]) ||
+                    !unquote_part(u2 + 1, n - (size_t) (u2 + 1 - s), arch, sizeof arch, &v[2]) || !name_ok(&v[0]) ||
+                    !version_ok(&v[1]) || !arch_ok(&v[2]))
+                        continue;
+                /* Only the name apt itself would give the file: another
+                 * spelling of the same package is a file apt never reads. */
+                Package probe = { .name = name, .version = version, .architecture = arch };
+                _cleanup_free_ char *canonical = package_archive_name(&probe);
+                if (!canonical)
+                        return -ENOMEM;
+                if (!streq(canonical, s))
+                        continue;
+                if (installed) {
+                        const Package *p = package_list_find(installed, name, arch);
+                        if (p && streq(p->version, version))
+                                continue;
+                }
+                if (l->n >= PACKAGES_MAX)
+                        return error_set(err, -E2BIG, "more than %u packages in the archive", PACKAGES_MAX);
+                r = add_package(err, l, &n_alloc, &v[0], &v[1], &v[2]);
+                if (r < 0)
+                        return r;
+        }
+        if (l->n > 0)
+                qsort(l->items, l->n, sizeof(Package), package_cmp_version);
         *ret = TAKE_PTR(l);
         return 0;
 }

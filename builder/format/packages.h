@@ -59,6 +59,19 @@ int package_list_from_status(ErrorSlot *err, const char *text, size_t size, Pack
 int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, size_t size);
 int package_list_check_complete(ErrorSlot *err, const PackageList *l);
 
+/* The .deb files in apt's archive directory (names as listed), as packages
+ * to match against the indexes: apt names a downloaded package
+ * "<name>_<version>_<arch>.deb" with '_', ':', '%' and bytes outside
+ * printable ASCII quoted as "%xx", and finds it again by that name alone.
+ * Names in any other form, and packages installed (per the list
+ * installed, may be NULL) with the same version, are left out: apt would not
+ * take them for what it is about to install.  The list may hold several
+ * versions of one package. */
+int package_list_from_archive(ErrorSlot *err, char * const *file_names, const PackageList *installed,
+                              PackageList **ret);
+/* The name apt gives a package's .deb in its archive directory. */
+char *package_archive_name(const Package *p);
+
 /* The package called name (with that architecture, or any when NULL). */
 const Package *package_list_find(const PackageList *l, const char *name, const char *architecture);
 

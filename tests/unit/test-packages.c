@@ -161,5 +161,59 @@ int main(void) {
                        strempty(err.message));
                 error_clear(&err);
         }
+
+        /* apt's archive directory: which files it could take, and the
+         * index entry each must match. */
+        {
+                _cleanup_(package_list_freep) PackageList *a = NULL;
+                char *names[] = {
+                        (char *) "base-files_13.7_amd64.deb",        /* not installed: a candidate */
+                        (char *) "base-files_13.8_amd64.deb",        /* installed: apt will not install it */
+                        (char *) "tor_0.4.8.17-1_amd64.deb",         /* another version of an installed package */
+                        (char *) "tzdata_1%3a2025b-1_all.deb",       /* an epoch, quoted as apt quotes it */
+                        (char *) "tzdata_1:2025b-1_all.deb",         /* not apt's spelling: never read by apt */
+                        (char *) "lock", (char *) "partial",
+                        (char *) "x_1_amd64.deb",                    /* not a valid package name */
+                        (char *) "a_b_c_d.deb",
+                        (char *) "zz_1_amd64.deb.part",
+                        (char *) "bad%zz_1_amd64.deb",
+                        NULL,
+                };
+                r = package_list_from_archive(&err, names, l, &a);
+                tap_ok(r == 0 && a && a->n == 3, "archive: three files apt could take (r=%d n=%zu %s)", r, a ? a->n : 0,
+                       strempty(err.message));
+                if (a && a->n == 3) {
+                        tap_ok(streq(a->items[0].name, "base-files") && streq(a->items[0].version, "13.7") &&
+                                       streq(a->items[1].name, "tor") && streq(a->items[2].name, "tzdata") &&
+                                       streq(a->items[2].version, "1:2025b-1") && streq(a->items[2].architecture, "all"),
+                               "archive: names, versions (epoch unquoted) and architectures");
+                        _cleanup_free_ char *n = package_archive_name(&a->items[2]);
+                        tap_ok(n && streq(n, "tzdata_1%3a2025b-1_all.deb"), "archive: the name apt gives it: %s",
+                               strempty(n));
+                        r = package_list_match_index(&err, a, index_text, strlen(index_text));
+                        tap_ok(r == 0 && streq(a->items[0].sha256, SHA_C) && a->items[0].size == 70000 &&
+                                       !a->items[1].sha256[0] && !a->items[2].sha256[0],
+                               "archive: matched by version; a version no index lists stays unmatched (r=%d %s)", r,
+                               strempty(err.message));
+                        error_clear(&err);
+                } else {
+                        tap_ok(false, "archive: names, versions (epoch unquoted) and architectures");
+                        tap_ok(false, "archive: the name apt gives it");
+                        tap_ok(false, "archive: matched by version");
+                }
+        }
+        {
+                /* Two versions of one package in the archive: each matches
+                 * its own index entry. */
+                _cleanup_(package_list_freep) PackageList *a = NULL;
+                char *names[] = { (char *) "base-files_13.8_amd64.deb", (char *) "base-files_13.7_amd64.deb", NULL };
+                r = package_list_from_archive(&err, names, NULL, &a);
+                if (r == 0)
+                        r = package_list_match_index(&err, a, index_text, strlen(index_text));
+                tap_ok(r == 0 && a->n == 2 && streq(a->items[0].version, "13.7") && streq(a->items[0].sha256, SHA_C) &&
+                               streq(a->items[1].version, "13.8") && streq(a->items[1].sha256, SHA_A),
+                       "archive: two versions of a package, each with its own hash (r=%d %s)", r, strempty(err.message));
+                error_clear(&err);
+        }
         return tap_done();
 }

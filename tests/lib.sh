@@ -35,3 +35,8 @@ need_appliance() {
         command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86 is not installed (tools/install-deps)"
         ls /boot/vmlinuz-* >/dev/null 2>&1 || skip_all "no host kernel in /boot for the appliance (apt-get install linux-image-amd64)"
 }
+
+# A test that needs a host program says so when it is missing.
+need_cmd() {
+        command -v "$1" >/dev/null || skip_all "'$1' is not installed (tools/install-deps)"
+}

@@ -67,7 +67,8 @@ for vm in Whonix-Gateway Whonix-Workstation; do
         check "$vm: os-release names the system" grep -qx "NAME=\"$vm\"" "$T/files"
         check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
         "$inspect" "$img" /dev/sda2 exists /usr/sbin/policy-rc.d 2>/dev/null
-        check "$vm: no policy-rc.d left from the build" test $? -ne 0
+        rc=$?
+        check "$vm: no policy-rc.d left from the build (wb-inspect: 1 absent, 3 could not look; got $rc)" test $rc -eq 1
         diag_file "$T/err" 5
 done
 
@@ -88,7 +89,8 @@ for vm in Whonix-Gateway Whonix-Workstation; do
         *) check "$vm: the build host's name '$host_name' is in none of them" sh -c '! grep -qiw -- "$1" "$2"' sh "$host_name" "$T/id-$vm" ;;
         esac
         "$inspect" "$img" /dev/sda2 exists /etc/apt/sources.list 2>/dev/null
-        check "$vm: no /etc/apt/sources.list (debootstrap's, with the build's mirror)" test $? -ne 0
+        rc=$?
+        check "$vm: no /etc/apt/sources.list (debootstrap's, with the build's mirror; wb-inspect rc=$rc)" test $rc -eq 1
         for suite in "trixie trixie-updates" trixie-security; do
                 check "$vm: apt sources: '$suite' over tor+https" \
                         sh -c 'grep -A1 "^URIs: tor+https://deb.debian.org/" "$1" | grep -qx "Suites: $2"' sh "$T/id-$vm" "$suite"

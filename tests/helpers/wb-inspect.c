@@ -6,7 +6,8 @@
  *
  *   wb-inspect [--rw] DISK DEVICE COMMAND ARGS...
  *     cat PATH...              print files
- *     exists PATH...           exit 0 if all exist, 1 otherwise
+ *     exists PATH...           exit 0 if all exist, 1 if one does not
+ *     sha256 PATH...           print "HASH  PATH" lines, as sha256sum does
  *     ls DIR...                list directories, one name a line
  *     uuid                     print the UUID of DEVICE's filesystem
  *     upload HOSTFILE PATH     copy a host file into the guest (--rw)
@@ -14,13 +15,21 @@
  *     ln-s TARGET LINK         create a symlink (--rw)
  *     tar-in HOSTTAR DIR       unpack an uncompressed host tar at DIR, owners
  *                              and modes kept (--rw): many files, one launch
+ *
+ * Exit status: 0 done; 1 a path of "exists" is absent (and only then);
+ * 2 usage; 3 could not look (the appliance did not start, the device
+ * does not mount, a file cannot be read).  A caller that asks whether a
+ * file is absent checks for 1 exactly.
  */
 #include "guestfs-util.h"
+
+#define EXIT_ABSENT 1
+#define EXIT_COULD_NOT_LOOK 3
 
 static int fail(ErrorSlot *err, int r, const char *what) {
         fprintf(stderr, "wb-inspect: %s: %s\n", what, error_message(err, r));
         error_clear(err);
-        return 1;
+        return EXIT_COULD_NOT_LOOK;
 }
 
 int main(int argc, char **argv) {
@@ -37,7 +46,7 @@ int main(int argc, char **argv) {
                 argc--;
         }
         if (argc < 4) {
-                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|uuid|upload|mkdir|ln-s|tar-in ARGS...\n");
+                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|uuid|upload|mkdir|ln-s|tar-in ARGS...\n");
                 return 2;
         }
         disk = argv[1];
@@ -92,10 +101,20 @@ int main(int argc, char **argv) {
                                         printf("%s\n", *n);
                         } else if (streq(cmd, "exists")) {
                                 r = appliance_exists(&err, a, argv[i]);
-                                if (r <= 0) {
+                                if (r < 0)
+                                        return fail(&err, r, argv[i]);
+                                if (r == 0) {
                                         fprintf(stderr, "wb-inspect: '%s' does not exist\n", argv[i]);
-                                        status = 1;
+                                        status = EXIT_ABSENT;
                                 }
+                        } else if (streq(cmd, "sha256")) {
+                                char sum[65];
+                                r = appliance_sha256(&err, a, argv[i], sum);
+                                if (r < 0) {
+                                        status = fail(&err, r, argv[i]);
+                                        continue;
+                                }
+                                printf("%s  %s\n", sum, argv[i]);
                         } else if (streq(cmd, "mkdir") && rw) {
                                 r = appliance_mkdir_p(&err, a, argv[i]);
                                 if (r < 0)

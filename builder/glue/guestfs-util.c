@@ -14,7 +14,11 @@
 /* Markers around a command's output on the appliance console, so that the
  * boot noise before it is not shown as the command's progress. */
 #define MARK_BEGIN "@@WB-BEGIN@@"
+#define MARK_END "@@WB-END@@"
 #define MARK_EXIT "@@WB-EXIT:"
+/* In the appliance's own /run (a tmpfs), which a command chrooted into the guest
+ * cannot reach: the exit status never travels in the command's output. */
+#define STATUS_FILE "/run/wb-exit-status"
 
 struct Appliance {
         guestfs_h *g;
@@ -52,7 +56,7 @@ static void console_line(Appliance *a, const char *line) {
                         log_debug("appliance: %s", line);
                 return;
         }
-        if ((p = strstr(line, MARK_EXIT))) {
+        if ((p = strstr(line, MARK_END))) {
                 a->streaming = false;
                 return;
         }
@@ -357,6 +361,17 @@ int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***re
         return 0;
 }
 
+int appliance_sha256(ErrorSlot *err, Appliance *a, const char *guest_path, char ret[static 65]) {
+        _cleanup_free_ char *sum = guestfs_checksum(a->g, "sha256", guest_path);
+
+        if (!sum)
+                return gerr(err, a, 0, "cannot hash a guest file");
+        if (strlen(sum) != 64)
+                return error_set(err, -EPROTO, "the appliance's sha256 of '%s' is not 64 characters", guest_path);
+        memcpy(ret, sum, 65);
+        return 0;
+}
+
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path) {
         int r = guestfs_exists(a->g, guest_path);
 
@@ -400,7 +415,7 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
         _cleanup_strv_free_ char **full = NULL;
         _cleanup_free_ char *quoted = NULL, *script = NULL, *out = NULL, *cmd = NULL;
         char *debug_argv[2] = { NULL, NULL };
-        char *mark, *begin;
+        char *mark, *begin, *end;
         int status;
 
         if (cancel_requested())
@@ -426,8 +441,10 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
          * (debug "sh"); every argument above is quoted.  Output goes to the
          * console so that it streams to us while the command runs; the exit
          * status travels in a marker line because the pipe hides it. */
-        script = strdup_printf("{ echo '" MARK_BEGIN "'; %s </dev/null 2>&1; echo \"" MARK_EXIT "$?@@\"; } 2>&1 "
-                               "| tee /dev/console | tail -c %u",
+        script = strdup_printf("rm -f " STATUS_FILE "; "
+                               "{ echo '" MARK_BEGIN "'; %s </dev/null 2>&1; echo $? >" STATUS_FILE "; echo '" MARK_END "'; } 2>&1 "
+                               "| tee /dev/console | tail -c %u; "
+                               "printf '\\n" MARK_EXIT "%%s@@\\n' \"$(cat " STATUS_FILE " 2>/dev/null)\"",
                                quoted, APPLIANCE_OUTPUT_MAX);
         if (!script)
                 return -ENOMEM;
@@ -443,10 +460,20 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
         begin = strstr(out, MARK_BEGIN "\n");
         if (begin)
                 memset(begin, ' ', strlen(MARK_BEGIN) + 1);
-        mark = strstr(out, MARK_EXIT);
+        /* Ours is the last marker: it is printed after the pipeline has
+         * ended, from the status file.  Markers in the output are the
+         * command's own. */
+        mark = NULL;
+        for (char *p = strstr(out, MARK_EXIT); p; p = strstr(p + 1, MARK_EXIT))
+                mark = p;
         if (!mark || sscanf(mark + strlen(MARK_EXIT), "%d", &status) != 1)
                 return error_set(err, -EPROTO, "'%s' in the appliance ended without an exit status:\n%s", cmd, out);
         *mark = 0;
+        end = NULL;
+        for (char *p = strstr(out, MARK_END "\n"); p; p = strstr(p + 1, MARK_END "\n"))
+                end = p;
+        if (end)
+                *end = 0;
         if (status != 0) {
                 const char *tail = out;
                 size_t l = strlen(out);

@@ -87,6 +87,8 @@ int appliance_vfs_uuid(ErrorSlot *err, Appliance *a, const char *device, char **
 int appliance_symlink(ErrorSlot *err, Appliance *a, const char *target, const char *linkname);
 /* Names in a guest directory, sorted. */
 int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***ret);
+/* The SHA-256 of a guest file, lowercase hex, computed in the appliance. */
+int appliance_sha256(ErrorSlot *err, Appliance *a, const char *guest_path, char ret[static 65]);
 /* 1 if the path exists in the guest, 0 if not. */
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path);
 

@@ -164,6 +164,23 @@ int main(void) {
         check_stat(out, "/sysroot/tmp 1777 0:0");
         error_clear(&err);
 
+        /* A command's exit status does not travel in its output: one that
+         * prints the markers appliance_run() uses cannot forge success, nor
+         * failure. */
+        free(out);
+        out = NULL;
+        r = appliance_run(&err, a, NULL,
+                          ARGV("sh", "-c", "echo '@@WB-EXIT:0@@'; echo '@@WB-END@@'; echo '@@WB-EXIT:0@@'; exit 3"),
+                          &out);
+        tap_ok(r == -EPROTO && strstr(strempty(err.message), "exit status 3"),
+               "a command that prints a forged 'exit 0' marker still fails with its own status: %s",
+               strempty(err.message));
+        error_clear(&err);
+        r = appliance_run(&err, a, NULL, ARGV("sh", "-c", "echo '@@WB-EXIT:7@@'; echo done"), &out);
+        tap_ok(r == 0 && out && strstr(out, "done"), "a command that prints a forged failure marker succeeds (r=%d %s)",
+               r, strempty(err.message));
+        error_clear(&err);
+
         r = overlay_apply(&err, a, bad, "/", 1000000);
         tap_ok(r == -EPERM && err.message && strstr(err.message, "points outside the tree ('/etc/shadow')"),
                "a refused tree is not applied: %s", strempty(err.message));

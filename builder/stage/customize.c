@@ -3,12 +3,13 @@
 
 #include "cache.h"
 #include "customize.h"
+#include "guest-apt.h"
 #include "guestfs-util.h"
 #include "log.h"
 #include "overlay.h"
 
 /* Bump when the way a layer is made changes. */
-#define CUSTOMIZE_FORMAT "4"
+#define CUSTOMIZE_FORMAT "5"
 
 #define WORK_DIR "/.whonix-build"
 #define ARCHIVES "/var/cache/apt/archives"
@@ -159,9 +160,11 @@ static int resolver_restore(ErrorSlot *err, Appliance *a) {
 
 static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec);
 
+/* Only the package step sees the cache, and only after guest_check_archive():
+ * a script that calls apt downloads afresh, and apt checks what it
+ * downloads itself. */
 bool customize_needs_packages_disk(const CustomizeSpec *spec) {
-        /* A script may call apt too. */
-        return strv_length(spec->packages) + strv_length(spec->remove_packages) + strv_length(spec->scripts) > 0;
+        return strv_length(spec->packages) > 0;
 }
 
 static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
@@ -217,9 +220,23 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
         }
 
         if (strv_length(spec->packages) > 0) {
+                /* Download first, check every cached .deb apt may take
+                 * against the signed index, then install. */
                 if (strv_extend(&argv, "apt-get") < 0 || strv_extend(&argv, "-q") < 0 ||
-                    strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "install") < 0 ||
-                    strv_extend_strv(&argv, spec->packages) < 0)
+                    strv_extend(&argv, "-y") < 0 || strv_extend(&argv, "--download-only") < 0 ||
+                    strv_extend(&argv, "install") < 0 || strv_extend_strv(&argv, spec->packages) < 0)
+                        return -ENOMEM;
+                r = in_chroot(err, a, spec, argv);
+                if (r < 0)
+                        return error_prefix(err, r, "cannot download the packages of layer '%s'", spec->label);
+                r = guest_check_archive(err, a, ARCHIVES, spec->label);
+                if (r < 0)
+                        return error_prefix(err, r, "layer '%s'", spec->label);
+                free(argv[3]);
+                argv[3] = strdup("install");
+                free(argv[4]);
+                argv[4] = strdup("--no-download");
+                if (!argv[3] || !argv[4])
                         return -ENOMEM;
                 r = in_chroot(err, a, spec, argv);
                 if (r < 0)
@@ -300,15 +317,37 @@ static int set_hostname(ErrorSlot *err, Appliance *a, const char *hostname) {
         return 0;
 }
 
+/* 1 if /etc/passwd of the guest has an entry for name, 0 if not. */
+static int user_exists(ErrorSlot *err, Appliance *a, const char *name) {
+        _cleanup_free_ char *passwd = NULL;
+        size_t size, n = strlen(name);
+        int r;
+
+        r = appliance_read_file(err, a, "/etc/passwd", 16u << 20, &passwd, &size);
+        if (r < 0)
+                return r;
+        for (const char *l = passwd; l && l < passwd + size;) {
+                const char *eol = memchr(l, '\n', (size_t) (passwd + size - l));
+                if ((size_t) ((eol ? eol : passwd + size) - l) > n && memcmp(l, name, n) == 0 && l[n] == ':')
+                        return 1;
+                l = eol ? eol + 1 : NULL;
+        }
+        return 0;
+}
+
 static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *groups = NULL;
         int r;
 
         /* A layer above the one that created the user gives it the files
-         * its overlays added to /etc/skel, without replacing any. */
-        r = in_chroot(err, a, spec, ARGV("id", "-u", spec->user_name));
-        if (r == 0) {
+         * its overlays added to /etc/skel, without replacing any.  The
+         * user database is read, not asked with id(1): a failure to look
+         * (a dead appliance) must not pass for "no such user". */
+        r = user_exists(err, a, spec->user_name);
+        if (r < 0)
+                return error_prefix(err, r, "cannot look up the user '%s'", spec->user_name);
+        if (r > 0) {
                 _cleanup_free_ char *home = strdup_printf("/home/%s/", spec->user_name),
                                     *owner = strdup_printf("%s:%s", spec->user_name, spec->user_name);
                 if (!home || !owner)
@@ -318,7 +357,6 @@ static int add_user(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
                         return error_prefix(err, r, "cannot bring /etc/skel to the user '%s'", spec->user_name);
                 return 0;
         }
-        error_clear(err);
 
         if (strv_extend(&argv, "useradd") < 0 || strv_extend(&argv, "--create-home") < 0 ||
             strv_extend(&argv, "--user-group") < 0 || strv_extend(&argv, "--shell") < 0 ||
@@ -344,7 +382,8 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
         ApplianceConfig cfg = {
                 .path = appliance_path,
                 .label = spec->label,
-                .network = strv_length(spec->packages) > 0,
+                /* apt-get update, and scripts may call apt. */
+                .network = strv_length(spec->packages) + strv_length(spec->remove_packages) + strv_length(spec->scripts) > 0,
                 .verbose = verbose,
         };
         int r;
@@ -370,8 +409,14 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                 goto fail;
 
         if ((r = apply_overlays(err, a, spec, spec->early_overlay_dirs)) < 0 ||
-            (r = install_packages(err, a, spec)) < 0 ||
-            (r = apply_overlays(err, a, spec, spec->overlay_dirs)) < 0 || (r = run_scripts(err, a, spec)) < 0)
+            (r = install_packages(err, a, spec)) < 0)
+                goto fail;
+        if (debs_disk) {
+                r = appliance_umount(err, a, ARCHIVES);
+                if (r < 0)
+                        goto fail;
+        }
+        if ((r = apply_overlays(err, a, spec, spec->overlay_dirs)) < 0 || (r = run_scripts(err, a, spec)) < 0)
                 goto fail;
         if (spec->user_name && (r = add_user(err, a, spec)) < 0)
                 goto fail;
@@ -379,7 +424,7 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                 goto fail;
 
         if ((r = remove_build_files(err, a)) < 0 || (r = chroot_umount(err, a)) < 0 ||
-            (debs_disk && (r = appliance_umount(err, a, ARCHIVES)) < 0) || (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
+            (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
             (r = appliance_shutdown(err, a)) < 0)
                 goto fail;
         return 0;

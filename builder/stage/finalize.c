@@ -3,6 +3,7 @@
 
 #include "cache.h"
 #include "finalize.h"
+#include "guest-apt.h"
 #include "guestfs-util.h"
 #include "ids.h"
 #include "log.h"
@@ -178,69 +179,58 @@ static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec
         return 0;
 }
 
-#define APT_LISTS "/var/lib/apt/lists"
-#define DPKG_STATUS_MAX (64u * 1024u * 1024u)
-
 /* What is installed, pinned to the index apt verified; read before
  * normalize_tree() removes the lists. */
 static int record_packages(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec) {
         _cleanup_(package_list_freep) PackageList *l = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *status = NULL, *text = NULL, *inrelease_suffix = NULL;
-        size_t size, n_indexes = 0;
+        _cleanup_free_ char *text = NULL, *inrelease_suffix = NULL;
+        size_t n_indexes = 0;
         bool inrelease_seen = false;
         int r;
 
-        r = appliance_read_file(err, a, "/var/lib/dpkg/status", DPKG_STATUS_MAX, &status, &size);
-        if (r < 0)
-                return error_prefix(err, r, "cannot read dpkg's status");
-        r = package_list_from_status(err, status, size, &l);
+        r = guest_installed_packages(err, a, &l);
         if (r < 0)
                 return error_prefix(err, r, "'%s'", spec->label);
 
         inrelease_suffix = strdup_printf("_dists_%s_InRelease", spec->suite);
         if (!inrelease_suffix)
                 return -ENOMEM;
-        r = appliance_ls(err, a, APT_LISTS, &names);
+        r = appliance_ls(err, a, GUEST_APT_LISTS, &names);
         if (r < 0)
                 return r;
         STRV_FOREACH(n, names) {
-                _cleanup_free_ char *path = path_join(APT_LISTS, *n), *data = NULL;
+                _cleanup_free_ char *path = NULL, *data = NULL, *hex = NULL;
+                size_t size;
 
+                if (!endswith(*n, inrelease_suffix) || !spec->inrelease_sha256)
+                        continue;
+                path = path_join(GUEST_APT_LISTS, *n);
                 if (!path)
                         return -ENOMEM;
-                if (endswith(*n, inrelease_suffix) && spec->inrelease_sha256) {
-                        _cleanup_free_ char *hex = NULL;
-
-                        r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
-                        if (r < 0)
-                                return r;
-                        hex = sha256_hex(data, size);
-                        if (!hex)
-                                return -ENOMEM;
-                        if (!streq(hex, spec->inrelease_sha256))
-                                return error_set(err, -ESTALE,
-                                                 "the guest's apt used an InRelease of '%s' (sha256 %.16s) other than the "
-                                                 "one verified at the start of the build (sha256 %.16s): the mirror "
-                                                 "changed during the build; build again",
-                                                 spec->suite, hex, spec->inrelease_sha256);
-                        inrelease_seen = true;
-                } else if (endswith(*n, "_Packages")) {
-                        log_progress(spec->label, "pinning the installed packages", 0, 0);
-                        r = appliance_read_file(err, a, path, PACKAGES_SIZE_MAX, &data, &size);
-                        if (r < 0)
-                                return r;
-                        r = package_list_match_index(err, l, data, size);
-                        if (r < 0)
-                                return error_prefix(err, r, "'%s'", *n);
-                        n_indexes++;
-                }
+                r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
+                if (r < 0)
+                        return r;
+                hex = sha256_hex(data, size);
+                if (!hex)
+                        return -ENOMEM;
+                if (!streq(hex, spec->inrelease_sha256))
+                        return error_set(err, -ESTALE,
+                                         "the guest's apt used an InRelease of '%s' (sha256 %.16s) other than the "
+                                         "one verified at the start of the build (sha256 %.16s): the mirror "
+                                         "changed during the build; build again",
+                                         spec->suite, hex, spec->inrelease_sha256);
+                inrelease_seen = true;
         }
+        log_progress(spec->label, "pinning the installed packages", 0, 0);
+        r = guest_match_indexes(err, a, l, &n_indexes);
+        if (r < 0)
+                return r;
         if (n_indexes == 0)
                 return error_set(err, -ENOENT, "no package index in the guest's %s: the layers must run apt-get update",
-                                 APT_LISTS);
+                                 GUEST_APT_LISTS);
         if (spec->inrelease_sha256 && !inrelease_seen)
-                return error_set(err, -ENOENT, "no InRelease of '%s' in the guest's %s", spec->suite, APT_LISTS);
+                return error_set(err, -ENOENT, "no InRelease of '%s' in the guest's %s", spec->suite, GUEST_APT_LISTS);
         r = package_list_check_complete(err, l);
         if (r < 0)
                 return r;
@@ -409,6 +399,8 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
         return 0;
 }
 
+#define MKE2FS_ATTEMPTS 5u
+
 static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *uuid,
                            const char *part) {
         _cleanup_free_ char *fake = NULL, *ext = NULL;
@@ -419,10 +411,25 @@ static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
         if (!fake || !ext)
                 return -ENOMEM;
         log_progress(spec->label, "making the root filesystem from the tree", 0, 0);
-        r = appliance_run(err, a, ARGV(fake),
-                          ARGV("mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-U", uuid, "-E", ext, "-d", "/sysroot",
-                               part),
-                          NULL);
+        /* udev re-reads a disk's partition table when a writer closes it
+         * (the inotify watch), on its own time: the partition can be busy
+         * for a moment after "udevadm settle" returned, and mke2fs then
+         * refuses it.  Wait for udev and try again, a bounded number of
+         * times; any other failure is final. */
+        for (unsigned attempt = 1;; attempt++) {
+                r = appliance_run(err, a, ARGV(fake),
+                                  ARGV("mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-U", uuid, "-E", ext, "-d",
+                                       "/sysroot", part),
+                                  NULL);
+                if (r >= 0 || attempt >= MKE2FS_ATTEMPTS || !strstr(strempty(err->message), "apparently in use"))
+                        break;
+                log_debug("%s: %s is busy (udev); waiting for it, attempt %u of %u", spec->label, part, attempt + 1,
+                          MKE2FS_ATTEMPTS);
+                error_clear(err);
+                r = run(err, a, ARGV("sh", "-c", "sleep 2; udevadm settle"));
+                if (r < 0)
+                        break;
+        }
         if (r < 0)
                 return error_prefix(err, r, "cannot make the root filesystem");
         return 0;

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# An altered .deb in the package cache is never installed (issue #14.3).
+# apt takes a file already in its archive directory on its size alone, and
+# that directory is the package cache disk, which the builder does not
+# trust.  Here one byte in the middle of the cached tor .deb is flipped
+# (same size), and a layer that installs tor is built again: the build stops
+# before apt installs anything, naming the package and both hashes, and
+# removes the file; the next build downloads it again and succeeds.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/images.sh"
+need_appliance
+need_cmd debugfs
+need_cmd dumpe2fs
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+inspect="$WB_BUILD_ROOT/tests/wb-inspect"
+debs="$WB_TEST_CACHE/debs.img"
+
+ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
+
+# A copy of the data dir whose Gateway layer also installs 'hello', so that
+# the layer's package step runs again (everything below it is cached).
+mkdir "$T/data"
+cp -a "$WB_SOURCE_ROOT/recipes" "$WB_SOURCE_ROOT/keys" "$WB_SOURCE_ROOT/overlays" "$T/data/"
+sed -i 's/^Packages=tor isc-dhcp-client$/Packages=tor isc-dhcp-client hello/' "$T/data/recipes/whonix-gateway.conf"
+check "the test recipe adds a package to the Gateway layer" grep -qx 'Packages=tor isc-dhcp-client hello' \
+        "$T/data/recipes/whonix-gateway.conf"
+
+# Everything that touches the shared cache holds the e2e build lock.
+exec 9>"$WB_BUILD_ROOT/e2e-build.lock"
+flock 9
+
+"$inspect" "$debs" /dev/sda ls / >"$T/ls" 2>"$T/ls.err"
+check "the package cache disk can be listed (rc=$?)" test -s "$T/ls"
+deb=$(grep -E '^tor_[^_]+_amd64\.deb$' "$T/ls" | head -n 1)
+check "the package cache holds tor's .deb (${deb:-none})" test -n "$deb"
+
+flip_byte() { # file in the raw ext4 image; flips one byte of its second block
+        local bs blk off old new
+        bs=$(dumpe2fs -h "$debs" 2>/dev/null | sed -n 's/^Block size: *//p')
+        blk=$(debugfs -R "bmap /$1 1" "$debs" 2>/dev/null | tail -n 1)
+        [ -n "$bs" ] && [ -n "$blk" ] && [ "$blk" -gt 0 ] || return 1
+        off=$(( blk * bs + 123 ))
+        old=$(od -An -tu1 -j "$off" -N 1 "$debs" | tr -d ' ')
+        new=$(( old ^ 0x5a ))
+        printf "$(printf '\\%03o' "$new")" | dd of="$debs" bs=1 seek="$off" count=1 conv=notrunc status=none
+        diag "flipped the byte at $off in the image ($old -> $new), block $blk of /$1"
+}
+
+if [ -n "$deb" ]; then
+        "$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/before" 2>/dev/null
+        size_before=$(debugfs -R "stat /$deb" "$debs" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n 1)
+        check "one byte of the cached .deb is flipped" flip_byte "$deb"
+        "$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/after" 2>/dev/null
+        size_after=$(debugfs -R "stat /$deb" "$debs" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n 1)
+        check "the altered .deb keeps its size ($size_before)" test -n "$size_before" -a "$size_before" = "$size_after"
+        check "the altered .deb has another SHA256" bash -c "[ -s '$T/after' ] && ! cmp -s '$T/before' '$T/after'"
+fi
+
+"$WHONIX_BUILD" --flavor gateway --until customize --verbose --cache "$WB_TEST_CACHE" --data-dir "$T/data" \
+        --output "$T/out1" >"$T/run1" 2>&1
+rc=$?
+grep -v '^\[' "$T/run1" | tail -n 6 | sed 's/^/# /'
+check "the build with the altered .deb fails (rc=$rc)" test "$rc" -ne 0 -a "$rc" -lt 128
+ver=${deb#tor_}
+ver=${ver%_amd64.deb}
+check "the message names the package, the file and both hashes" \
+        grep -Fq "package cache held '$deb' (tor $ver amd64) with SHA256 $(cut -c1-64 "$T/after"), but the signed index says $(cut -c1-64 "$T/before")" "$T/run1"
+check "the message says the file was removed and nothing installed" \
+        grep -q "removed from the package cache and nothing was installed" "$T/run1"
+check "apt downloaded 'hello' before the check" grep -Eq 'Get:[0-9]+ .* hello ' "$T/run1"
+check "dpkg unpacked nothing" bash -c "! grep -Eq '(Unpacking|Setting up) ' '$T/run1'"
+check "no Gateway layer with 'hello' entered the cache" \
+        bash -c "! grep -Eq '^stage customize +[0-9.]+ s  built layer [0-9a-f]+ \(gateway' '$T/run1'"
+"$inspect" "$debs" /dev/sda ls / >"$T/ls2" 2>/dev/null
+check "the altered .deb is no longer in the package cache" bash -c "[ -s '$T/ls2' ] && ! grep -qx '$deb' '$T/ls2'"
+
+"$WHONIX_BUILD" --flavor gateway --until customize --verbose --cache "$WB_TEST_CACHE" --data-dir "$T/data" \
+        --output "$T/out2" >"$T/run2" 2>&1
+rc=$?
+grep '^stage' "$T/run2" | sed 's/^/# /'
+check "the next build succeeds (rc=$rc)" test "$rc" -eq 0
+check "it downloaded tor's .deb again" grep -Eq "Get:[0-9]+ .* tor amd64 " "$T/run2"
+check "dpkg installed tor and hello" bash -c "grep -q 'Setting up tor ' '$T/run2' && grep -q 'Setting up hello ' '$T/run2'"
+"$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/again" 2>/dev/null
+check "the cache holds tor's .deb again, as it was before the flip" cmp -s "$T/before" "$T/again"
+
+done_testing

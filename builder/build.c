@@ -220,10 +220,10 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                         return r;
                 if (!streq_ptr(f->recipe->flavor, f->name))
                         return error_set(err, -EINVAL, "'%s' does not define the flavor '%s'", path, f->name);
-                /* The first file a flavor includes is its shared layer
-                 * (kicksecure.conf): built once, below both flavors. */
-                if (strv_length(f->recipe->files) > 1) {
-                        r = recipe_load(err, f->recipe->files[1], b->o->data_dir, &f->layer);
+                /* The first file a flavor's recipe includes is its shared
+                 * layer (kicksecure.conf): built once, below both flavors. */
+                if (strv_length(f->recipe->includes) > 0) {
+                        r = recipe_load(err, f->recipe->includes[0], b->o->data_dir, &f->layer);
                         if (r < 0)
                                 return r;
                 }

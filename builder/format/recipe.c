@@ -395,6 +395,10 @@ static int parse_list(Parser *p, Source *s, const Item *item, const char *value)
 
                         if (why)
                                 return fail_value(p, s, item, *w, why);
+                        /* Components are a set: "main" is the default, and
+                         * a recipe that names it again means the same. */
+                        if (item->offset == offsetof(Recipe, components) && strv_contains(*field, *w))
+                                continue;
                         r = strv_extend(field, *w);
                 }
                 if (r < 0)
@@ -492,6 +496,11 @@ static int parse_include(Parser *p, Source *s, const Item *item, const char *val
         if (strv_contains(p->reading, abs))
                 return fail(p, s, -ELOOP, "include cycle: '%s' includes '%s' which is already being read",
                             s->path, abs);
+        /* The top-level file's own includes, by name: build.c takes the
+         * first as the layer both flavors share. */
+        if (strv_length(p->reading) == 1 && !strv_contains(p->recipe->includes, abs) &&
+            strv_extend(&p->recipe->includes, abs) < 0)
+                return -ENOMEM;
         if (strv_contains(p->recipe->files, abs))
                 return 0; /* read completely before: its settings are in already */
         if (strv_length(p->recipe->files) >= RECIPE_FILES_MAX)
@@ -752,6 +761,7 @@ Recipe *recipe_free(Recipe *r) {
         free(r->path);
         free(r->name);
         strv_free(r->files);
+        strv_free(r->includes);
         free(r);
         return NULL;
 }

@@ -61,6 +61,7 @@ typedef struct Recipe {
         char *name;              /* file name without ".conf" */
         char **files;            /* every file read, absolute, in read order (top-level and includes), no duplicates;
                                   * files[0] is always path */
+        char **includes;         /* the files the top-level file names in Include=, absolute, in order (NULL: none) */
         /* [Config] */
         char *description;
         char *flavor;            /* "gateway", "workstation", or NULL for a pure layer such as kicksecure */

@@ -164,6 +164,10 @@ static void test_products(const char *recipes_dir) {
                streq(gw->overlays[1], "whonix-gateway"), "gateway overlays kicksecure then whonix-gateway");
         tap_ok(strv_length(gw->files) == 2 && streq(gw->files[0], gw->path) &&
                endswith(gw->files[1], "/kicksecure.conf"), "gateway files: itself, then kicksecure");
+        tap_ok(strv_length(gw->includes) == 1 && streq(gw->includes[0], gw->files[1]),
+               "gateway includes: kicksecure, by name (its shared layer)");
+        tap_ok(strv_length(gw->components) == 1 && streq(gw->components[0], "main"),
+               "gateway components: 'main' once (kicksecure names the default again)");
         tap_ok(gw->path[0] == '/', "gateway path is absolute");
 
         tap_ok(streq_ptr(ws->flavor, "workstation"), "workstation flavor");

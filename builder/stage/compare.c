@@ -381,8 +381,16 @@ static int manifest_of(ErrorSlot *err, const char *appliance_path, const char *i
 
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
             (r = appliance_add_drive(err, a, image, disk_format_name(h->format), true, NULL)) < 0 ||
-            (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0 ||
-            (r = appliance_mount(err, a, root, "/")) < 0)
+            (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0)
+                return error_prefix(err, r, "cannot open '%s'", image);
+        /* The superblock as the image has it: mounting stamps s_mtime,
+         * s_wtime, the mount count and the checksum (in the appliance's
+         * throwaway overlay), so it is read first. */
+        r = appliance_pread_device(err, a, root, SUPERBLOCK_OFFSET, sizeof sb, sb);
+        if (r < 0)
+                return error_prefix(err, r, "cannot read the superblock of '%s'", image);
+        r = appliance_mount(err, a, root, "/");
+        if (r < 0)
                 return error_prefix(err, r, "cannot open '%s'", image);
 
         log_progress("compare", image, 0, 0);
@@ -401,9 +409,6 @@ static int manifest_of(ErrorSlot *err, const char *appliance_path, const char *i
         r = manifest_parse(err, meta, meta_size, sums, sums_size, &m);
         if (r < 0)
                 return error_prefix(err, r, "'%s'", image);
-        r = appliance_pread_device(err, a, root, SUPERBLOCK_OFFSET, sizeof sb, sb);
-        if (r < 0)
-                return error_prefix(err, r, "cannot read the superblock of '%s'", image);
         manifest_set_superblock(m, sb);
         *ret = TAKE_PTR(m);
         return 0;

@@ -3,8 +3,9 @@
 # whonix-build verify refuses, before building anything, what it cannot
 # verify: a buildinfo that is not one, one for other recipes, a missing
 # file; compare refuses images that name a backing file, an external data
-# file or a parent (a file of this machine), and FIFOs.  No appliance,
-# seconds.
+# file or a parent (a file of this machine), and FIFOs, all without an
+# appliance; and compare of an image with itself finds no difference (two
+# short appliance runs).
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 
 T=$(mktemp -d)
@@ -67,6 +68,23 @@ if command -v qemu-img >/dev/null; then
                 bash -c "[ $rc -eq 1 ] && grep -q 'is not a regular file' '$T/c-fifo'"
 else
         echo "ok $((_n + 1)) # SKIP qemu-img is not installed: the hostile-image checks did not run"
+        _n=$((_n + 1))
+fi
+
+# compare of an image with itself finds nothing: the superblock is read as
+# the image has it, before mounting stamps it (one appliance per image).
+if command -v qemu-img >/dev/null && command -v mke2fs >/dev/null && command -v supermin >/dev/null; then
+        mkdir -p "$T/tree/etc"
+        echo "same" >"$T/tree/etc/motd"
+        mke2fs -q -t ext4 -E root_owner=0:0 -d "$T/tree" "$T/small.raw" 32M &&
+                qemu-img convert -q -f raw -O qcow2 "$T/small.raw" "$T/small.qcow2"
+        "$WHONIX_BUILD" compare "$T/small.qcow2" "$T/small.qcow2" --cache "$WB_TEST_CACHE" >"$T/c-same" 2>&1
+        rc=$?
+        diag_file "$T/c-same" 4
+        check "compare of an image with itself: exit 0, no difference, not even in the superblock (exit $rc)" \
+                bash -c "[ $rc -eq 0 ] && ! grep -q 'superblock' '$T/c-same'"
+else
+        echo "ok $((_n + 1)) # SKIP qemu-img, mke2fs or supermin is not installed: compare of an image with itself did not run"
         _n=$((_n + 1))
 fi
 

@@ -69,6 +69,26 @@ static bool key_file_name(const char *name) {
         return name[0] != '.' && (endswith(name, ".asc") || endswith(name, ".gpg"));
 }
 
+/* 0 if 64 KiB can be written in dir, else the negative errno (-ENOSPC for a
+ * full filesystem). */
+static int probe_writable(const char *dir) {
+        _cleanup_free_ char *path = path_join(dir, ".space-probe");
+        static const char zeros[65536];
+        int fd, r = 0;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        errno = 0;
+        if (write(fd, zeros, sizeof zeros) != (ssize_t) sizeof zeros || fsync(fd) < 0)
+                r = errno ? -errno : -ENOSPC;
+        (void) close(fd);
+        (void) unlink(path);
+        return r;
+}
+
 static int import_key_file(ErrorSlot *err, Engine *e, const char *path) {
         _cleanup_gpgme_data_ gpgme_data_t data = NULL;
         _cleanup_free_ char *buf = NULL;
@@ -88,6 +108,14 @@ static int import_key_file(ErrorSlot *err, Engine *e, const char *path) {
         if (ge)
                 return error_set(err, gpg_error_to_errno(ge), "failed to import '%s': %s", path, gpgme_strerror(ge));
         res = gpgme_op_import_result(e->ctx);
+        if (!res || res->imported + res->unchanged <= 0) {
+                /* Nothing stored: say so when it is the temporary home's
+                 * filesystem (gpg then reports no key at all), not the key. */
+                r = probe_writable(e->home);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot import '%s' into the temporary keyring in '%s' "
+                                               "(set TMPDIR to a filesystem with free space)", path, e->home);
+        }
         if (!res || res->considered <= 0 || res->imported + res->unchanged <= 0)
                 return error_set(err, -ENOKEY, "'%s' contains no usable OpenPGP key", path);
         log_debug("gpgme: imported %d key(s) from %s", res->imported + res->unchanged, path);

@@ -64,6 +64,23 @@ check "one OK line per file" test "$(grep -c '^OK   Whonix-.*: sha256 matches, g
 check "the verdict names the key" grep -q "all 3 file(s) in '$T/rel' match SHA256SUMS, signed by key $A" "$T/e"
 diag_file "$T/v" 4
 
+# A full $TMPDIR (a 1 MiB tmpfs, filled, in a namespace of our own): the
+# message says where and what to do, not that the key has no usable key.
+if unshare -rm true 2>/dev/null; then
+        mkdir "$T/full"
+        unshare -rm sh -c 'mount -t tmpfs -o size=1m tmpfs "$1" && { dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; true; } &&
+                TMPDIR="$1" "$2" verify-signature "$3" --key "$4"' sh "$T/full" "$wb" "$T/rel" "$T/a.asc" \
+                >"$T/v-full" 2>"$T/e-full"
+        rc=$?
+        diag_file "$T/e-full" 2
+        check "verify-signature with a full \$TMPDIR fails (exit $rc)" test "$rc" -eq 1
+        check "... saying that the temporary keyring's filesystem is full, and what to do" \
+                bash -c "grep -q 'No space left on device' '$T/e-full' && grep -q 'set TMPDIR to a filesystem with free space' '$T/e-full' && ! grep -q 'no usable OpenPGP key' '$T/e-full'"
+else
+        echo "ok $((_n + 1)) # SKIP unshare -rm is not allowed here: the full-\$TMPDIR check did not run"
+        _n=$((_n + 1))
+fi
+
 cp -a "$T/rel" "$T/tampered"
 printf 'evil\n' >>"$T/tampered/Whonix-Gateway.xml"
 verify "$T/tampered" "$T/a.asc"

@@ -20,6 +20,7 @@
 #include "vmdk.h"
 #include "fetch.h"
 #include "finalize.h"
+#include "guestfs-util.h"
 #include "spawn.h"
 #include "log.h"
 #include "parallel.h"
@@ -326,9 +327,28 @@ typedef struct BootstrapJob {
         const char *debs;
 } BootstrapJob;
 
+/* A stalled appliance (the watchdog stopped it) is tried once more with a
+ * fresh one, saying why; any other failure is final. */
+#define STALL_ATTEMPTS 2u
+
+static bool try_again_after_stall(ErrorSlot *err, int r, const char *what, unsigned attempt) {
+        if (r != -ETIMEDOUT || cancel_requested() || attempt >= STALL_ATTEMPTS)
+                return false;
+        log_warning("%s: %s; trying again with a fresh appliance (attempt %u of %u)", what, error_message(err, r),
+                    attempt + 1, STALL_ATTEMPTS);
+        error_clear(err);
+        return true;
+}
+
 static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
         BootstrapJob *j = userdata;
-        return bootstrap_run(err, j->spec, j->b->appliance_path, j->debs, tmp, j->b->o->verbose);
+        int r;
+
+        for (unsigned attempt = 1;; attempt++) {
+                r = bootstrap_run(err, j->spec, j->b->appliance_path, j->debs, tmp, j->b->o->verbose);
+                if (!try_again_after_stall(err, r, "bootstrap", attempt))
+                        return r;
+        }
 }
 
 static int stage_bootstrap(ErrorSlot *err, Build *b) {
@@ -419,15 +439,20 @@ static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
         _cleanup_free_ char *debs = NULL;
         int r;
 
-        if (!customize_needs_packages_disk(j->spec))
-                return customize_run(err, j->spec, j->b->appliance_path, NULL, j->parent_disk, tmp, j->b->o->verbose);
-        debs = debs_disk_path(j->b);
-        if (!debs)
-                return -ENOMEM;
-        pthread_mutex_lock(&debs_disk_lock);
-        r = customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
-        pthread_mutex_unlock(&debs_disk_lock);
-        return r;
+        if (customize_needs_packages_disk(j->spec)) {
+                debs = debs_disk_path(j->b);
+                if (!debs)
+                        return -ENOMEM;
+        }
+        for (unsigned attempt = 1;; attempt++) {
+                if (debs)
+                        pthread_mutex_lock(&debs_disk_lock);
+                r = customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
+                if (debs)
+                        pthread_mutex_unlock(&debs_disk_lock);
+                if (!try_again_after_stall(err, r, j->spec->label, attempt))
+                        return r;
+        }
 }
 
 /* Make one step of a layer unless its key is cached; *ret_disk is its qcow2.
@@ -919,6 +944,7 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
 
         if (strv_length(o->flavors) == 0)
                 return error_set(err, -EINVAL, "no flavor to build");
+        appliance_set_stall_seconds(o->stall_seconds);
         /* A key that cannot sign stops the build now, not after it. */
         if (o->sign_key && (!o->until || streq(o->until, "sign"))) {
                 r = sign_check_key(err, o->sign_key, o->gpg_home);

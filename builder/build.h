@@ -28,6 +28,7 @@ typedef struct BuildOptions {
         const char *cache_dir;
         const char *data_dir;   /* holds recipes/, keys/, overlays/ */
         unsigned jobs;
+        unsigned stall_seconds; /* the appliance watchdog's limit (0: APPLIANCE_STALL_SECONDS_DEFAULT) */
         bool verbose;
         const char *until;      /* stop successfully after this stage (NULL: run all) */
         int64_t source_date_epoch; /* < 0: the Date of the signed Release file */

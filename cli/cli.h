@@ -22,6 +22,7 @@ typedef struct CliOptions {
         char *cache_dir;
         char *data_dir;
         unsigned jobs;
+        unsigned stall_seconds; /* --stall-timeout; 0: the builder's default */
         bool verbose;
         char *until;
         int64_t source_date_epoch;

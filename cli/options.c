@@ -41,6 +41,8 @@ void cli_print_help(FILE *f) {
                 "      --cache=DIR               build cache (default: $XDG_CACHE_HOME/whonix-build\n"
                 "                                or ~/.cache/whonix-build)\n"
                 "  -j, --jobs=N                  parallel jobs (default: number of CPUs)\n"
+                "      --stall-timeout=SECONDS   stop an appliance that shows no output and writes nothing for\n"
+                "                                this long, and try once more with a fresh one (default: 600)\n"
                 "      --data-dir=DIR            where recipes/, keys/ and overlays/ are\n"
                 "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
                 "                                bootstrap, ...), e.g. to fill the cache\n"
@@ -114,7 +116,7 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM };
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM, ARG_STALL_TIMEOUT };
         static const struct option options[] = {
                 { "target", required_argument, NULL, 't' },
                 { "flavor", required_argument, NULL, 'f' },
@@ -130,6 +132,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 { "key", required_argument, NULL, ARG_KEY },
                 { "rebuilt", required_argument, NULL, ARG_REBUILT },
                 { "ova-per-vm", no_argument, NULL, ARG_OVA_PER_VM },
+                { "stall-timeout", required_argument, NULL, ARG_STALL_TIMEOUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -239,6 +242,11 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                 return usage_error("--key needs a key file");
                         if (free_and_strdup(&o->key_file, optarg) < 0)
                                 return -ENOMEM;
+                        break;
+                case ARG_STALL_TIMEOUT:
+                        if (safe_atou(optarg, &o->stall_seconds) < 0 || o->stall_seconds < 10 ||
+                            o->stall_seconds > 86400)
+                                return usage_error("bad --stall-timeout '%s': expected seconds from 10 to 86400", optarg);
                         break;
                 case 'j':
                         if (safe_atou(optarg, &o->jobs) < 0 || o->jobs == 0 || o->jobs > 64)

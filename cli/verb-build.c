@@ -13,6 +13,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
                 .jobs = o->jobs,
+                .stall_seconds = o->stall_seconds,
                 .verbose = o->verbose,
                 .until = o->until,
                 .source_date_epoch = o->source_date_epoch,

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <guestfs.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "cancel.h"
 #include "guestfs-util.h"
@@ -20,6 +26,8 @@
  * cannot reach: the exit status never travels in the command's output. */
 #define STATUS_FILE "/run/wb-exit-status"
 
+#define WATCHDOG_DRIVES_MAX 8u
+
 struct Appliance {
         guestfs_h *g;
         char *label;
@@ -27,7 +35,22 @@ struct Appliance {
         bool tcg;
         const char *tcg_reason;
         unsigned n_drives;
-        pid_t pid;
+        /* qemu's PID: found by the watchdog while qemu boots, or from
+         * libguestfs once launch returns; registered with cancel either way. */
+        _Atomic pid_t pid;
+
+        /* The stall watchdog: a thread that kills qemu when neither the
+         * console nor a writable drive has moved for stall_usec. */
+        uint64_t stall_usec;
+        _Atomic uint64_t last_activity;
+        atomic_bool stalled;
+        pthread_t watchdog;
+        bool watchdog_running;
+        pthread_mutex_t watchdog_lock;
+        pthread_cond_t watchdog_cond;
+        bool watchdog_stop;
+        char *drive_paths[WATCHDOG_DRIVES_MAX]; /* the writable drives, for their growth; [0] any drive, for qemu's argv */
+        unsigned n_drive_paths;
 
         /* Console line assembly for progress. */
         char line[LINE_MAX_LEN];
@@ -36,10 +59,23 @@ struct Appliance {
         uint64_t lines;
 };
 
-/* Record libguestfs's last error in the slot and return r. */
+static _Atomic unsigned default_stall_seconds = APPLIANCE_STALL_SECONDS_DEFAULT;
+
+void appliance_set_stall_seconds(unsigned seconds) {
+        default_stall_seconds = seconds ?: APPLIANCE_STALL_SECONDS_DEFAULT;
+}
+
+/* Record libguestfs's last error in the slot and return r.  After the
+ * watchdog stopped a stalled qemu every call fails; the cause is the stall. */
 static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
         const char *m = guestfs_last_error(a->g);
         int e = guestfs_last_errno(a->g);
+
+        if (atomic_load(&a->stalled))
+                return error_set(err, -ETIMEDOUT,
+                                 "%s: the appliance made no progress for %" PRIu64 " s (no console output, no disk "
+                                 "writes) and was stopped; an emulated CPU on an overloaded host can stall like this",
+                                 what, a->stall_usec / 1000000u);
 
         if (r == 0)
                 r = e > 0 ? -e : -EIO;
@@ -70,6 +106,8 @@ static void on_console(guestfs_h *g, void *opaque, uint64_t event, int event_han
                        size_t buf_len, const uint64_t *array, size_t array_len) {
         Appliance *a = opaque;
 
+        atomic_store(&a->last_activity, now_usec());
+
         for (size_t i = 0; i < buf_len; i++) {
                 char c = buf[i];
 
@@ -88,6 +126,7 @@ static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_ha
                         size_t buf_len, const uint64_t *array, size_t array_len) {
         Appliance *a = opaque;
 
+        atomic_store(&a->last_activity, now_usec());
         /* array: proc_nr, serial, position, total.  Small transfers are
          * over before a progress line would mean anything. */
         if (array_len >= 4 && array[3] >= (1u << 20))
@@ -105,6 +144,9 @@ int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         if (!a->label)
                 return -ENOMEM;
         a->verbose = cfg->verbose;
+        a->stall_usec = (uint64_t) (cfg->stall_seconds ?: default_stall_seconds) * 1000000u;
+        pthread_mutex_init(&a->watchdog_lock, NULL);
+        pthread_cond_init(&a->watchdog_cond, NULL);
 
         /* Ignore LIBGUESTFS_* from the environment: every setting that
          * matters is made here, so builds do not depend on the caller's
@@ -143,17 +185,34 @@ int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         return 0;
 }
 
+static void watchdog_stop(Appliance *a) {
+        if (!a->watchdog_running)
+                return;
+        pthread_mutex_lock(&a->watchdog_lock);
+        a->watchdog_stop = true;
+        pthread_cond_signal(&a->watchdog_cond);
+        pthread_mutex_unlock(&a->watchdog_lock);
+        pthread_join(a->watchdog, NULL);
+        a->watchdog_running = false;
+}
+
 Appliance *appliance_free(Appliance *a) {
         if (!a)
                 return NULL;
+        watchdog_stop(a);
         if (a->g) {
-                if (a->pid > 0) {
+                pid_t pid = atomic_load(&a->pid);
+                if (pid > 0) {
                         /* Not shut down cleanly: the disks are scratch now. */
-                        (void) kill(a->pid, SIGKILL);
-                        cancel_unwatch_pid(a->pid);
+                        (void) kill(pid, SIGKILL);
+                        cancel_unwatch_pid(pid);
                 }
                 guestfs_close(a->g);
         }
+        for (unsigned i = 0; i < a->n_drive_paths; i++)
+                free(a->drive_paths[i]);
+        pthread_mutex_destroy(&a->watchdog_lock);
+        pthread_cond_destroy(&a->watchdog_cond);
         free(a->label);
         free(a);
         return NULL;
@@ -180,18 +239,135 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
         if (guestfs_add_drive_opts_argv(a->g, path, &o) < 0)
                 return gerr(err, a, 0, "cannot add disk");
         a->n_drives++;
+        /* The first drive names qemu in the process table; writable ones
+         * show progress by growing. */
+        if ((a->n_drive_paths == 0 || !readonly) && a->n_drive_paths < WATCHDOG_DRIVES_MAX) {
+                a->drive_paths[a->n_drive_paths] = strdup(path);
+                if (!a->drive_paths[a->n_drive_paths])
+                        return -ENOMEM;
+                a->n_drive_paths++;
+        }
         return 0;
 }
 
+/* Our child process that is this appliance's qemu: its command line names
+ * the first drive, which no other appliance of ours has. */
+static pid_t find_qemu(const Appliance *a) {
+        _cleanup_(closedirp) DIR *d = opendir("/proc");
+        pid_t self = getpid();
+        struct dirent *de;
+
+        if (!d || a->n_drive_paths == 0)
+                return 0;
+        while ((de = readdir(d))) {
+                char path[64], stat_buf[512], cmd[8192];
+                _cleanup_close_ int fd = -1;
+                ssize_t n;
+                pid_t pid, ppid;
+                const char *p;
+
+                if (!isdigit((unsigned char) de->d_name[0]))
+                        continue;
+                pid = (pid_t) atoi(de->d_name);
+                snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || (n = read(fd, stat_buf, sizeof stat_buf - 1)) <= 0)
+                        continue;
+                stat_buf[n] = 0;
+                /* "pid (comm) state ppid ...": comm may hold anything; the
+                 * last ')' ends it. */
+                p = strrchr(stat_buf, ')');
+                if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1 || ppid != self)
+                        continue;
+                close(fd);
+                fd = -1;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || (n = read(fd, cmd, sizeof cmd - 1)) <= 0)
+                        continue;
+                cmd[n] = 0;
+                if (!strstr(cmd, "qemu"))
+                        continue;
+                for (ssize_t i = 0; i < n; i++)
+                        if (cmd[i] == 0)
+                                cmd[i] = ' ';
+                if (strstr(cmd, a->drive_paths[0]))
+                        return pid;
+        }
+        return 0;
+}
+
+static void adopt_pid(Appliance *a, pid_t pid) {
+        pid_t none = 0;
+
+        if (pid > 0 && atomic_compare_exchange_strong(&a->pid, &none, pid))
+                cancel_watch_pid(pid);
+}
+
+static void *watchdog_main(void *userdata) {
+        Appliance *a = userdata;
+        uint64_t blocks[WATCHDOG_DRIVES_MAX] = {};
+
+        pthread_mutex_lock(&a->watchdog_lock);
+        while (!a->watchdog_stop) {
+                struct timespec ts;
+                uint64_t now;
+
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                (void) pthread_cond_timedwait(&a->watchdog_cond, &a->watchdog_lock, &ts);
+                if (a->watchdog_stop)
+                        break;
+
+                /* qemu is registered for Ctrl-C as soon as it exists, not
+                 * only once libguestfs's launch has returned. */
+                if (atomic_load(&a->pid) == 0)
+                        adopt_pid(a, find_qemu(a));
+
+                now = now_usec();
+                for (unsigned i = 0; i < a->n_drive_paths; i++) {
+                        struct stat st;
+                        if (stat(a->drive_paths[i], &st) == 0 && (uint64_t) st.st_blocks != blocks[i]) {
+                                blocks[i] = (uint64_t) st.st_blocks;
+                                atomic_store(&a->last_activity, now);
+                        }
+                }
+                if (now - atomic_load(&a->last_activity) > a->stall_usec) {
+                        pid_t pid = atomic_load(&a->pid);
+                        atomic_store(&a->stalled, true);
+                        if (pid > 0)
+                                (void) kill(pid, SIGKILL);
+                        break;
+                }
+        }
+        pthread_mutex_unlock(&a->watchdog_lock);
+        return NULL;
+}
+
+bool appliance_stalled(const Appliance *a) {
+        return atomic_load(&a->stalled);
+}
+
+pid_t appliance_pid(const Appliance *a) {
+        return atomic_load(&a->pid);
+}
+
 int appliance_launch(ErrorSlot *err, Appliance *a) {
-        int pid;
+        int pid, r;
 
         log_progress(a->label, "starting appliance", 0, 0);
+        atomic_store(&a->last_activity, now_usec());
+        r = pthread_create(&a->watchdog, NULL, watchdog_main, a);
+        if (r != 0)
+                return error_set_errno(err, -r, "cannot start the appliance's watchdog");
+        a->watchdog_running = true;
         if (guestfs_launch(a->g) < 0)
                 return gerr(err, a, 0, "cannot start the libguestfs appliance");
         pid = guestfs_get_pid(a->g);
-        if (pid > 0) {
-                a->pid = pid;
+        if (pid > 0 && atomic_load(&a->pid) != pid) {
+                pid_t old = atomic_exchange(&a->pid, pid);
+                if (old > 0)
+                        cancel_unwatch_pid(old);
                 cancel_watch_pid(pid);
         }
         /* A Ctrl-C that came while qemu was starting found no pid to kill. */
@@ -202,11 +378,12 @@ int appliance_launch(ErrorSlot *err, Appliance *a) {
 
 int appliance_shutdown(ErrorSlot *err, Appliance *a) {
         int r = guestfs_shutdown(a->g);
+        pid_t pid;
 
-        if (a->pid > 0) {
-                cancel_unwatch_pid(a->pid);
-                a->pid = 0;
-        }
+        watchdog_stop(a);
+        pid = atomic_exchange(&a->pid, 0);
+        if (pid > 0)
+                cancel_unwatch_pid(pid);
         if (r < 0)
                 return gerr(err, a, 0, "cannot shut the appliance down cleanly");
         return 0;
@@ -329,6 +506,7 @@ int appliance_read_file(ErrorSlot *err, Appliance *a, const char *guest_path, si
         data = guestfs_read_file(a->g, guest_path, &n);
         if (!data)
                 return gerr(err, a, 0, "cannot read a file in the guest");
+        atomic_store(&a->last_activity, now_usec());
         /* guestfs_read_file() NUL-terminates. */
         *ret = TAKE_PTR(data);
         if (ret_size)
@@ -366,6 +544,8 @@ int appliance_sha256(ErrorSlot *err, Appliance *a, const char *guest_path, char 
 
         if (!sum)
                 return gerr(err, a, 0, "cannot hash a guest file");
+        /* A loop of silent calls is progress too. */
+        atomic_store(&a->last_activity, now_usec());
         if (strlen(sum) != 64)
                 return error_set(err, -EPROTO, "the appliance's sha256 of '%s' is not 64 characters", guest_path);
         memcpy(ret, sum, 65);

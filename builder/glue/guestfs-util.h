@@ -22,6 +22,8 @@
  * temporary files.
  */
 
+#include <sys/types.h>
+
 #include "error.h"
 
 typedef struct Appliance Appliance;
@@ -39,7 +41,22 @@ typedef struct ApplianceConfig {
         unsigned memsize_mib;  /* 0: APPLIANCE_MEMORY_MIB */
         bool network;          /* user-mode network for downloads from the mirror */
         bool verbose;          /* forward the appliance's console to log_debug() */
+        unsigned stall_seconds; /* 0: appliance_set_stall_seconds()'s, by default APPLIANCE_STALL_SECONDS_DEFAULT */
 } ApplianceConfig;
+
+/*
+ * The watchdog.  An emulated appliance on an overloaded host can stall (a
+ * TCG guest in soft lockups: qemu busy, nothing written, no output, for
+ * ever).  From appliance_launch() on, a thread watches the console output,
+ * libguestfs's progress messages and the size on disk of every writable
+ * drive; when none of them has moved for stall_seconds, it kills qemu, and
+ * the blocked call, and every later one, fails with -ETIMEDOUT and a
+ * message that says so.  The caller may try again with a fresh appliance.
+ * The same thread finds qemu's PID while it boots (our child whose command
+ * line names the first drive) and registers it for Ctrl-C at once.
+ */
+#define APPLIANCE_STALL_SECONDS_DEFAULT 600u
+void appliance_set_stall_seconds(unsigned seconds);
 
 /* Output kept from a command run in the appliance (its tail). */
 #define APPLIANCE_OUTPUT_MAX (64u * 1024u)
@@ -47,6 +64,11 @@ typedef struct ApplianceConfig {
 int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret);
 Appliance *appliance_free(Appliance *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Appliance *, appliance_free);
+
+/* Whether the watchdog stopped this appliance. */
+bool appliance_stalled(const Appliance *a);
+/* qemu's PID, 0 before it is known or after shutdown (for tests). */
+pid_t appliance_pid(const Appliance *a);
 
 /* Whether appliance_new() chose TCG, and why; valid after appliance_new(). */
 bool appliance_uses_tcg(const Appliance *a, const char **ret_reason);

@@ -4,10 +4,10 @@
  * disk are deliberately not the ones wanted: the guest gets the normalized
  * modes and those of the manifest, never a checkout's umask. */
 #include <fcntl.h>
-#include <glob.h>
 #include <sys/stat.h>
 
 #include "guestfs-util.h"
+#include "helpers/have-appliance.h"
 #include "overlay.h"
 #include "tap.h"
 
@@ -36,27 +36,6 @@ static bool manifest(const char *path, const char *text) {
 
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         return fd >= 0 && write(fd, text, n) == (ssize_t) n;
-}
-
-static bool have_appliance(const char **why) {
-        glob_t g = {};
-        bool kernel;
-
-        if (access("/usr/bin/qemu-system-x86_64", X_OK) < 0) {
-                *why = "qemu-system-x86 is not installed (tools/install-deps)";
-                return false;
-        }
-        if (access("/usr/bin/supermin", X_OK) < 0) {
-                *why = "supermin is not installed (tools/install-deps)";
-                return false;
-        }
-        kernel = glob("/boot/vmlinuz-*", 0, NULL, &g) == 0;
-        globfree(&g);
-        if (!kernel) {
-                *why = "no host kernel in /boot for the appliance";
-                return false;
-        }
-        return true;
 }
 
 static void check_stat(const char *out, const char *expect) {

@@ -88,17 +88,6 @@ static void build_done(Build *b) {
         cache_free(b->cache);
 }
 
-const char * const build_stages[] = {
-        "recipe", "fetch", "appliance", "bootstrap", "customize", "finalize", "export", "sign", NULL,
-};
-
-bool build_stage_valid(const char *name) {
-        for (size_t i = 0; build_stages[i]; i++)
-                if (streq(build_stages[i], name))
-                        return true;
-        return false;
-}
-
 const char *target_to_string(Target t) {
         return t == TARGET_VIRTUALBOX ? "virtualbox" : "kvm";
 }
@@ -266,6 +255,9 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
 
         if (!keys_dir)
                 return -ENOMEM;
+        r = cache_open(err, b->o->cache_dir, &b->cache);
+        if (r < 0)
+                return r;
         r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, b->o->expect_inrelease_sha256 != NULL,
                           &b->sources);
         if (r < 0)
@@ -938,12 +930,45 @@ static int stage_sign(ErrorSlot *err, Build *b) {
         return 0;
 }
 
+/* The export writes the artifacts and the buildinfo that describes them. */
+static int stage_export(ErrorSlot *err, Build *b) {
+        int r = b->o->target == TARGET_VIRTUALBOX ? stage_export_ova(err, b) : stage_export_kvm(err, b);
+        if (r < 0)
+                return r;
+        return write_buildinfo(err, b);
+}
+
+/* The pipeline.  --until names one of these; the build checks for a
+ * cancellation before each and stops after the one --until names. */
+static const struct {
+        const char *name;
+        int (*run)(ErrorSlot *err, Build *b);
+} stages[] = {
+        { "recipe",    stage_recipe },
+        { "fetch",     stage_fetch },     /* nothing is built from an archive whose signature was not checked */
+        { "appliance", stage_appliance },
+        { "bootstrap", stage_bootstrap },
+        { "customize", stage_customize },
+        { "finalize",  stage_finalize },
+        { "export",    stage_export },
+        { "sign",      stage_sign },
+};
+
+bool build_stage_valid(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(stages); i++)
+                if (streq(stages[i].name, name))
+                        return true;
+        return false;
+}
+
 int build_run(ErrorSlot *err, const BuildOptions *o) {
         _cleanup_(build_done) Build b = { .o = o };
         int r;
 
         if (strv_length(o->flavors) == 0)
                 return error_set(err, -EINVAL, "no flavor to build");
+        if (o->until && !build_stage_valid(o->until))
+                return error_set(err, -EINVAL, "unknown stage '%s'", o->until);
         appliance_set_stall_seconds(o->stall_seconds);
         /* A key that cannot sign stops the build now, not after it. */
         if (o->sign_key && (!o->until || streq(o->until, "sign"))) {
@@ -952,48 +977,11 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
                         return r;
         }
 
-#define STOP_AFTER(stage) \
-        if (o->until && streq(o->until, stage)) \
-                return 0
-
-        r = stage_recipe(err, &b);
-        if (r < 0)
-                return r;
-        STOP_AFTER("recipe");
-
-        r = cache_open(err, o->cache_dir, &b.cache);
-        if (r < 0)
-                return r;
-
-        /* Nothing is built from an archive whose signature was not checked. */
-        r = stage_fetch(err, &b);
-        if (r < 0 || (r = check_cancel(err)) < 0)
-                return r;
-        STOP_AFTER("fetch");
-        r = stage_appliance(err, &b);
-        if (r < 0 || (r = check_cancel(err)) < 0)
-                return r;
-        STOP_AFTER("appliance");
-        r = stage_bootstrap(err, &b);
-        if (r < 0)
-                return r;
-        STOP_AFTER("bootstrap");
-        r = stage_customize(err, &b);
-        if (r < 0)
-                return r;
-        STOP_AFTER("customize");
-        r = stage_finalize(err, &b);
-        if (r < 0)
-                return r;
-        STOP_AFTER("finalize");
-
-        r = o->target == TARGET_VIRTUALBOX ? stage_export_ova(err, &b) : stage_export_kvm(err, &b);
-        if (r < 0)
-                return r;
-        r = write_buildinfo(err, &b);
-        if (r < 0)
-                return r;
-        STOP_AFTER("export");
-
-        return stage_sign(err, &b);
+        for (size_t i = 0; i < ELEMENTSOF(stages); i++) {
+                if ((r = check_cancel(err)) < 0 || (r = stages[i].run(err, &b)) < 0)
+                        return r;
+                if (o->until && streq(o->until, stages[i].name))
+                        break;
+        }
+        return 0;
 }

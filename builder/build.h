@@ -40,8 +40,8 @@ typedef struct BuildOptions {
         const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
 } BuildOptions;
 
-/* The stages in order, NULL-terminated; --until takes one of them. */
-extern const char * const build_stages[];
+/* Whether --until may name it: recipe, fetch, appliance, bootstrap,
+ * customize, finalize, export, sign. */
 bool build_stage_valid(const char *name);
 
 /* The seed when none is given: builds with the same inputs get the same

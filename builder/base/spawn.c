@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "cancel.h"
 #include "spawn.h"
 
 extern char **environ;
@@ -20,6 +21,8 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
         size_t n = 0, alloc = 0;
         pid_t pid;
 
+        if (cancel_requested())
+                return error_set(err, -ECANCELED, "interrupted");
         cmd = strv_join(argv, " ");
         if (!cmd)
                 return -ENOMEM;
@@ -58,6 +61,11 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                 _exit(127);
         }
         close(pipefd[1]);
+        /* A Ctrl-C kills it with the appliances; one that came while it
+         * was being started found nothing to kill. */
+        cancel_watch_pid(pid);
+        if (cancel_requested())
+                (void) kill(pid, SIGKILL);
 
         for (;;) {
                 char buf[8192];
@@ -89,6 +97,7 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                                         close(pipefd[0]);
                                         (void) kill(pid, SIGKILL);
                                         (void) waitpid(pid, NULL, 0);
+                                        cancel_unwatch_pid(pid);
                                         return -ENOMEM;
                                 }
                                 out = c;
@@ -107,8 +116,14 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                 out[n] = 0;
 
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return error_set_errno(err, -errno, "cannot wait for '%s'", argv[0]);
+                if (errno != EINTR) {
+                        int r = -errno;
+                        cancel_unwatch_pid(pid);
+                        return error_set_errno(err, r, "cannot wait for '%s'", argv[0]);
+                }
+        cancel_unwatch_pid(pid);
+        if (cancel_requested())
+                return error_set(err, -ECANCELED, "interrupted");
 
         if (WIFSIGNALED(status))
                 return error_set(err, -EINTR, "'%s' was killed by signal %d", cmd, WTERMSIG(status));

@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
+#include "cancel.h"
 #include "archive-util.h"
 #include "export-ova.h"
 #include "ids.h"
@@ -483,7 +484,11 @@ static int member_disk(ErrorSlot *err, struct archive *a, const char *name, cons
         sha256_init(&s);
         while (done < size) {
                 size_t want = size - done < COPY_CHUNK ? (size_t) (size - done) : COPY_CHUNK;
-                ssize_t k = read(fd, buf, want);
+                ssize_t k;
+
+                if (cancel_requested())
+                        return error_set(err, -ECANCELED, "interrupted");
+                k = read(fd, buf, want);
 
                 if (k < 0) {
                         if (errno == EINTR)

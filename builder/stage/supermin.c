@@ -184,7 +184,7 @@ static void remove_stale(const char *parent, const char *keep) {
 
 int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *ret_reused) {
         _cleanup_free_ char *sysdir = NULL, *key = NULL, *parent = NULL, *final = NULL, *tmp = NULL,
-                            *sd = NULL, *out = NULL, *fixed = NULL;
+                            *sd = NULL, *out = NULL, *fixed = NULL, *scratch = NULL, *tmpdir_env = NULL;
         _cleanup_strv_free_ char **names = NULL;
         int r;
 
@@ -237,8 +237,16 @@ int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *
                 return error_set_errno(err, r, "cannot create a temporary directory in '%s'", parent);
         sd = path_join(tmp, "supermin.d");
         out = path_join(tmp, "appliance.d");
-        if (!sd || !out) {
+        scratch = path_join(tmp, "tmp");
+        tmpdir_env = scratch ? strdup_printf("TMPDIR=%s", scratch) : NULL;
+        if (!sd || !out || !tmpdir_env) {
                 r = -ENOMEM;
+                goto fail;
+        }
+        /* supermin's own scratch ("supermin.*.tmpdir") inside ours, so
+         * that an interrupted build removes it too. */
+        if (mkdir(scratch, 0700) < 0) {
+                r = error_set_errno(err, -errno, "cannot create '%s'", scratch);
                 goto fail;
         }
         r = make_supermin_d(err, sysdir, names, sd);
@@ -250,7 +258,7 @@ int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *
                       (char *[]) { (char *) "supermin", (char *) "--build", (char *) "--copy-kernel", (char *) "-f",
                                    (char *) "ext2", (char *) "--host-cpu", (char *) "x86_64", (char *) "-o", out, sd,
                                    NULL },
-                      NULL, NULL);
+                      (char *[]) { tmpdir_env, NULL }, NULL);
         if (r < 0) {
                 error_prefix(err, r, "cannot build the appliance");
                 goto fail;

@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include "cancel.h"
 #include "vmdk.h"
 
 #define SECTOR 512u
@@ -263,6 +264,10 @@ static int grains_write(Converter *c) {
 
         for (uint64_t g = 0; g < c->n_grains; g++) {
                 uint64_t start = g * GRAIN_BYTES;
+
+                /* A Ctrl-C is obeyed within a few grains, not at the end. */
+                if (g % 64 == 0 && cancel_requested())
+                        return error_set(c->out.err, -ECANCELED, "interrupted");
                 size_t want = (size_t) (c->raw_size - start < GRAIN_BYTES ? c->raw_size - start : GRAIN_BYTES), got = 0;
 
                 /* data < start: what lies here is unknown (the first grain,

@@ -4,7 +4,7 @@
 # SIGSTOP, as a TCG guest in soft lockups looks from outside (nothing
 # printed, nothing written).  With --stall-timeout 30 the watchdog stops
 # it, the build warns why and tries once more with a fresh appliance, and
-# the layer is built.
+# the layer is built.  Then the fault that is not a stall: qemu killed.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -59,5 +59,43 @@ check "the stopped qemu is gone" bash -c "! kill -0 $qemu 2>/dev/null || grep -q
 diag "stopped at +$((stopped_at - start)) s, build ended at +$((end - start)) s"
 check "the stall was noticed within the limit plus 30 s (build ended $((end - stopped_at)) s after the stop)" \
         test $((end - stopped_at)) -lt 240
+
+# A fault, not a stall: the appliance's qemu killed in the middle of the
+# step.  The build fails with a clear message at once (no retry: a killed
+# qemu is not a stall), leaves no half-made layer, no temporary file and no
+# process, and the next build succeeds from the cache.
+echo "kill test $$ $(date +%s%N)" >"$T/data/overlays/whonix-workstation/etc/wb-stall-test"
+ls "$WB_TEST_CACHE/layers" >"$T/layers-before" 2>/dev/null
+"$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
+        --data-dir "$T/data" --output "$T/out" >"$T/log2" 2>&1 &
+build_pid=$!
+qemu=
+for _ in $(seq 1 600); do
+        qemu=$(pgrep -P "$build_pid" -f qemu-system | head -n 1)
+        [ -n "$qemu" ] && break
+        kill -0 "$build_pid" 2>/dev/null || break
+        sleep 0.2
+done
+check "the second build started an appliance (qemu pid ${qemu:-none})" test -n "$qemu"
+sleep 5
+[ -n "$qemu" ] && kill -KILL "$qemu"
+killed_at=$(date +%s)
+wait "$build_pid"
+rc=$?
+build_pid=
+grep -E '^stage|warning|error' "$T/log2" | sed 's/^/# /' | cut -c1-300
+check "a build whose qemu is killed fails (rc=$rc)" test "$rc" -eq 1
+check "... within 60 s of the kill ($(( $(date +%s) - killed_at )) s)" test $(( $(date +%s) - killed_at )) -lt 60
+check "... with a message that names the layer" grep -q "error: .*workstation" "$T/log2"
+check "... without retrying (a killed qemu is not a stall)" bash -c "! grep -q 'trying again with a fresh appliance' '$T/log2'"
+ls "$WB_TEST_CACHE/layers" >"$T/layers-after" 2>/dev/null
+check "... and no new or half-made layer in the cache" cmp -s "$T/layers-before" "$T/layers-after"
+check "... and no temporary file in the cache" test -z "$(find "$WB_TEST_CACHE" -name '*.tmp*' -newer "$T/layers-before" 2>/dev/null)"
+check "... and no qemu of ours left" bash -c "! pgrep -f 'qemu-system.*$WB_TEST_CACHE/layers' >/dev/null"
+"$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
+        --data-dir "$T/data" --output "$T/out" >"$T/log3" 2>&1
+rc=$?
+check "the next build succeeds (rc=$rc) and builds the layer" \
+        bash -c "[ $rc -eq 0 ] && grep -Eq '^stage customize +[0-9.]+ s  built layer [0-9a-f]+ \(workstation:' '$T/log3'"
 
 done_testing

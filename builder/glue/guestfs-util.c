@@ -79,6 +79,11 @@ static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
 
         if (r == 0)
                 r = e > 0 ? -e : -EIO;
+        /* libguestfs's advice names variables our handles ignore
+         * (GUESTFS_CREATE_NO_ENVIRONMENT): give ours instead. */
+        if (m && strstr(m, "LIBGUESTFS_DEBUG"))
+                return error_set(err, r, "%s: %s [whonix-build ignores LIBGUESTFS_DEBUG and LIBGUESTFS_TRACE: run it "
+                                 "again with --verbose to see the appliance's messages]", what, m);
         return error_set(err, r, "%s: %s", what, m ?: "unknown libguestfs error");
 }
 

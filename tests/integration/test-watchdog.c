@@ -6,6 +6,7 @@
  * cancellation then ends the launch at once. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <signal.h>
 
 #include "cancel.h"
@@ -141,7 +142,31 @@ int main(void) {
                 error_clear(&err);
         }
 
-        /* 4. A Ctrl-C while qemu boots: qemu is registered before launch
+        /* 4. A launch that fails (qemu refuses 64 TiB of memory):
+         *    libguestfs's advice to set LIBGUESTFS_DEBUG, which our handles
+         *    ignore, comes with ours. */
+        {
+                _cleanup_(appliance_freep) Appliance *a = NULL;
+                _cleanup_free_ char *disk = path_join(scratch, "huge");
+                ApplianceConfig cfg = { .label = "huge", .path = getenv("WB_APPLIANCE"),
+                                        .memsize_mib = 64u * 1024u * 1024u };
+
+                r = disk ? disk_create(&err, disk, "raw", 16u << 20, NULL, NULL) : -ENOMEM;
+                if (r >= 0)
+                        r = appliance_new(&err, &cfg, &a);
+                if (r >= 0)
+                        r = appliance_add_drive(&err, a, disk, "raw", false, "unsafe");
+                if (r >= 0)
+                        r = appliance_launch(&err, a);
+                tap_ok(r < 0, "an appliance asking for 64 TiB of memory does not launch (r=%d)", r);
+                tap_ok(strstr(strempty(err.message), "LIBGUESTFS_DEBUG") &&
+                               strstr(strempty(err.message), "run it again with --verbose"),
+                       "... and libguestfs's advice to set LIBGUESTFS_DEBUG comes with ours, --verbose");
+                tap_diag("%s", strempty(err.message));
+                error_clear(&err);
+        }
+
+        /* 5. A Ctrl-C while qemu boots (last: the cancellation stays): qemu is registered before launch
          *    returns, so the launch ends at once. */
         {
                 _cleanup_(appliance_freep) Appliance *a = NULL;

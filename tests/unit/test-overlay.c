@@ -4,6 +4,8 @@
  * the tree hash; refused trees and manifests. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -658,6 +660,79 @@ static void test_host_files(void) {
         error_done(&err);
 }
 
+/* A private mount namespace for this process: as root directly, otherwise
+ * in a user namespace of our own (uid and gid mapped to ours). */
+static bool enter_mount_namespace(void) {
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+        char map[64];
+        int fd;
+
+        if (unshare(CLONE_NEWNS) < 0) {
+                if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+                        return false;
+                fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        (void) !write(fd, "deny", 4);
+                        close(fd);
+                }
+                snprintf(map, sizeof map, "0 %u 1", (unsigned) uid);
+                fd = open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, map, strlen(map)) < 0)
+                        return false;
+                close(fd);
+                snprintf(map, sizeof map, "0 %u 1", (unsigned) gid);
+                fd = open("/proc/self/gid_map", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, map, strlen(map)) < 0)
+                        return false;
+                close(fd);
+        }
+        return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+}
+
+/* A file on another filesystem inside an overlay (a mount point: git never
+ * makes one) is refused.  In a child, in a mount namespace of its own, with
+ * a tmpfs mounted on the tree's etc/mnt. */
+static void test_other_filesystem(void) {
+        _cleanup_free_ char *tree = strdup_printf("%s/mounted", scratch), *tar = strdup_printf("%s/mounted.tar", scratch);
+        int status;
+        pid_t pid;
+
+        if (!tap_ok(tree && tar && mkdir(tree, 0755) == 0 && mkdir_mode(tree, "etc", 0755) &&
+                            mkdir_mode(tree, "etc/mnt", 0755) && write_mode(tree, "etc/ok", "ok", 0644),
+                    "other filesystem: set up"))
+                return;
+        pid = fork();
+        if (pid == 0) {
+                _cleanup_free_ char *mnt = path_join(tree, "etc/mnt");
+                ErrorSlot err = {};
+                int r;
+
+                if (!mnt || !enter_mount_namespace())
+                        _exit(77);
+                if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
+                        _exit(77);
+                if (!write_mode(tree, "etc/mnt/host-file", "from another filesystem\n", 0644))
+                        _exit(2);
+                r = overlay_pack(&err, tree, tar, NULL);
+                if (r == -EXDEV && err.message && strstr(err.message, "is on another filesystem than the overlay") &&
+                    access(tar, F_OK) < 0)
+                        _exit(0);
+                fprintf(stderr, "# r=%d message: %s\n", r, strempty(err.message));
+                _exit(1);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
+                tap_ok(false, "a file on another filesystem inside an overlay is refused (the child failed)");
+                return;
+        }
+        if (WEXITSTATUS(status) == 77) {
+                tap_skip_one("neither root nor allowed to make a user namespace: cannot mount inside an overlay here");
+                return;
+        }
+        tap_ok(WEXITSTATUS(status) == 0,
+               "a file on another filesystem (a tmpfs mounted inside the overlay) is refused, nothing packed");
+}
+
 /* A small tree m-LABEL (etc/ok, etc/sub/f, etc/link -> sub, etc/run/) with
  * m-LABEL.modes holding manifest. */
 static char *make_manifest_tree(const char *label, const char *manifest, size_t size) {
@@ -873,6 +948,7 @@ int main(void) {
         test_refused("hardlink", BAD_HARDLINK, "etc/shadow", "host-shadow", -EMLINK,
                      "overlay 'bad-hardlink': 'etc/shadow' is a hard link (2 names)");
         test_host_files();
+        test_other_filesystem();
         test_refused("latin1", BAD_FILE, "etc/caf\xe9", NULL, -EINVAL, "name 'etc/caf\\xe9' contains invalid UTF-8");
 
         tap_ok(overlay_pack(&err, "/nonexistent/overlay", "/nonexistent/x.tar", NULL) < 0 && err.message,

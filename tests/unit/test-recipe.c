@@ -4,8 +4,10 @@
  * tests/recipes/README), then the product recipes in recipes/, then what
  * fixtures cannot express (buffers, size limits, the directory helpers).
  *
- * WB_RECIPE_UPDATE=1 rewrites the .expected files from what the parser
- * does now; review the diff before committing it.
+ * "build/tests/test-recipe --update", run by hand, rewrites the .expected
+ * files from what the parser does now (review the diff before committing
+ * it); meson never passes it, and under meson it is refused, so a test run
+ * can only compare.  A fixture without its .expected file fails.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -67,6 +69,8 @@ static void diag_text(const char *label, const char *text) {
         }
 }
 
+static bool update_expected;
+
 static void test_fixture(const char *name) {
         _cleanup_free_ char *conf = NULL, *expected_path = NULL, *expected = NULL, *got = NULL;
         size_t l = strlen(name) - strlen(".conf");
@@ -79,7 +83,7 @@ static void test_fixture(const char *name) {
                 tap_ok(false, "fixture %s: out of memory", name);
                 return;
         }
-        if (getenv("WB_RECIPE_UPDATE")) {
+        if (update_expected) {
                 k = write_file_atomic(expected_path, got, strlen(got), 0644);
                 tap_ok(k >= 0, "fixture %s: wrote %s", name, expected_path);
                 return;
@@ -393,7 +397,18 @@ static void test_big_file(void) {
         (void) rm_rf(dir);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+        if (argc > 1) {
+                if (argc != 2 || !streq(argv[1], "--update")) {
+                        fprintf(stderr, "usage: test-recipe [--update]\n");
+                        return 2;
+                }
+                if (getenv("WB_MESON_TAP")) {
+                        fprintf(stderr, "test-recipe: --update rewrites the fixtures; not under meson test\n");
+                        return 2;
+                }
+                update_expected = true;
+        }
         _cleanup_free_ char *recipes_dir = NULL, *fixtures = NULL;
         const char *root = getenv("WB_SOURCE_ROOT");
 

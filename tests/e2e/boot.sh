@@ -67,7 +67,9 @@ for vm in Whonix-Gateway Whonix-Workstation; do
                 "${WB_BOOT_TIMEOUT:-900}" "WB-PROBE multi-user reached" 'user@host:~\$ $' -- \
                 'id -un' 'sudo -n id -un' 'sudo -n passwd -S root' 'cat /etc/machine-id' \
                 '. /etc/os-release; echo "$PRETTY_NAME"' 'systemctl is-active whonix-timesync whonix-bootclock' \
-                'cat /etc/issue' '@logout' 'id -un' >"$T/$vm.login" 2>&1 &
+                'cat /etc/issue' '@logout' 'id -un' \
+                'systemctl is-enabled systemd-timesyncd.service chrony.service ntpsec.service nftables.service' \
+                >"$T/$vm.login" 2>&1 &
         pids+=($!)
         eval "login_pid_${vm//-/_}=\$!"
 done
@@ -120,6 +122,11 @@ for l in open(sys.argv[1]):
                 test "$(answer 6 | paste -sd' ')" = "active active"
         check "$vm: the console greeting names the system" grep -q "^$vm (Debian GNU/Linux 13)" <<<"$(answer 7)"
         check "$vm: after 'exit' the console logs the user in again" test "$(rc_of 8)" = 0 -a "$(answer 9)" = user
+        # What the Kicksecure layer's script did, seen from the running
+        # system (not from the script's text): no NTP client can start, and
+        # the firewall loads at boot.
+        check "$vm: NTP units are masked and nftables is enabled ($(answer 10 | paste -sd' '))" \
+                test "$(answer 10 | paste -sd' ')" = "masked masked masked enabled"
         if [ "$(rc_of 9)" != 0 ]; then
                 diag "$vm: the console session:"
                 sed 's/^/#   /' "$T/$vm.login" | cut -c1-200

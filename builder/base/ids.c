@@ -59,23 +59,13 @@ int id_uuid(const char *seed, const char *what, char ret[static ID_UUID_STRING_M
         return 0;
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -EINVAL;
-}
-
 static int parse_oui(const char *oui, uint8_t ret[static 3]) {
         uint8_t b[3];
 
         if (!oui || strlen(oui) != 8)
                 return -EINVAL;
         for (size_t i = 0; i < 3; i++) {
-                int hi = hex_digit(oui[3 * i]), lo = hex_digit(oui[3 * i + 1]);
+                int hi = unhexchar(oui[3 * i]), lo = unhexchar(oui[3 * i + 1]);
 
                 if (hi < 0 || lo < 0 || (i < 2 && oui[3 * i + 2] != ':'))
                         return -EINVAL;

@@ -475,6 +475,16 @@ int parse_size(const char *s, uint64_t *ret) {
         return 0;
 }
 
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -EINVAL;
+}
+
 char *hexmem(const void *p, size_t n) {
         static const char hex[] = "0123456789abcdef";
         const uint8_t *b = p;

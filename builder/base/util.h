@@ -191,6 +191,8 @@ int safe_atou(const char *s, unsigned *ret);
 /* Parse a size such as "100G", "768M", "512K" or "1024" (bytes) into bytes. */
 int parse_size(const char *s, uint64_t *ret);
 
+/* The value of one hex digit (either case), or -EINVAL. */
+int unhexchar(char c);
 /* Lowercase hex of n bytes into a new string. */
 char *hexmem(const void *p, size_t n);
 

@@ -479,16 +479,6 @@ char *package_archive_name(const Package *p) {
         return buf;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* One '_'-separated part of an archive name, unquoted into buf; false if it
  * is not a quoting apt writes. */
 static bool unquote_part(const char *s, size_t n, char *buf, size_t buf_size, Span *ret) {
@@ -498,7 +488,7 @@ static bool unquote_part(const char *s, size_t n, char *buf, size_t buf_size, Sp
                 char c = s[i];
                 if (c == '%') {
                         int hi, lo;
-                        if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
+                        if (i + 2 >= n || (hi = unhexchar(s[i + 1])) < 0 || (lo = unhexchar(s[i + 2])) < 0)
                                 return false;
                         c = (char) (hi * 16 + lo);
                         i += 2;

@@ -3,9 +3,9 @@
 
 #include "bootstrap.h"
 #include "cache.h"
+#include "guest-apt.h"
 #include "guestfs-util.h"
 #include "log.h"
-#include "sha256.h"
 
 /* Bump when the way a base is made changes, so old bases are not reused. */
 #define BOOTSTRAP_FORMAT "2"
@@ -109,53 +109,6 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
         return 0;
 }
 
-/* debootstrap fetches the InRelease again itself: the base must come from
- * the very bytes the fetch stage verified (a mirror could serve it another
- * validly signed, older one), and debootstrap leaves what it used in the
- * guest's apt lists. */
-static int check_inrelease(ErrorSlot *err, Appliance *a, const BootstrapSpec *spec) {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *suffix = NULL;
-        bool seen = false;
-        int r;
-
-        if (!spec->inrelease_sha256)
-                return 0;
-        suffix = strdup_printf("_dists_%s_InRelease", spec->suite);
-        if (!suffix)
-                return -ENOMEM;
-        r = appliance_ls(err, a, "/var/lib/apt/lists", &names);
-        if (r < 0)
-                return error_prefix(err, r, "cannot list the base's apt lists");
-        STRV_FOREACH(n, names) {
-                _cleanup_free_ char *path = NULL, *data = NULL, *hex = NULL;
-                size_t size;
-
-                if (!endswith(*n, suffix))
-                        continue;
-                path = path_join("/var/lib/apt/lists", *n);
-                if (!path)
-                        return -ENOMEM;
-                r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
-                if (r < 0)
-                        return r;
-                hex = sha256_hex(data, size);
-                if (!hex)
-                        return -ENOMEM;
-                if (!streq(hex, spec->inrelease_sha256))
-                        return error_set(err, -ESTALE,
-                                         "debootstrap used an InRelease of '%s' (sha256 %.16s) other than the one "
-                                         "verified at the start of the build (sha256 %.16s): the mirror changed, or "
-                                         "serves different files to different requests; build again",
-                                         spec->suite, hex, spec->inrelease_sha256);
-                seen = true;
-        }
-        if (!seen)
-                return error_set(err, -ENOENT, "debootstrap left no InRelease of '%s' in the base's apt lists",
-                                 spec->suite);
-        return 0;
-}
-
 int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *appliance_path, const char *debs_disk,
                   const char *dest_disk, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
@@ -213,8 +166,10 @@ int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *applian
         r = run_debootstrap(err, a, spec);
         if (r < 0)
                 goto fail;
-        r = check_inrelease(err, a, spec);
-        if (r < 0)
+        /* debootstrap fetches the InRelease again itself: the base must
+         * come from the very bytes the fetch stage verified (a mirror could
+         * serve it another, older, validly signed one). */
+        if (spec->inrelease_sha256 && (r = guest_check_inrelease(err, a, spec->suite, spec->inrelease_sha256)) < 0)
                 goto fail;
 
         /* Leave nothing of the build's own in the base. */

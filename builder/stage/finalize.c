@@ -183,44 +183,18 @@ static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec
  * normalize_tree() removes the lists. */
 static int record_packages(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec) {
         _cleanup_(package_list_freep) PackageList *l = NULL;
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *text = NULL, *inrelease_suffix = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t n_indexes = 0;
-        bool inrelease_seen = false;
         int r;
 
         r = guest_installed_packages(err, a, &l);
         if (r < 0)
                 return error_prefix(err, r, "'%s'", spec->label);
 
-        inrelease_suffix = strdup_printf("_dists_%s_InRelease", spec->suite);
-        if (!inrelease_suffix)
-                return -ENOMEM;
-        r = appliance_ls(err, a, GUEST_APT_LISTS, &names);
-        if (r < 0)
-                return r;
-        STRV_FOREACH(n, names) {
-                _cleanup_free_ char *path = NULL, *data = NULL, *hex = NULL;
-                size_t size;
-
-                if (!endswith(*n, inrelease_suffix) || !spec->inrelease_sha256)
-                        continue;
-                path = path_join(GUEST_APT_LISTS, *n);
-                if (!path)
-                        return -ENOMEM;
-                r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
+        if (spec->inrelease_sha256) {
+                r = guest_check_inrelease(err, a, spec->suite, spec->inrelease_sha256);
                 if (r < 0)
                         return r;
-                hex = sha256_hex(data, size);
-                if (!hex)
-                        return -ENOMEM;
-                if (!streq(hex, spec->inrelease_sha256))
-                        return error_set(err, -ESTALE,
-                                         "the guest's apt used an InRelease of '%s' (sha256 %.16s) other than the "
-                                         "one verified at the start of the build (sha256 %.16s): the mirror "
-                                         "changed during the build; build again",
-                                         spec->suite, hex, spec->inrelease_sha256);
-                inrelease_seen = true;
         }
         log_progress(spec->label, "pinning the installed packages", 0, 0);
         r = guest_match_indexes(err, a, l, &n_indexes);
@@ -229,8 +203,6 @@ static int record_packages(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
         if (n_indexes == 0)
                 return error_set(err, -ENOENT, "no package index in the guest's %s: the layers must run apt-get update",
                                  GUEST_APT_LISTS);
-        if (spec->inrelease_sha256 && !inrelease_seen)
-                return error_set(err, -ENOENT, "no InRelease of '%s' in the guest's %s", spec->suite, GUEST_APT_LISTS);
         r = package_list_check_complete(err, l);
         if (r < 0)
                 return r;

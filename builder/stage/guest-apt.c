@@ -3,6 +3,7 @@
 
 #include "guest-apt.h"
 #include "log.h"
+#include "sha256.h"
 
 #define DPKG_STATUS_MAX (64u * 1024u * 1024u)
 
@@ -106,5 +107,44 @@ int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, c
                                  name, p->name, p->version, p->architecture, sha, p->sha256);
         }
         log_debug("%s: %zu cached .debs (%" PRIu64 " bytes) match the signed index", label, n_checked, bytes_total);
+        return 0;
+}
+
+int guest_check_inrelease(ErrorSlot *err, Appliance *a, const char *suite, const char *sha256) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *suffix = strdup_printf("_dists_%s_InRelease", suite);
+        bool seen = false;
+        int r;
+
+        if (!suffix)
+                return -ENOMEM;
+        r = appliance_ls(err, a, GUEST_APT_LISTS, &names);
+        if (r < 0)
+                return error_prefix(err, r, "cannot list apt's lists");
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *path = NULL, *data = NULL, *hex = NULL;
+                size_t size;
+
+                if (!endswith(*n, suffix))
+                        continue;
+                path = path_join(GUEST_APT_LISTS, *n);
+                if (!path)
+                        return -ENOMEM;
+                r = appliance_read_file(err, a, path, 16u << 20, &data, &size);
+                if (r < 0)
+                        return r;
+                hex = sha256_hex(data, size);
+                if (!hex)
+                        return -ENOMEM;
+                if (!streq(hex, sha256))
+                        return error_set(err, -ESTALE,
+                                         "the guest's apt lists hold an InRelease of '%s' (sha256 %.16s) other than the "
+                                         "one verified at the start of the build (sha256 %.16s): the mirror changed "
+                                         "during the build, or serves different files to different requests; build again",
+                                         suite, hex, sha256);
+                seen = true;
+        }
+        if (!seen)
+                return error_set(err, -ENOENT, "no InRelease of '%s' in the guest's %s", suite, GUEST_APT_LISTS);
         return 0;
 }

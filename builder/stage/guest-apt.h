@@ -32,3 +32,7 @@
 int guest_installed_packages(ErrorSlot *err, Appliance *a, PackageList **ret);
 int guest_match_indexes(ErrorSlot *err, Appliance *a, PackageList *l, size_t *ret_n_indexes);
 int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, const char *label);
+/* The suite's InRelease in apt's lists (left by debootstrap, or by apt-get
+ * update) has the SHA256 the fetch stage verified: -ESTALE if not, -ENOENT
+ * if there is none. */
+int guest_check_inrelease(ErrorSlot *err, Appliance *a, const char *suite, const char *sha256);

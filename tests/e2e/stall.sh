@@ -17,6 +17,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The PID of the first qemu a build (its parent) starts, within 120 s.
+first_qemu() {
+        local q
+        for _ in $(seq 1 600); do
+                q=$(pgrep -P "$1" -f qemu-system | head -n 1)
+                [ -n "$q" ] && { echo "$q"; return; }
+                kill -0 "$1" 2>/dev/null || return
+                sleep 0.2
+        done
+}
+
 ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
 
 # One overlay file of the Workstation changed: only its files step runs.
@@ -34,13 +45,7 @@ start=$(date +%s)
 build_pid=$!
 
 # The first qemu the build starts: stop it.
-qemu=
-for _ in $(seq 1 600); do
-        qemu=$(pgrep -P "$build_pid" -f qemu-system | head -n 1)
-        [ -n "$qemu" ] && break
-        kill -0 "$build_pid" 2>/dev/null || break
-        sleep 0.2
-done
+qemu=$(first_qemu "$build_pid")
 check "the build started an appliance (qemu pid ${qemu:-none})" test -n "$qemu"
 [ -n "$qemu" ] && kill -STOP "$qemu"
 stopped_at=$(date +%s)
@@ -69,13 +74,7 @@ ls "$WB_TEST_CACHE/layers" >"$T/layers-before" 2>/dev/null
 "$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
         --data-dir "$T/data" --output "$T/out" >"$T/log2" 2>&1 &
 build_pid=$!
-qemu=
-for _ in $(seq 1 600); do
-        qemu=$(pgrep -P "$build_pid" -f qemu-system | head -n 1)
-        [ -n "$qemu" ] && break
-        kill -0 "$build_pid" 2>/dev/null || break
-        sleep 0.2
-done
+qemu=$(first_qemu "$build_pid")
 check "the second build started an appliance (qemu pid ${qemu:-none})" test -n "$qemu"
 sleep 5
 [ -n "$qemu" ] && kill -KILL "$qemu"

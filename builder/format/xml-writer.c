@@ -100,6 +100,7 @@ static void escaped(XmlWriter *w, const char *s, const char *element, const char
                 case '<': puts_(w, "&lt;"); break;
                 case '>': puts_(w, "&gt;"); break;
                 case '"': puts_(w, "&quot;"); break;
+                case '\'': puts_(w, w->quote == '\'' ? "&apos;" : "'"); break;
                 /* Keep whitespace in attributes through attribute-value
                  * normalisation. */
                 case '\t': puts_(w, attribute ? "&#9;" : "\t"); break;
@@ -131,9 +132,9 @@ static void start_tag(XmlWriter *w, const char *name, va_list ap) {
                 }
                 puts_(w, " ");
                 puts_(w, k);
-                puts_(w, "=\"");
+                puts_(w, w->quote == '\'' ? "='" : "=\"");
                 escaped(w, v, name, k);
-                puts_(w, "\"");
+                puts_(w, w->quote == '\'' ? "'" : "\"");
         }
 }
 

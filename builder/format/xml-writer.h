@@ -2,7 +2,8 @@
 #pragma once
 
 /*
- * A small XML writer for generated documents (the OVF of export-ova.c):
+ * A small XML writer for generated documents (the OVF of export-ova.c, the
+ * libvirt domains and networks of export-kvm.c):
  * elements with attributes given as NULL-terminated name/value pairs,
  * text content, every value escaped, two-space indentation.
  *
@@ -37,9 +38,11 @@ typedef struct XmlWriter {
         const char *stack[XML_WRITER_DEPTH_MAX];
         unsigned depth;
         int error;
+        char quote;             /* around attribute values: '"' (0 means the same) or '\'' (libvirt's style) */
 } XmlWriter;
 
 #define XML_WRITER_INIT(e, m) ((XmlWriter) { .err = (e), .max = (m) })
+#define XML_WRITER_INIT_QUOTE(e, m, q) ((XmlWriter) { .err = (e), .max = (m), .quote = (q) })
 
 /* Free the buffer (if not taken by xml_writer_finish()). */
 void xml_writer_done(XmlWriter *w);

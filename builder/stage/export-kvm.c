@@ -4,211 +4,10 @@
 
 #include "export-kvm.h"
 #include "ids.h"
+#include "xml-writer.h"
 
 /* Generated XML is a few KiB; anything near this means a runaway input. */
 #define XML_MAX (1024u * 1024u)
-#define XML_DEPTH_MAX 16
-
-#define _sentinel_ __attribute__((sentinel))
-
-/*
- * A small XML writer: elements with attributes given as NULL-terminated
- * name/value pairs, every value escaped, two-space indentation like
- * libvirt's own output.  The first error sticks and is returned by
- * xml_finish(), so the callers below need not check every call.
- */
-typedef struct XmlWriter {
-        ErrorSlot *err;
-        char *buf;
-        size_t len, alloc;
-        const char *stack[XML_DEPTH_MAX];
-        unsigned depth;
-        int error;
-} XmlWriter;
-
-static void xml_done(XmlWriter *w) {
-        free(w->buf);
-        w->buf = NULL;
-}
-
-static void xml_fail(XmlWriter *w, int r) {
-        if (w->error == 0)
-                w->error = r;
-}
-
-static void xml_raw(XmlWriter *w, const char *s, size_t n) {
-        if (w->error < 0)
-                return;
-        if (w->len + n + 1 > w->alloc) {
-                size_t want = w->alloc ? w->alloc : 4096;
-                char *b;
-
-                while (want < w->len + n + 1)
-                        want *= 2;
-                if (want > XML_MAX) {
-                        xml_fail(w, error_set(w->err, -E2BIG, "generated XML would exceed %u bytes", XML_MAX));
-                        return;
-                }
-                b = realloc(w->buf, want);
-                if (!b) {
-                        xml_fail(w, -ENOMEM);
-                        return;
-                }
-                w->buf = b;
-                w->alloc = want;
-        }
-        memcpy(w->buf + w->len, s, n);
-        w->len += n;
-        w->buf[w->len] = 0;
-}
-
-static void xml_str(XmlWriter *w, const char *s) {
-        xml_raw(w, s, strlen(s));
-}
-
-/* Length of the valid UTF-8 sequence at s that XML 1.0 allows as a
- * character, or 0. */
-static size_t xml_char_len(const unsigned char *s) {
-        uint32_t c;
-        size_t n;
-
-        if (s[0] < 0x80)
-                return s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' ? 1 : 0;
-        if ((s[0] & 0xe0) == 0xc0) {
-                n = 2;
-                c = s[0] & 0x1f;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                n = 3;
-                c = s[0] & 0x0f;
-        } else if ((s[0] & 0xf8) == 0xf0) {
-                n = 4;
-                c = s[0] & 0x07;
-        } else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-                        return 0;
-                c = c << 6 | (s[i] & 0x3f);
-        }
-        if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || /* overlong */
-            (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff || c > 0x10ffff)
-                return 0;
-        return n;
-}
-
-/* Escaped for both text and attribute values (attributes use single
- * quotes, so both quote characters are escaped).  The message for a value
- * XML cannot carry names where it was, not the value itself, which may hold
- * terminal control characters. */
-static void xml_escaped(XmlWriter *w, const char *s, const char *element, const char *attribute) {
-        for (const char *p = s; *p;) {
-                size_t n = xml_char_len((const unsigned char *) p);
-
-                switch (n ? *p : 0) {
-                case '&': xml_str(w, "&amp;"); break;
-                case '<': xml_str(w, "&lt;"); break;
-                case '>': xml_str(w, "&gt;"); break;
-                case '\'': xml_str(w, "&apos;"); break;
-                case '"': xml_str(w, "&quot;"); break;
-                case 0:
-                        xml_fail(w, error_set(w->err, -EINVAL,
-                                              "%s%s%s<%s> has a control character or invalid UTF-8 at byte %zu",
-                                              attribute ? "attribute '" : "", strempty(attribute),
-                                              attribute ? "' of " : "", element, (size_t) (p - s)));
-                        return;
-                default:
-                        xml_raw(w, p, n);
-                }
-                p += n;
-        }
-}
-
-static void xml_indent(XmlWriter *w) {
-        for (unsigned i = 0; i < w->depth; i++)
-                xml_str(w, "  ");
-}
-
-static void xml_tag_start(XmlWriter *w, const char *name, va_list ap) {
-        const char *k;
-
-        xml_indent(w);
-        xml_str(w, "<");
-        xml_str(w, name);
-        while ((k = va_arg(ap, const char *))) {
-                const char *v = va_arg(ap, const char *);
-
-                if (!v) {
-                        /* A NULL value would silently end the list. */
-                        xml_fail(w, error_set(w->err, -EINVAL, "no value for attribute '%s' of <%s>", k, name));
-                        return;
-                }
-                xml_str(w, " ");
-                xml_str(w, k);
-                xml_str(w, "='");
-                xml_escaped(w, v, name, k);
-                xml_str(w, "'");
-        }
-}
-
-/* <name k='v'...> and one level deeper. */
-_sentinel_ static void xml_open(XmlWriter *w, const char *name, ...) {
-        va_list ap;
-
-        va_start(ap, name);
-        xml_tag_start(w, name, ap);
-        va_end(ap);
-        xml_str(w, ">\n");
-        if (w->depth >= XML_DEPTH_MAX) {
-                xml_fail(w, -E2BIG);
-                return;
-        }
-        w->stack[w->depth++] = name;
-}
-
-static void xml_close(XmlWriter *w) {
-        if (w->depth == 0) {
-                xml_fail(w, -EINVAL);
-                return;
-        }
-        w->depth--;
-        xml_indent(w);
-        xml_str(w, "</");
-        xml_str(w, w->stack[w->depth]);
-        xml_str(w, ">\n");
-}
-
-/* <name k='v'.../> */
-_sentinel_ static void xml_empty(XmlWriter *w, const char *name, ...) {
-        va_list ap;
-
-        va_start(ap, name);
-        xml_tag_start(w, name, ap);
-        va_end(ap);
-        xml_str(w, "/>\n");
-}
-
-/* <name k='v'...>text</name> */
-_sentinel_ static void xml_text(XmlWriter *w, const char *name, const char *text, ...) {
-        va_list ap;
-
-        va_start(ap, text);
-        xml_tag_start(w, name, ap);
-        va_end(ap);
-        xml_str(w, ">");
-        xml_escaped(w, text, name, NULL);
-        xml_str(w, "</");
-        xml_str(w, name);
-        xml_str(w, ">\n");
-}
-
-static int xml_finish(XmlWriter *w, char **ret) {
-        if (w->error == 0 && w->depth != 0)
-                w->error = -EINVAL;
-        if (w->error < 0)
-                return w->error;
-        *ret = TAKE_PTR(w->buf);
-        return 0;
-}
 
 const char *kvm_network_name(const char *which) {
         if (streq_ptr(which, "external"))
@@ -223,7 +22,7 @@ static int id_error(ErrorSlot *err, int r, const char *what) {
 }
 
 int kvm_network_xml(ErrorSlot *err, const char *which, const char *seed, char **ret) {
-        _cleanup_(xml_done) XmlWriter w = { .err = err };
+        _cleanup_(xml_writer_done) XmlWriter w = XML_WRITER_INIT_QUOTE(err, XML_MAX, '\'');
         _cleanup_free_ char *uuid_what = NULL, *mac_what = NULL;
         char uuid[ID_UUID_STRING_MAX], mac[ID_MAC_STRING_MAX];
         const char *name = kvm_network_name(which);
@@ -248,25 +47,25 @@ int kvm_network_xml(ErrorSlot *err, const char *which, const char *seed, char **
         if (r < 0)
                 return id_error(err, r, mac_what);
 
-        xml_open(&w, "network", NULL);
-        xml_text(&w, "name", name, NULL);
-        xml_text(&w, "uuid", uuid, NULL);
+        xml_writer_open(&w, "network", NULL);
+        xml_writer_text(&w, "name", name, NULL);
+        xml_writer_text(&w, "uuid", uuid, NULL);
         if (external) {
                 /* The Gateway's way out: the host NATs it like any other
                  * program.  Addresses as in Whonix (and as VirtualBox's NAT
                  * uses): the host is 10.0.2.2, the Gateway takes a DHCP
                  * lease from 10.0.2.15 up. */
-                xml_empty(&w, "forward", "mode", "nat", NULL);
+                xml_writer_empty(&w, "forward", "mode", "nat", NULL);
                 /* No bridge name: libvirt picks a free virbrN, so a host
                  * that already has virbr1 is fine.  A fixed bridge MAC keeps
                  * the definition reproducible. */
-                xml_empty(&w, "bridge", "stp", "on", "delay", "0", NULL);
-                xml_empty(&w, "mac", "address", mac, NULL);
-                xml_open(&w, "ip", "address", "10.0.2.2", "netmask", "255.255.255.0", NULL);
-                xml_open(&w, "dhcp", NULL);
-                xml_empty(&w, "range", "start", "10.0.2.15", "end", "10.0.2.254", NULL);
-                xml_close(&w);
-                xml_close(&w);
+                xml_writer_empty(&w, "bridge", "stp", "on", "delay", "0", NULL);
+                xml_writer_empty(&w, "mac", "address", mac, NULL);
+                xml_writer_open(&w, "ip", "address", "10.0.2.2", "netmask", "255.255.255.0", NULL);
+                xml_writer_open(&w, "dhcp", NULL);
+                xml_writer_empty(&w, "range", "start", "10.0.2.15", "end", "10.0.2.254", NULL);
+                xml_writer_close(&w);
+                xml_writer_close(&w);
         } else {
                 /* Isolated: without <forward> libvirt routes nothing off the
                  * bridge, and without <ip> the host has no address on it and
@@ -274,11 +73,11 @@ int kvm_network_xml(ErrorSlot *err, const char *which, const char *seed, char **
                  * host.  The Workstation can only talk to the Gateway.
                  * (The bridge MAC is libvirt's choice here: with no address
                  * on the bridge it is never seen by the guests.) */
-                xml_empty(&w, "bridge", "stp", "on", "delay", "0", NULL);
+                xml_writer_empty(&w, "bridge", "stp", "on", "delay", "0", NULL);
         }
-        xml_close(&w);
+        xml_writer_close(&w);
 
-        r = xml_finish(&w, ret);
+        r = xml_writer_finish(&w, ret);
         if (r < 0)
                 return error_prefix(err, r, "cannot write the XML of network '%s'", name);
         return 0;
@@ -291,7 +90,7 @@ static const char *libvirt_arch(const char *debian_arch) {
 }
 
 int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts, char **ret) {
-        _cleanup_(xml_done) XmlWriter w = { .err = err };
+        _cleanup_(xml_writer_done) XmlWriter w = XML_WRITER_INIT_QUOTE(err, XML_MAX, '\'');
         _cleanup_free_ char *uuid_what = NULL;
         char uuid[ID_UUID_STRING_MAX], mem[32], cpus[16];
         const char *type, *arch, *name;
@@ -328,28 +127,28 @@ int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts
         snprintf(mem, sizeof mem, "%" PRIu64, r->memory_mib);
         snprintf(cpus, sizeof cpus, "%u", r->cpus);
 
-        xml_open(&w, "domain", "type", type, NULL);
-        xml_text(&w, "name", name, NULL);
-        xml_text(&w, "uuid", uuid, NULL);
+        xml_writer_open(&w, "domain", "type", type, NULL);
+        xml_writer_text(&w, "name", name, NULL);
+        xml_writer_text(&w, "uuid", uuid, NULL);
         if (!isempty(r->description))
-                xml_text(&w, "description", r->description, NULL);
+                xml_writer_text(&w, "description", r->description, NULL);
         /* No balloon (below), so the guest always has all of it. */
-        xml_text(&w, "memory", mem, "unit", "MiB", NULL);
-        xml_text(&w, "currentMemory", mem, "unit", "MiB", NULL);
-        xml_text(&w, "vcpu", cpus, "placement", "static", NULL);
+        xml_writer_text(&w, "memory", mem, "unit", "MiB", NULL);
+        xml_writer_text(&w, "currentMemory", mem, "unit", "MiB", NULL);
+        xml_writer_text(&w, "vcpu", cpus, "placement", "static", NULL);
 
         /* q35: PCIe chipset as Whonix's KVM machines use; every device
          * below is virtio on it.  The disk is the only boot device. */
-        xml_open(&w, "os", NULL);
-        xml_text(&w, "type", "hvm", "arch", arch, "machine", "q35", NULL);
-        xml_empty(&w, "boot", "dev", "hd", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "os", NULL);
+        xml_writer_text(&w, "type", "hvm", "arch", arch, "machine", "q35", NULL);
+        xml_writer_empty(&w, "boot", "dev", "hd", NULL);
+        xml_writer_close(&w);
         /* ACPI for a clean `virsh shutdown`; the APIC for interrupts on
          * anything beyond one CPU. */
-        xml_open(&w, "features", NULL);
-        xml_empty(&w, "acpi", NULL);
-        xml_empty(&w, "apic", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "features", NULL);
+        xml_writer_empty(&w, "acpi", NULL);
+        xml_writer_empty(&w, "apic", NULL);
+        xml_writer_close(&w);
         /* One generic CPU model on every host, under KVM and TCG alike:
          * passing the host's CPU through would show the guest (and what
          * it runs) the host's model, microcode and features, which
@@ -357,26 +156,26 @@ int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts
          * host can offer, and all that Debian's amd64 needs.  The clock
          * stays the host's (UTC); the guest moves it by a random offset
          * at boot and then keeps it over Tor (whonix-timesync). */
-        xml_open(&w, "cpu", "mode", "custom", "match", "exact", "check", "none", NULL);
-        xml_text(&w, "model", "qemu64", "fallback", "forbid", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "cpu", "mode", "custom", "match", "exact", "check", "none", NULL);
+        xml_writer_text(&w, "model", "qemu64", "fallback", "forbid", NULL);
+        xml_writer_close(&w);
         /* The guest's RTC in UTC: "localtime" would tell the guest the
          * host's time zone. */
-        xml_empty(&w, "clock", "offset", "utc", NULL);
+        xml_writer_empty(&w, "clock", "offset", "utc", NULL);
         /* A crashed VM stays off rather than rebooting in a loop. */
-        xml_text(&w, "on_poweroff", "destroy", NULL);
-        xml_text(&w, "on_reboot", "restart", NULL);
-        xml_text(&w, "on_crash", "destroy", NULL);
+        xml_writer_text(&w, "on_poweroff", "destroy", NULL);
+        xml_writer_text(&w, "on_reboot", "restart", NULL);
+        xml_writer_text(&w, "on_crash", "destroy", NULL);
 
-        xml_open(&w, "devices", NULL);
+        xml_writer_open(&w, "devices", NULL);
 
         /* discard=unmap: fstrim in the guest gives freed blocks back to the
          * sparse qcow2 on the host. */
-        xml_open(&w, "disk", "type", "file", "device", "disk", NULL);
-        xml_empty(&w, "driver", "name", "qemu", "type", "qcow2", "discard", "unmap", NULL);
-        xml_empty(&w, "source", "file", opts->disk_path, NULL);
-        xml_empty(&w, "target", "dev", "vda", "bus", "virtio", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "disk", "type", "file", "device", "disk", NULL);
+        xml_writer_empty(&w, "driver", "name", "qemu", "type", "qcow2", "discard", "unmap", NULL);
+        xml_writer_empty(&w, "source", "file", opts->disk_path, NULL);
+        xml_writer_empty(&w, "target", "dev", "vda", "bus", "virtio", NULL);
+        xml_writer_close(&w);
 
         /* One NIC per recipe network, in recipe order, so the guest's eth0
          * / eth1 are what the overlays configure (Gateway: eth0 external,
@@ -396,49 +195,49 @@ int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts
                 k = id_mac(opts->seed, mac_what, ID_OUI_KVM, mac);
                 if (k < 0)
                         return id_error(err, k, mac_what);
-                xml_open(&w, "interface", "type", "network", NULL);
-                xml_empty(&w, "mac", "address", mac, NULL);
-                xml_empty(&w, "source", "network", net, NULL);
-                xml_empty(&w, "model", "type", "virtio", NULL);
-                xml_close(&w);
+                xml_writer_open(&w, "interface", "type", "network", NULL);
+                xml_writer_empty(&w, "mac", "address", mac, NULL);
+                xml_writer_empty(&w, "source", "network", net, NULL);
+                xml_writer_empty(&w, "model", "type", "virtio", NULL);
+                xml_writer_close(&w);
         }
 
         /* A serial console (the recipes boot with console=ttyS0): headless
          * use with `virsh console`, and what the boot tests read. */
-        xml_open(&w, "serial", "type", "pty", NULL);
-        xml_empty(&w, "target", "port", "0", NULL);
-        xml_close(&w);
-        xml_open(&w, "console", "type", "pty", NULL);
-        xml_empty(&w, "target", "type", "serial", "port", "0", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "serial", "type", "pty", NULL);
+        xml_writer_empty(&w, "target", "port", "0", NULL);
+        xml_writer_close(&w);
+        xml_writer_open(&w, "console", "type", "pty", NULL);
+        xml_writer_empty(&w, "target", "type", "serial", "port", "0", NULL);
+        xml_writer_close(&w);
 
         /* Entropy from the host: without it a guest stalls at boot waiting
          * for randomness (measured under TCG), and Tor needs it.  The host's
          * /dev/urandom never blocks. */
-        xml_open(&w, "rng", "model", "virtio", NULL);
-        xml_text(&w, "backend", "/dev/urandom", "model", "random", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "rng", "model", "virtio", NULL);
+        xml_writer_text(&w, "backend", "/dev/urandom", "model", "random", NULL);
+        xml_writer_close(&w);
 
         /* No balloon, as Whonix: the memory is fixed, and the guest reports
          * nothing about its memory use to the host. */
-        xml_empty(&w, "memballoon", "model", "none", NULL);
+        xml_writer_empty(&w, "memballoon", "model", "none", NULL);
 
         /* A local display only: SPICE through libvirt's own connection
          * (virt-manager, virt-viewer), no TCP port opened on the host. */
-        xml_open(&w, "graphics", "type", "spice", NULL);
-        xml_empty(&w, "listen", "type", "none", NULL);
-        xml_close(&w);
-        xml_open(&w, "video", NULL);
-        xml_empty(&w, "model", "type", "virtio", NULL);
-        xml_close(&w);
+        xml_writer_open(&w, "graphics", "type", "spice", NULL);
+        xml_writer_empty(&w, "listen", "type", "none", NULL);
+        xml_writer_close(&w);
+        xml_writer_open(&w, "video", NULL);
+        xml_writer_empty(&w, "model", "type", "virtio", NULL);
+        xml_writer_close(&w);
         /* Deliberately absent: USB tablet and sound.  Fewer emulated devices
          * is less attack surface and less to fingerprint; the PS/2 mouse
          * and keyboard libvirt adds for the display are enough. */
 
-        xml_close(&w); /* devices */
-        xml_close(&w); /* domain */
+        xml_writer_close(&w); /* devices */
+        xml_writer_close(&w); /* domain */
 
-        k = xml_finish(&w, ret);
+        k = xml_writer_finish(&w, ret);
         if (k < 0)
                 return error_prefix(err, k, "cannot write the XML of domain '%s'", name);
         return 0;

@@ -3,7 +3,7 @@
  * whoever published the directory).  What it accepts must format back and
  * parse again to the same entries. */
 #include "fuzz.h"
-#include "sign.h"
+#include "sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *text = NULL;
@@ -11,17 +11,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n = 0, m = 0;
         ErrorSlot err = {};
 
-        if (sign_sums_parse(&err, (const char *) data, size, &e, &n) < 0) {
+        if (sums_parse(&err, (const char *) data, size, &e, &n) < 0) {
                 if (!err.message)
                         __builtin_trap();
                 error_done(&err);
                 return 0;
         }
-        if (n == 0 || n > SIGN_SUMS_MAX_FILES)
+        if (n == 0 || n > SUMS_MAX_FILES)
                 __builtin_trap();
-        if (sign_sums_format(e, n, &text) < 0)
+        if (sums_format(e, n, &text) < 0)
                 __builtin_trap();
-        if (sign_sums_parse(&err, text, strlen(text), &again, &m) < 0 || m != n)
+        if (sums_parse(&err, text, strlen(text), &again, &m) < 0 || m != n)
                 __builtin_trap();
         /* The formatted text is sorted: every entry is found in it once. */
         for (size_t i = 0; i < n; i++) {

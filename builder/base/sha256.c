@@ -175,3 +175,7 @@ int sha256_file(const char *path, char **ret_hex) {
         *ret_hex = hex;
         return 0;
 }
+
+bool sha256_hex_valid(const char *s) {
+        return s && strlen(s) == SHA256_HEX_SIZE - 1 && strspn(s, "0123456789abcdef") == SHA256_HEX_SIZE - 1;
+}

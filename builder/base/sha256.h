@@ -19,6 +19,7 @@
  */
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SHA256_DIGEST_SIZE 32
@@ -37,6 +38,9 @@ void sha256_final(Sha256 *s, uint8_t out[SHA256_DIGEST_SIZE]);
 
 /* Lowercase hex digest of n bytes at p; NULL on allocation failure. */
 char *sha256_hex(const void *p, size_t n);
+/* Whether s is a SHA-256 digest as sha256_hex() writes it: 64 lowercase
+ * hex digits. */
+bool sha256_hex_valid(const char *s);
 
 /* Lowercase hex digest of the file at path, read in chunks (any size). */
 int sha256_file(const char *path, char **ret_hex);

@@ -48,10 +48,6 @@ static bool chars_ok(const char *s, size_t max, const char *allowed) {
 #define LOWER_HEX "0123456789abcdef"
 #define WORD_CHARS "abcdefghijklmnopqrstuvwxyz0123456789-"
 
-static bool sha256_ok(const char *s) {
-        return s && strlen(s) == 64 && chars_ok(s, 64, LOWER_HEX);
-}
-
 static bool artifact_name_ok(const char *s) {
         return chars_ok(s, 255, NULL) && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");
 }
@@ -61,7 +57,7 @@ static const char *check_values(const Buildinfo *b) {
                 return "Tool-Version";
         if (!chars_ok(b->tool_commit, 64, NULL))
                 return "Tool-Commit";
-        if (!sha256_ok(b->recipe_tree_sha256))
+        if (!sha256_hex_valid(b->recipe_tree_sha256))
                 return "Recipe-Tree-SHA256";
         if (!b->target || (!streq(b->target, "kvm") && !streq(b->target, "virtualbox")))
                 return "Target";
@@ -74,7 +70,7 @@ static const char *check_values(const Buildinfo *b) {
                 return "Suite";
         if (!chars_ok(b->mirror, 4096, NULL))
                 return "Mirror";
-        if (!sha256_ok(b->inrelease_sha256))
+        if (!sha256_hex_valid(b->inrelease_sha256))
                 return "InRelease-SHA256";
         if (!chars_ok(b->inrelease_signer, 128, "0123456789ABCDEF"))
                 return "InRelease-Signer";
@@ -277,7 +273,7 @@ static int parse_artifacts(Reader *rd, Buildinfo *b, const char *text, size_t si
                 if (!sp2)
                         return error_set(rd->err, -EBADMSG, "buildinfo: line %u: expected ' <sha256> <size> <name>'", line);
                 *sp1 = *sp2 = 0;
-                if (!sha256_ok(l) || safe_atou64(sp1 + 1, &n) < 0 || (sp1[1] == '0' && sp1[2]) ||
+                if (!sha256_hex_valid(l) || safe_atou64(sp1 + 1, &n) < 0 || (sp1[1] == '0' && sp1[2]) ||
                     !artifact_name_ok(sp2 + 1))
                         return error_set(rd->err, -EBADMSG, "buildinfo: line %u: bad artifact line", line);
                 if (b->n_artifacts > 0 && strcmp(b->artifacts[b->n_artifacts - 1].name, sp2 + 1) >= 0)

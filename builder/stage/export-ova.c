@@ -392,15 +392,6 @@ fail:
         return r;
 }
 
-static bool hex_digest_valid(const char *s) {
-        if (!s || strlen(s) != SHA256_HEX_SIZE - 1)
-                return false;
-        for (; *s; s++)
-                if (!strchr("0123456789abcdef", *s))
-                        return false;
-        return true;
-}
-
 int ova_manifest(ErrorSlot *err, const char * const *names, const char * const *hex, size_t n, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, max;
@@ -418,7 +409,7 @@ int ova_manifest(ErrorSlot *err, const char * const *names, const char * const *
 
                 if (!member_name_valid(names[i]))
                         return error_set(err, -EINVAL, "'%s' cannot name an OVA member", strempty(names[i]));
-                if (!hex_digest_valid(hex[i]))
+                if (!sha256_hex_valid(hex[i]))
                         return error_set(err, -EINVAL, "digest of '%s' is not lowercase SHA-256 hex", names[i]);
                 k = snprintf(buf + len, max - len, "SHA256(%s)= %s\n", names[i], hex[i]);
                 if (k < 0 || (size_t) k >= max - len)

@@ -40,15 +40,14 @@
  * it fails only when it cannot check at all (unreadable key file, missing or
  * malformed SHA256SUMS: the message names the file).
  *
- * sign_sums_format() and sign_sums_parse() are the SHA256SUMS format alone.
+ * The SHA256SUMS format itself is format/sums.h.
  */
 
 #include "error.h"
+#include "sums.h"
 
-#define SIGN_SUMS_NAME "SHA256SUMS"
+#define SIGN_SUMS_NAME SUMS_NAME
 #define SIGN_SUMS_SIG_NAME "SHA256SUMS.asc"
-#define SIGN_SUMS_MAX (1024u * 1024u)  /* bytes of a SHA256SUMS file */
-#define SIGN_SUMS_MAX_FILES 4096u
 #define SIGN_SIG_MAX (64u * 1024u)     /* bytes of one .asc file */
 
 typedef struct SignOptions {
@@ -56,23 +55,12 @@ typedef struct SignOptions {
         const char *gpg_home; /* NULL: $GNUPGHOME or ~/.gnupg */
 } SignOptions;
 
-bool sign_name_valid(const char *name);
 
 int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const SignOptions *o);
 int sign_check_key(ErrorSlot *err, const char *key, const char *gpg_home);
 int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names);
 int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret);
 
-typedef struct SumsEntry {
-        char *name;
-        char *sha256; /* lowercase hex */
-} SumsEntry;
-
-void sums_entries_free(SumsEntry *e, size_t n);
-/* Sorted by name; refuses invalid names, duplicates and malformed digests. */
-int sign_sums_format(const SumsEntry *e, size_t n, char **ret);
-/* Strictly the format above; at least one line. */
-int sign_sums_parse(ErrorSlot *err, const char *text, size_t size, SumsEntry **ret, size_t *ret_n);
 
 typedef struct SignVerdict {
         char *name;

@@ -55,7 +55,7 @@ static void test_sums_format(void) {
         _cleanup_free_ char *text = NULL;
         int r;
 
-        r = sign_sums_format(e, ELEMENTSOF(e), &text);
+        r = sums_format(e, ELEMENTSOF(e), &text);
         tap_ok(r == 0 && streq(text, HEX_A "  Whonix.ova\n" HEX_B "  a.qcow2\n" HEX_B "  b.xml\n"),
                "SHA256SUMS is sorted by name (byte order), two spaces, one line each");
 
@@ -64,7 +64,7 @@ static void test_sums_format(void) {
                 _cleanup_free_ char *t = NULL;
                 SumsEntry b = { (char *) bad_names[i], (char *) HEX_A };
 
-                r = sign_sums_format(&b, 1, &t);
+                r = sums_format(&b, 1, &t);
                 tap_ok(r == -EINVAL && !t, "name '%s' is refused", bad_names[i][0] == 'a' ? "a\\nb" : bad_names[i]);
         }
         {
@@ -72,9 +72,9 @@ static void test_sums_format(void) {
                 SumsEntry d[] = { { (char *) "x", (char *) HEX_A }, { (char *) "x", (char *) HEX_B } };
                 SumsEntry u = { (char *) "x", (char *) "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855" };
 
-                tap_ok(sign_sums_format(d, 2, &t) == -EEXIST && !t, "duplicate names are refused");
-                tap_ok(sign_sums_format(&u, 1, &t) == -EINVAL && !t, "uppercase hex is refused");
-                tap_ok(sign_sums_format(d, 0, &t) == -EINVAL && !t, "an empty list is refused");
+                tap_ok(sums_format(d, 2, &t) == -EEXIST && !t, "duplicate names are refused");
+                tap_ok(sums_format(&u, 1, &t) == -EINVAL && !t, "uppercase hex is refused");
+                tap_ok(sums_format(d, 0, &t) == -EINVAL && !t, "an empty list is refused");
         }
 }
 
@@ -99,7 +99,7 @@ static void test_sums_parse(void) {
         size_t n = 0;
         int r;
 
-        r = sign_sums_parse(&err, good, strlen(good), &e, &n);
+        r = sums_parse(&err, good, strlen(good), &e, &n);
         tap_ok(r == 0 && n == 2 && streq(e[0].name, "b.xml") && streq(e[0].sha256, HEX_B) &&
                streq(e[1].name, "Whonix.ova") && streq(e[1].sha256, HEX_A), "parse SHA256SUMS");
         sums_entries_free(e, n);
@@ -108,7 +108,7 @@ static void test_sums_parse(void) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 e = NULL;
                 n = 0;
-                r = sign_sums_parse(&err, bad[i].text, strlen(bad[i].text), &e, &n);
+                r = sums_parse(&err, bad[i].text, strlen(bad[i].text), &e, &n);
                 tap_ok(r == -EBADMSG && !e, "SHA256SUMS with %s is refused: %s", bad[i].what, error_message(&err, r));
                 error_done(&err);
         }

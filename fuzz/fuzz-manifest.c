@@ -2,7 +2,7 @@
 /* The image manifest reader on arbitrary input (split at the first
  * form feed into metadata and sums), and the diff of what it accepts,
  * with the input's first bytes (and their complement) as superblocks. */
-#include "compare.h"
+#include "manifest.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -614,3 +614,32 @@ int read_full_at(int fd, void *buf, size_t n, uint64_t offset, size_t *ret_got) 
         *ret_got = got;
         return 0;
 }
+
+int readdir_sorted(const char *dir, bool (*keep)(int dfd, const char *name, void *userdata), void *userdata,
+                   size_t max, char ***ret) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
+        if (!d)
+                return -errno;
+        names = calloc(1, sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+        while ((errno = 0, de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (keep && !keep(dirfd(d), de->d_name, userdata))
+                        continue;
+                if (max > 0 && ++n > max)
+                        return -E2BIG;
+                if (strv_extend(&names, de->d_name) < 0)
+                        return -ENOMEM;
+        }
+        if (errno != 0)
+                return -errno;
+        strv_sort(names);
+        *ret = TAKE_PTR(names);
+        return 0;
+}

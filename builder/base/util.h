@@ -135,6 +135,13 @@ void unlink_and_freep(char **p);
 #define _cleanup_unlink_ _cleanup_(unlink_and_freep)
 void closedirp(DIR **d);
 
+/* The names in dir that keep() accepts (all but "." and ".." when keep is
+ * NULL; keep gets the directory's fd for fstatat()), sorted, never NULL on
+ * success.  -errno if dir cannot be read, -E2BIG past max names (0: no
+ * limit). */
+int readdir_sorted(const char *dir, bool (*keep)(int dfd, const char *name, void *userdata), void *userdata,
+                   size_t max, char ***ret);
+
 void strv_free(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)

@@ -490,7 +490,7 @@ static char *root_path(const char *root, const char *rel) {
 
 /* apt reads only files named [A-Za-z0-9_.-]+ with the extension .list or
  * .sources from sources.list.d and ignores the rest. */
-static bool source_file_name_ok(const char *name) {
+static bool source_file_name_ok(int dfd, const char *name, void *userdata) {
         if (name[0] == '.' || name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")])
                 return false;
         return endswith(name, ".list") || endswith(name, ".sources");
@@ -498,36 +498,17 @@ static bool source_file_name_ok(const char *name) {
 
 static int list_source_files(ErrorSlot *err, const char *dir, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
-        DIR *d;
-        struct dirent *de;
-        size_t n = 0;
-        int r = 0;
+        int r;
 
-        d = opendir(dir);
-        if (!d) {
-                if (errno == ENOENT || errno == ENOTDIR) {
-                        *ret = NULL;
-                        return 0;
-                }
-                return error_set_errno(err, -errno, "failed to open '%s'", dir);
+        r = readdir_sorted(dir, source_file_name_ok, NULL, APT_SOURCES_FILES_MAX, &names);
+        if (r == -ENOENT || r == -ENOTDIR) {
+                *ret = NULL;
+                return 0;
         }
-        while ((errno = 0, de = readdir(d))) {
-                if (!source_file_name_ok(de->d_name))
-                        continue;
-                if (++n > APT_SOURCES_FILES_MAX) {
-                        r = error_set(err, -E2BIG, "more than %d files in '%s'", APT_SOURCES_FILES_MAX, dir);
-                        break;
-                }
-                r = strv_extend(&names, de->d_name);
-                if (r < 0)
-                        break;
-        }
-        if (r == 0 && errno != 0)
-                r = error_set_errno(err, -errno, "failed to read '%s'", dir);
-        closedir(d);
+        if (r == -E2BIG)
+                return error_set(err, r, "more than %d files in '%s'", APT_SOURCES_FILES_MAX, dir);
         if (r < 0)
-                return r;
-        strv_sort(names);
+                return error_set_errno(err, r, "failed to read '%s'", dir);
         *ret = TAKE_PTR(names);
         return 0;
 }

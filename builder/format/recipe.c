@@ -948,34 +948,20 @@ int recipe_format(const Recipe *r, char **ret) {
 
 /* ---- recipes directory ---- */
 
+static bool recipe_file_name(int dfd, const char *name, void *userdata) {
+        return name[0] != '.' && endswith(name, ".conf") && strlen(name) > strlen(".conf");
+}
+
 int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_descriptions) {
         _cleanup_strv_free_ char **names = NULL, **descriptions = NULL;
-        struct dirent *de;
-        DIR *d;
         int r = 0;
 
-        d = opendir(dir);
-        if (!d)
-                return error_set_errno(err, -errno, "%s: cannot open recipe directory", dir);
-        while ((de = readdir(d))) {
-                size_t n = strlen(de->d_name);
-
-                if (de->d_name[0] == '.' || !endswith(de->d_name, ".conf"))
-                        continue;
-                r = strv_consume(&names, strndup(de->d_name, n - strlen(".conf")));
-                if (r < 0)
-                        break;
-        }
-        closedir(d);
+        r = readdir_sorted(dir, recipe_file_name, NULL, 0, &names);
         if (r < 0)
-                return r;
-
-        if (!names) {
-                names = strv_new_empty();
-                if (!names)
-                        return -ENOMEM;
-        }
-        strv_sort(names);
+                return error_set_errno(err, r, "%s: cannot open recipe directory", dir);
+        /* Sorted by file name, shown without ".conf". */
+        STRV_FOREACH(n, names)
+                (*n)[strlen(*n) - strlen(".conf")] = 0;
         descriptions = strv_new_empty();
         if (!descriptions)
                 return -ENOMEM;

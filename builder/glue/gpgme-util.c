@@ -65,7 +65,7 @@ static int gpg_error_to_errno(gpgme_error_t e) {
         return r > 0 ? -r : -EIO;
 }
 
-static bool key_file_name(const char *name) {
+static bool key_file_name(int dfd, const char *name, void *userdata) {
         return name[0] != '.' && (endswith(name, ".asc") || endswith(name, ".gpg"));
 }
 
@@ -188,22 +188,13 @@ static int engine_new(ErrorSlot *err, Engine *e) {
 /* All GPGME engine setup is here: temporary home, context, keys. */
 static int engine_open(ErrorSlot *err, const char *keys_dir, char * const *pins, Engine *e) {
         _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        DIR *d;
         int r;
 
-        d = opendir(keys_dir);
-        if (!d)
-                return error_set_errno(err, -errno, "failed to open keys directory '%s'", keys_dir);
-        while ((de = readdir(d)))
-                if (key_file_name(de->d_name) && strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-        closedir(d);
-        if (!names)
+        r = readdir_sorted(keys_dir, key_file_name, NULL, 0, &names);
+        if (r < 0)
+                return error_set_errno(err, r, "failed to open keys directory '%s'", keys_dir);
+        if (!names[0])
                 return error_set(err, -ENOKEY, "no keys (*.asc, *.gpg) in '%s'", keys_dir);
-        strv_sort(names);
 
         r = engine_new(err, e);
         if (r < 0)

@@ -51,31 +51,22 @@ int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names) {
         return r;
 }
 
+/* A regular file (not a symlink) with a name SHA256SUMS may list. */
+static bool artifact_name(int dfd, const char *name, void *userdata) {
+        struct stat st;
+
+        return sums_name_valid(name) && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
 int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
+        int r;
 
-        d = opendir(dir);
-        if (!d)
-                return error_set_errno(err, -errno, "cannot open '%s'", dir);
-        while (r >= 0 && (de = readdir(d))) {
-                struct stat st;
-
-                if (!sums_name_valid(de->d_name))
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        r = error_set_errno(err, -errno, "cannot stat '%s' in '%s'", de->d_name, dir);
-                else if (S_ISREG(st.st_mode))
-                        r = strv_extend(&names, de->d_name);
-        }
-        closedir(d);
+        r = readdir_sorted(dir, artifact_name, NULL, 0, &names);
         if (r < 0)
-                return r;
-        if (!names)
+                return error_set_errno(err, r, "cannot read '%s'", dir);
+        if (!names[0])
                 return error_set(err, -ENOENT, "no files to sign in '%s'", dir);
-        strv_sort(names);
         *ret = TAKE_PTR(names);
         return 0;
 }

@@ -45,22 +45,12 @@ int supermin_find_system_dir(ErrorSlot *err, char **ret) {
                          system_dirs[0]);
 }
 
-static int list_dir_sorted(const char *dir, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        DIR *d = opendir(dir);
-        struct dirent *de;
+static bool not_hidden(int dfd, const char *name, void *userdata) {
+        return name[0] != '.';
+}
 
-        if (!d)
-                return -errno;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && strv_extend(&names, de->d_name) < 0) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-        closedir(d);
-        strv_sort(names);
-        *ret = TAKE_PTR(names);
-        return 0;
+static int list_dir_sorted(const char *dir, char ***ret) {
+        return readdir_sorted(dir, not_hidden, NULL, 0, ret);
 }
 
 /* supermin copies the appliance's packages from the host: their installed

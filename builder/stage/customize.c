@@ -197,8 +197,62 @@ static int have_package_lists(ErrorSlot *err, Appliance *a) {
         return 0;
 }
 
+/* The names of the .debs apt takes from its archive directory to install
+ * the layer's packages: what it would download into an empty one
+ * (--print-uris lists "'URI' NAME SIZE HASH", one a line), into a file
+ * that apt's other output cannot disturb. */
+#define EMPTY_ARCHIVES WORK_DIR "/empty-archives"
+#define URIS_FILE WORK_DIR "/uris"
+
+static int archive_files_wanted(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, char ***ret) {
+        _cleanup_strv_free_ char **argv = NULL, **wanted = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        r = appliance_mkdir_p(err, a, EMPTY_ARCHIVES "/partial");
+        if (r < 0)
+                return r;
+        if (strv_extend(&argv, "sh") < 0 || strv_extend(&argv, "-c") < 0 ||
+            strv_extend(&argv, "exec \"$@\" >" URIS_FILE) < 0 || strv_extend(&argv, "sh") < 0 ||
+            strv_extend(&argv, "apt-get") < 0 || strv_extend(&argv, "-q") < 0 || strv_extend(&argv, "-y") < 0 ||
+            strv_extend(&argv, "--print-uris") < 0 || strv_extend(&argv, "-o") < 0 ||
+            strv_extend(&argv, "Dir::Cache::Archives=" EMPTY_ARCHIVES "/") < 0 || strv_extend(&argv, "install") < 0 ||
+            strv_extend_strv(&argv, spec->packages) < 0)
+                return -ENOMEM;
+        r = in_chroot(err, a, spec, argv);
+        if (r < 0)
+                return error_prefix(err, r, "cannot list the packages apt would install");
+        r = appliance_read_file(err, a, URIS_FILE, 64u << 20, &text, &size);
+        if (r < 0)
+                return r;
+        wanted = calloc(1, sizeof(char *));
+        if (!wanted)
+                return -ENOMEM;
+        for (char *line = text, *next; line && *line; line = next) {
+                char *q, *sp;
+
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                /* "'URI' NAME ...": the URI is quoted and holds no quote. */
+                if (line[0] != '\'' || !(q = strchr(line + 1, '\'')) || q[1] != ' ')
+                        continue;
+                sp = strchr(q + 2, ' ');
+                if (sp)
+                        *sp = 0;
+                if (q[2] && strv_extend(&wanted, q + 2) < 0)
+                        return -ENOMEM;
+        }
+        r = appliance_rm_rf(err, a, EMPTY_ARCHIVES);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(wanted);
+        return 0;
+}
+
 static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
-        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_strv_free_ char **argv = NULL, **wanted = NULL;
         int r;
 
         /* The man-db trigger rebuilds its index after every package: off for
@@ -229,7 +283,10 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                 r = in_chroot(err, a, spec, argv);
                 if (r < 0)
                         return error_prefix(err, r, "cannot download the packages of layer '%s'", spec->label);
-                r = guest_check_archive(err, a, ARCHIVES, spec->label);
+                r = archive_files_wanted(err, a, spec, &wanted);
+                if (r < 0)
+                        return error_prefix(err, r, "layer '%s'", spec->label);
+                r = guest_check_archive(err, a, ARCHIVES, wanted, spec->label);
                 if (r < 0)
                         return error_prefix(err, r, "layer '%s'", spec->label);
                 free(argv[3]);

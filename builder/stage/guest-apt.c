@@ -47,9 +47,10 @@ int guest_match_indexes(ErrorSlot *err, Appliance *a, PackageList *l, size_t *re
         return 0;
 }
 
-int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, const char *label) {
+int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, char * const *wanted,
+                        const char *label) {
         _cleanup_(package_list_freep) PackageList *installed = NULL, *files = NULL;
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_strv_free_ char **names = NULL, **present = NULL;
         size_t n_indexes, n_checked = 0;
         uint64_t bytes_done = 0, bytes_total = 0;
         int r;
@@ -60,7 +61,12 @@ int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, c
         r = appliance_ls(err, a, archive_dir, &names);
         if (r < 0)
                 return r;
-        r = package_list_from_archive(err, names, installed, &files);
+        /* Only the files apt is about to take: another cached file, even a
+         * bad one, is none of this layer's business. */
+        STRV_FOREACH(n, names)
+                if ((!wanted || strv_contains(wanted, *n)) && strv_extend(&present, *n) < 0)
+                        return -ENOMEM;
+        r = package_list_from_archive(err, present, installed, &files);
         if (r < 0)
                 return r;
         if (files->n == 0)

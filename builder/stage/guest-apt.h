@@ -10,10 +10,10 @@
  *                                 every "*_Packages" index in apt's lists
  *                                 (apt checked each against the InRelease
  *                                 whose signature the build verified);
- *     guest_check_archive()       checks every .deb in apt's archive
- *                                 directory that apt could take for a
- *                                 package it installs against those
- *                                 indexes, before apt runs dpkg.
+ *     guest_check_archive()       checks the .debs in apt's archive
+ *                                 directory that apt is about to install
+ *                                 against those indexes, before apt runs
+ *                                 dpkg.
  *
  * Why the last one: apt takes a file that is already in its archive
  * directory, named as it names downloads, on its size alone, and that
@@ -31,7 +31,10 @@
 
 int guest_installed_packages(ErrorSlot *err, Appliance *a, PackageList **ret);
 int guest_match_indexes(ErrorSlot *err, Appliance *a, PackageList *l, size_t *ret_n_indexes);
-int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, const char *label);
+/* wanted: the archive file names apt is about to take (apt-get
+ * --print-uris against an empty archive directory); NULL: every file. */
+int guest_check_archive(ErrorSlot *err, Appliance *a, const char *archive_dir, char * const *wanted,
+                        const char *label);
 /* The suite's InRelease in apt's lists (left by debootstrap, or by apt-get
  * update) has the SHA256 the fetch stage verified: -ESTALE if not, -ENOENT
  * if there is none. */

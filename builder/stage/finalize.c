@@ -10,7 +10,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "6"
+#define FINALIZE_FORMAT "7"
 
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
@@ -415,28 +415,92 @@ static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
  * so that the superblock's write time is fixed too).  Last, the
  * superblock's count of kilobytes ever written goes to 0: how much mke2fs
  * wrote varies between builds of the same tree (by some hundred KiB), and
- * libext2fs adds to the count on close only when it is not 0.  Names with a
- * double quote or a newline cannot be written as debugfs commands: refused. */
-static const char set_times_script[] =
-        "set -e; cd /sysroot; "
-        "find . -xdev -print0 | gawk -v RS='\\0' -v t=\"@$0\" '"
-        "/[\"\\n]/ { print \"a file name with a double quote or newline cannot be normalized: \" $0 > \"/dev/stderr\"; exit 1 } "
-        "{ p = substr($0, 2); if (p == \"\") p = \"/\"; "
-        "printf \"sif \\\"%s\\\" ctime %s\\nsif \\\"%s\\\" atime %s\\n\", p, t, p, t }' > /tmp/wb-times; "
-        "echo 'ssv kbytes_written 0' >> /tmp/wb-times; "
-        "E2FSPROGS_FAKE_TIME=\"$0\" debugfs -w -f /tmp/wb-times \"$1\" >/dev/null 2>/tmp/wb-times.err; "
-        "if grep -v '^debugfs [0-9]' /tmp/wb-times.err; then exit 1; fi";
+ * libext2fs adds to the count on close only when it is not 0.
+ *
+ * The paths come from find in the appliance; the command file is written
+ * here.  Both lists live in the tree's throwaway overlay, which mke2fs has
+ * already read.  Names with a double quote or a newline cannot be written
+ * as debugfs commands: refused. */
+#define TIMES_PATHS "/.wb-times-paths"
+#define TIMES_COMMANDS "/.wb-times"
+#define TIMES_ERRORS "/.wb-times.err"
+
+int finalize_debugfs_times(ErrorSlot *err, const char *paths, size_t size, int64_t epoch, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t pos = 0; pos < size;) {
+                const char *p = paths + pos, *end = memchr(p, 0, size - pos);
+                size_t n = end ? (size_t) (end - p) : size - pos;
+
+                pos += n + 1;
+                /* find prints "." and "./NAME"; the lists themselves are not
+                 * in the new filesystem. */
+                if (n == 0 || p[0] != '.' || (n > 1 && p[1] != '/')) {
+                        fclose(f);
+                        return error_set(err, -EBADMSG, "find printed a path that does not start with './'");
+                }
+                if (memchr(p, '"', n) || memchr(p, '\n', n)) {
+                        _cleanup_free_ char *shown = strndup(p, n), *esc = NULL;
+                        esc = shown ? escape_for_message(shown, true) : NULL;
+                        fclose(f);
+                        return error_set(err, -EINVAL, "a file name with a double quote or newline cannot be "
+                                         "normalized: '%s'", strempty(esc));
+                }
+                if ((n == strlen("." TIMES_PATHS) && memcmp(p, "." TIMES_PATHS, n) == 0) ||
+                    (n == strlen("." TIMES_COMMANDS) && memcmp(p, "." TIMES_COMMANDS, n) == 0))
+                        continue;
+                const char *path = n == 1 ? "/" : p + 1;
+                int len_path = n == 1 ? 1 : (int) n - 1;
+                fprintf(f, "sif \"%.*s\" ctime @%" PRId64 "\nsif \"%.*s\" atime @%" PRId64 "\n", len_path, path,
+                        epoch, len_path, path, epoch);
+        }
+        fputs("ssv kbytes_written 0\n", f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
 
 static int set_inode_times(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *part) {
-        _cleanup_free_ char *epoch = strdup_printf("%" PRId64, spec->source_date_epoch);
+        _cleanup_free_ char *epoch = strdup_printf("%" PRId64, spec->source_date_epoch), *paths = NULL,
+                            *commands = NULL, *errors = NULL;
+        char fake[64];
+        size_t size;
         int r;
 
         if (!epoch)
                 return -ENOMEM;
         log_progress(spec->label, "fixing atime and ctime in the new filesystem", 0, 0);
-        r = run(err, a, ARGV("sh", "-c", set_times_script, epoch, part));
+        if ((r = run(err, a, ARGV("sh", "-c", "cd /sysroot && find . -xdev -print0 > \"$0\"", "/sysroot" TIMES_PATHS))) < 0 ||
+            (r = appliance_read_file(err, a, TIMES_PATHS, 256u << 20, &paths, &size)) < 0 ||
+            (r = finalize_debugfs_times(err, paths, size, spec->source_date_epoch, &commands)) < 0 ||
+            (r = appliance_write(err, a, TIMES_COMMANDS, commands, strlen(commands))) < 0)
+                return error_prefix(err, r, "cannot set the inode times of the root filesystem");
+        /* debugfs echoes every command on stdout (tens of thousands of
+         * lines); its errors go to a file, read below. */
+        snprintf(fake, sizeof fake, "E2FSPROGS_FAKE_TIME=%s", epoch);
+        r = appliance_run(err, a, (char *[]) { fake, NULL },
+                          ARGV("sh", "-c", "debugfs -w -f \"$0\" \"$1\" >/dev/null 2>\"$2\"",
+                               "/sysroot" TIMES_COMMANDS, (char *) part, "/sysroot" TIMES_ERRORS),
+                          NULL);
         if (r < 0)
                 return error_prefix(err, r, "cannot set the inode times of the root filesystem");
+        r = appliance_read_file(err, a, TIMES_ERRORS, 1u << 20, &errors, &size);
+        if (r < 0)
+                return r;
+        /* The only line debugfs prints there when all went well is its
+         * banner, "debugfs VERSION (DATE)". */
+        for (char *l = errors, *next; l && *l; l = next) {
+                next = strchr(l, '\n');
+                if (next)
+                        *next++ = 0;
+                if (*l && !startswith(l, "debugfs "))
+                        return error_set(err, -EIO, "cannot set the inode times of the root filesystem: debugfs: %s", l);
+        }
         return 0;
 }
 

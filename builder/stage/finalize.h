@@ -33,6 +33,12 @@ typedef struct FinalizeSpec {
  * grub.cfg (exposed for tests). */
 int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37]);
 
+/* The debugfs commands that set every inode's ctime and atime to epoch,
+ * from the NUL-separated paths find -print0 printed in the tree (".",
+ * "./etc", ...), and zero the superblock's kbytes_written; a name holding a
+ * double quote or a newline is refused (-EINVAL). */
+int finalize_debugfs_times(ErrorSlot *err, const char *paths, size_t size, int64_t epoch, char **ret);
+
 /* The image's apt sources (deb822, /etc/apt/sources.list.d/debian.sources)
  * from the recipe's [Apt]: Mirror= for SUITE and SUITE-updates,
  * SecurityMirror= for SUITE-security, the recipe's components, Debian's

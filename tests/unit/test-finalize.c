@@ -48,5 +48,32 @@ int main(void) {
         tap_ok(main_only && finalize_apt_sources(main_only, "bookworm", &c) == 0 && c &&
                strstr(c, "Suites: bookworm bookworm-updates\n") && !strstr(c, "security"),
                "Mirror= alone: the suite given (bookworm) and its -updates, no -security");
+
+        /* The debugfs commands that fix every inode's times. */
+        {
+                static const char paths[] = ".\0./etc\0./etc/a b\0./.wb-times-paths\0./usr/bin/[\0";
+                _cleanup_free_ char *t = NULL, *u = NULL, *v = NULL;
+                ErrorSlot err = {};
+                int r = finalize_debugfs_times(&err, paths, sizeof paths - 1, 1764000000, &t);
+                tap_ok(r == 0 && t && streq(t, "sif \"/\" ctime @1764000000\nsif \"/\" atime @1764000000\n"
+                                            "sif \"/etc\" ctime @1764000000\nsif \"/etc\" atime @1764000000\n"
+                                            "sif \"/etc/a b\" ctime @1764000000\nsif \"/etc/a b\" atime @1764000000\n"
+                                            "sif \"/usr/bin/[\" ctime @1764000000\nsif \"/usr/bin/[\" atime @1764000000\n"
+                                            "ssv kbytes_written 0\n"),
+                       "debugfs times: two commands a path (\"/\" for \".\"), the path list left out, then kbytes_written");
+                static const char quote[] = ".\0./etc/bad\"name\0";
+                r = finalize_debugfs_times(&err, quote, sizeof quote - 1, 1, &u);
+                tap_ok(r == -EINVAL && !u && strstr(strempty(err.message), "double quote or newline"),
+                       "a name with a double quote is refused: %s", strempty(err.message));
+                error_clear(&err);
+                static const char nl[] = "./a\nb\0";
+                r = finalize_debugfs_times(&err, nl, sizeof nl - 1, 1, &v);
+                tap_ok(r == -EINVAL && !v && !strstr(strempty(err.message), "\n"),
+                       "a name with a newline is refused, the newline escaped in the message: %s", strempty(err.message));
+                error_clear(&err);
+                r = finalize_debugfs_times(&err, "/abs\0", 5, 1, &v);
+                tap_ok(r == -EBADMSG, "a path not from find in the tree is refused");
+                error_done(&err);
+        }
         return tap_done();
 }

@@ -475,43 +475,27 @@ static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec,
         return 0;
 }
 
-/* One recipe layer, in two cached steps: its early overlays and packages
- * (apt and the maintainer scripts, the costly part), then its overlays,
- * scripts, user and host name.  Changing an overlay file re-runs only the
- * second step.  A step with nothing to do is skipped. */
+/* One recipe layer, in the two cached steps customize_split() makes of
+ * it; a step with nothing to do is skipped. */
 static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whole, const char *parent_key,
                        const char *parent_disk, char **ret_key, char **ret_disk) {
         _cleanup_free_ char *pkg_key = NULL, *pkg_disk = NULL, *shown = NULL;
-        CustomizeSpec pkg = {
-                .label = whole->label,
-                .early_overlay_dirs = whole->early_overlay_dirs,
-                .packages = whole->packages,
-                .remove_packages = whole->remove_packages,
-                .source_date_epoch = whole->source_date_epoch,
-        };
-        CustomizeSpec files = {
-                .label = whole->label,
-                .overlay_dirs = whole->overlay_dirs,
-                .scripts = whole->scripts,
-                .hostname = whole->hostname,
-                .user_name = whole->user_name,
-                .user_groups = whole->user_groups,
-                .source_date_epoch = whole->source_date_epoch,
-        };
+        CustomizeSteps steps;
         int r;
 
-        if (strv_length(pkg.early_overlay_dirs) + strv_length(pkg.packages) + strv_length(pkg.remove_packages) > 0) {
+        customize_split(whole, &steps);
+        if (steps.has_packages) {
                 shown = strdup_printf("%s packages", whole->label);
                 if (!shown)
                         return -ENOMEM;
-                r = build_step(err, b, &pkg, shown, parent_key, parent_disk, &pkg_key, &pkg_disk);
+                r = build_step(err, b, &steps.packages, shown, parent_key, parent_disk, &pkg_key, &pkg_disk);
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
                 parent_key = pkg_key;
                 parent_disk = pkg_disk;
         }
-        if (strv_length(files.overlay_dirs) + strv_length(files.scripts) > 0 || files.hostname || files.user_name)
-                return build_step(err, b, &files, whole->label, parent_key, parent_disk, ret_key, ret_disk);
+        if (steps.has_files)
+                return build_step(err, b, &steps.files, whole->label, parent_key, parent_disk, ret_key, ret_disk);
 
         *ret_key = strdup(parent_key);
         *ret_disk = strdup(parent_disk);
@@ -700,153 +684,121 @@ static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
         return 0;
 }
 
-static int stage_export_kvm(ErrorSlot *err, Build *b) {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_free_ char *staging = NULL, *list = NULL;
-        _cleanup_free_ Recipe **recipes = NULL;
-        uint64_t start = now_usec();
+/* The qcow2 images and the libvirt XML of the domains and their networks. */
+static int export_kvm_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
+        _cleanup_free_ Recipe **recipes = calloc(b->n_flavors, sizeof(Recipe *));
+        ExportJobs ej = { .b = b, .staging = staging };
         int r;
 
-        r = mkdir_p(b->o->output_dir, 0755);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
-        /* Everything is made in a hidden directory beside the results and
-         * moved in only when all of it is complete. */
-        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
-
-        recipes = calloc(b->n_flavors, sizeof(Recipe *));
-        if (!recipes) {
-                r = -ENOMEM;
-                goto finish;
-        }
+        if (!recipes)
+                return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 recipes[i] = b->flavors[i].recipe;
-                if ((r = strv_consume(&names, strdup_printf("%s.qcow2", b->flavors[i].recipe->vm_name))) < 0 ||
-                    (r = strv_consume(&names, strdup_printf("%s.xml", b->flavors[i].recipe->vm_name))) < 0)
-                        goto finish;
+                if ((r = strv_consume(names, strdup_printf("%s.qcow2", b->flavors[i].recipe->vm_name))) < 0 ||
+                    (r = strv_consume(names, strdup_printf("%s.xml", b->flavors[i].recipe->vm_name))) < 0)
+                        return r;
         }
-        ExportJobs ej = { .b = b, .staging = staging };
         r = parallel_run(err, b->n_flavors, b->o->jobs, export_qcow2, &ej);
         if (r < 0)
-                goto finish;
+                return r;
         r = kvm_export(err, recipes, b->n_flavors, staging, KVM_IMAGES_DIR, build_seed(b));
         if (r < 0)
-                goto finish;
-        if (strv_length(names) > 0) {
-                /* The networks the domains use. */
-                STRV_FOREACH(net, ((char *[]) { (char *) "external", (char *) "internal", NULL })) {
-                        _cleanup_free_ char *file = strdup_printf("%s.xml", kvm_network_name(*net)), *p = NULL;
-                        if (!file || !(p = path_join(staging, file))) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                        if (access(p, F_OK) == 0 && (r = strv_consume(&names, TAKE_PTR(file))) < 0)
-                                goto finish;
-                }
+                return r;
+        /* The networks the domains use. */
+        STRV_FOREACH(net, ((char *[]) { (char *) "external", (char *) "internal", NULL })) {
+                _cleanup_free_ char *file = strdup_printf("%s.xml", kvm_network_name(*net)), *p = NULL;
+                if (!file || !(p = path_join(staging, file)))
+                        return -ENOMEM;
+                if (access(p, F_OK) == 0 && (r = strv_consume(names, TAKE_PTR(file))) < 0)
+                        return r;
         }
-        r = publish(err, staging, b->o->output_dir, names);
-        if (r < 0)
-                goto finish;
-        list = strv_join(names, ", ");
-        stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
-        b->artifacts = TAKE_PTR(names);
-finish:
-        (void) rm_rf(staging);
-        return r;
+        return 0;
 }
 
 /* Both VMs in one OVA: streamOptimized VMDKs written from the final raw
- * disks, then the tar (ovf, mf, disks). */
-static int stage_export_ova(ErrorSlot *err, Build *b) {
-        _cleanup_free_ char *staging = NULL, *ova = NULL;
-        _cleanup_free_ OvaVm *vms = NULL;
-        _cleanup_strv_free_ char **vmdks = NULL, **names = NULL;
-        _cleanup_free_ char *list = NULL;
+ * disks, then the tar (ovf, mf, disks); with --ova-per-vm one OVA per VM
+ * too, for importers that take one machine per OVA (virt-v2v). */
+static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
+        _cleanup_free_ OvaVm *vms = calloc(b->n_flavors, sizeof(OvaVm));
+        _cleanup_free_ char *ova = path_join(staging, "Whonix.ova");
+        _cleanup_strv_free_ char **vmdks = NULL;
         OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch, .ovf_name = "Whonix" };
-        uint64_t start = now_usec();
         int r;
 
-        r = mkdir_p(b->o->output_dir, 0755);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
-        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
-
-        vms = calloc(b->n_flavors, sizeof(OvaVm));
-        if (!vms) {
-                r = -ENOMEM;
-                goto finish;
-        }
+        if (!vms || !ova)
+                return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
-                Flavor *f = &b->flavors[i];
+                const Flavor *f = &b->flavors[i];
                 _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
                 VmdkOptions vo = { .adapter_type = "ide", .extent_name = name };
 
-                if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name))) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
+                if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))
+                        return -ENOMEM;
                 r = id_hex(build_seed(b), what, 4, &cid_hex);
                 if (r < 0)
-                        goto finish;
+                        return r;
                 vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
                 if ((r = strv_consume(&vmdks, path_join(staging, name))) < 0)
-                        goto finish;
+                        return r;
                 log_progress("export", name, 0, 0);
                 r = vmdk_from_raw(err, f->final_disk, vmdks[i], &vo, NULL);
                 if (r < 0)
-                        goto finish;
+                        return r;
                 vms[i] = (OvaVm) {
                         .recipe = f->recipe,
                         .vmdk_path = vmdks[i],
                         .capacity_bytes = f->recipe->disk_size,
                 };
         }
-        ova = path_join(staging, "Whonix.ova");
-        if (!ova) {
-                r = -ENOMEM;
-                goto finish;
-        }
         log_progress("export", "Whonix.ova", 0, 0);
         r = ova_write(err, vms, b->n_flavors, ova, &opts);
-        if (r < 0)
-                goto finish;
-        r = strv_extend(&names, "Whonix.ova");
-        if (r < 0)
-                goto finish;
-        /* Importers that take one machine per OVA (virt-v2v) get one each. */
+        if (r < 0 || (r = strv_extend(names, "Whonix.ova")) < 0)
+                return r;
         for (size_t i = 0; b->o->ova_per_vm && i < b->n_flavors; i++) {
                 const char *vm = b->flavors[i].recipe->vm_name;
                 _cleanup_free_ char *name = strdup_printf("%s.ova", vm), *p = NULL;
                 OvaOptions one = opts;
 
-                if (!name || !(p = path_join(staging, name))) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
+                if (!name || !(p = path_join(staging, name)))
+                        return -ENOMEM;
                 one.ovf_name = vm;
                 log_progress("export", name, 0, 0);
                 r = ova_write(err, &vms[i], 1, p, &one);
-                if (r < 0)
-                        goto finish;
-                r = strv_consume(&names, TAKE_PTR(name));
-                if (r < 0)
-                        goto finish;
+                if (r < 0 || (r = strv_consume(names, TAKE_PTR(name))) < 0)
+                        return r;
         }
-        r = publish(err, staging, b->o->output_dir, names);
+        return 0;
+}
+
+static int write_buildinfo(ErrorSlot *err, Build *b);
+
+/* Everything is made in a hidden directory beside the results and moved in
+ * only when all of it is complete; then the buildinfo that describes it. */
+static int stage_export(ErrorSlot *err, Build *b) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *staging = NULL, *list = NULL;
+        uint64_t start = now_usec();
+        int r;
+
+        r = mkdir_p(b->o->output_dir, 0755);
         if (r < 0)
-                goto finish;
-        r = strv_extend_strv(&b->artifacts, names);
+                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
+        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
         if (r < 0)
-                goto finish;
+                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
+        r = b->o->target == TARGET_VIRTUALBOX ? export_ova_into(err, b, staging, &names)
+                                                : export_kvm_into(err, b, staging, &names);
+        if (r >= 0)
+                r = publish(err, staging, b->o->output_dir, names);
+        (void) rm_rf(staging);
+        if (r < 0)
+                return r;
         list = strv_join(names, ", ");
         stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
-finish:
-        (void) rm_rf(staging);
-        return r;
+        r = strv_extend_strv(&b->artifacts, names);
+        if (r < 0)
+                return r;
+        return write_buildinfo(err, b);
 }
 
 /* whonix.buildinfo beside the artifacts: every input of this build and every
@@ -928,14 +880,6 @@ static int stage_sign(ErrorSlot *err, Build *b) {
                             "files in '%s' are the ones this build made", b->o->output_dir);
         }
         return 0;
-}
-
-/* The export writes the artifacts and the buildinfo that describes them. */
-static int stage_export(ErrorSlot *err, Build *b) {
-        int r = b->o->target == TARGET_VIRTUALBOX ? stage_export_ova(err, b) : stage_export_kvm(err, b);
-        if (r < 0)
-                return r;
-        return write_buildinfo(err, b);
 }
 
 /* The pipeline.  --until names one of these; the build checks for a

@@ -490,3 +490,28 @@ fail:
         (void) unlink(dest_disk);
         return r;
 }
+
+void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
+        *ret = (CustomizeSteps) {
+                .packages = {
+                        .label = whole->label,
+                        .early_overlay_dirs = whole->early_overlay_dirs,
+                        .packages = whole->packages,
+                        .remove_packages = whole->remove_packages,
+                        .source_date_epoch = whole->source_date_epoch,
+                },
+                .files = {
+                        .label = whole->label,
+                        .overlay_dirs = whole->overlay_dirs,
+                        .scripts = whole->scripts,
+                        .hostname = whole->hostname,
+                        .user_name = whole->user_name,
+                        .user_groups = whole->user_groups,
+                        .source_date_epoch = whole->source_date_epoch,
+                },
+        };
+        ret->has_packages = strv_length(whole->early_overlay_dirs) + strv_length(whole->packages) +
+                                    strv_length(whole->remove_packages) > 0;
+        ret->has_files = strv_length(whole->overlay_dirs) + strv_length(whole->scripts) > 0 || whole->hostname ||
+                         whole->user_name;
+}

@@ -51,3 +51,14 @@ bool customize_needs_packages_disk(const CustomizeSpec *spec);
  * not need it.  On failure dest_disk is removed. */
 int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *appliance_path, const char *debs_disk,
                   const char *parent_disk, const char *dest_disk, bool verbose);
+
+/* A layer is made in two cached steps: its early overlays and packages
+ * (apt and the maintainer scripts, the costly part), then its overlays,
+ * scripts, user and host name, so that changing an overlay file re-runs
+ * only the second.  has_* says whether a step has anything to do. */
+typedef struct CustomizeSteps {
+        CustomizeSpec packages, files;
+        bool has_packages, has_files;
+} CustomizeSteps;
+
+void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret);

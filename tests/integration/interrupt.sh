@@ -75,6 +75,28 @@ check "... nothing left in \$TMPDIR (found: $(ls -A "$T/tmpdir" | head -n 3 | tr
         test -z "$(ls -A "$T/tmpdir")"
 check "... no temporary appliance in the cache" test -z "$(ls -A "$T/cache-app/appliance" 2>/dev/null)"
 
+# A full $TMPDIR (a filled 1 MiB tmpfs, in a mount namespace of our own):
+# the build stops at once with a message that names $TMPDIR and the cause,
+# leaves nothing there, and the same build with room succeeds.
+if unshare -rm true 2>/dev/null; then
+        mkdir -p "$T/full"
+        unshare -rm sh -c 'mount -t tmpfs -o size=1m tmpfs "$1" && { dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; true; } &&
+                TMPDIR="$1" "$2" --until fetch --cache "$3" --output "$4"; rc=$?; ls -A "$1" >"$5"; exit $rc' \
+                sh "$T/full" "$WHONIX_BUILD" "$T/cache-full" "$T/out" "$T/full.left" >"$T/full.log" 2>&1
+        rc=$?
+        diag_file "$T/full.log" 2
+        check "a full \$TMPDIR: exit 1 (got $rc)" test "$rc" -eq 1
+        check "... naming the cause and what to do" \
+                bash -c "grep -q 'No space left on device' '$T/full.log' && grep -q 'set TMPDIR to a filesystem with free space' '$T/full.log'"
+        check "... and leaving nothing in \$TMPDIR ($(grep -v '^fill$' "$T/full.left" | head -n 3 | tr '\n' ' '))" \
+                test -z "$(grep -v '^fill$' "$T/full.left")"
+        "$WHONIX_BUILD" --until fetch --cache "$T/cache-full" --output "$T/out" >"$T/full2.log" 2>&1
+        check "... and the same build with room succeeds (rc=$?)" test $? -eq 0
+else
+        echo "ok $((_n + 1)) # SKIP unshare -rm is not allowed here: the full-\$TMPDIR checks did not run"
+        _n=$((_n + 1))
+fi
+
 # A mirror that accepts the connection and never answers (on loopback):
 # SIGINT and SIGTERM during the fetch end the build at once, not at the
 # next curl timeout.

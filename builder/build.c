@@ -462,7 +462,7 @@ static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec,
                 return r;
         r = cache_produce(err, b->cache, "layers", key, ".qcow2", produce_layer, &job, &disk, &built);
         if (r < 0)
-                return r;
+                return error_prefix(err, r, "layer step '%s'", shown);
         if (built)
                 stage_report("customize", start,
                              "built layer %.16s (%s: %zu packages, %zu early overlays, %zu overlays, %zu scripts)", key,

@@ -237,10 +237,22 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
                 .readonly = readonly,
         };
 
+        char label[16];
+
         if (cachemode) {
                 o.bitmask |= GUESTFS_ADD_DRIVE_OPTS_CACHEMODE_BITMASK;
                 o.cachemode = cachemode;
         }
+        /* The kernel's names (sda, sdb, ...) need not follow the order the
+         * drives were added in, and one of them is the appliance's own
+         * root: each drive carries a label, and appliance_device() goes by
+         * it, never by position. */
+        if (a->n_drives >= 26)
+                return error_set(err, -E2BIG, "at most 26 disks in one appliance");
+        /* Letters only (libguestfs's rule): "wba", "wbb", ... */
+        snprintf(label, sizeof label, "wb%c", 'a' + (int) a->n_drives);
+        o.bitmask |= GUESTFS_ADD_DRIVE_OPTS_LABEL_BITMASK;
+        o.label = label;
         if (guestfs_add_drive_opts_argv(a->g, path, &o) < 0)
                 return gerr(err, a, 0, "cannot add disk");
         a->n_drives++;
@@ -395,14 +407,30 @@ int appliance_shutdown(ErrorSlot *err, Appliance *a) {
 }
 
 int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
-        _cleanup_strv_free_ char **devs = guestfs_list_devices(a->g);
+        _cleanup_strv_free_ char **labels = guestfs_list_disk_labels(a->g);
+        char want[16];
 
-        if (!devs)
-                return gerr(err, a, 0, "cannot list devices");
-        if (index >= strv_length(devs))
+        if (!labels)
+                return gerr(err, a, 0, "cannot list the appliance's disks");
+        if (index >= 26)
                 return error_set(err, -ENODEV, "the appliance has no disk number %u", index);
-        *ret = strdup(devs[index]);
-        return *ret ? 0 : -ENOMEM;
+        snprintf(want, sizeof want, "wb%c", 'a' + (int) index);
+        /* Pairs: label, device. */
+        for (size_t i = 0; labels[i] && labels[i + 1]; i += 2)
+                if (streq(labels[i], want)) {
+                        *ret = strdup(labels[i + 1]);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        return error_set(err, -ENODEV, "the appliance shows no disk labelled '%s' (disk number %u)", want, index);
+}
+
+int appliance_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t *ret) {
+        int64_t n = guestfs_blockdev_getsize64(a->g, device);
+
+        if (n < 0)
+                return gerr(err, a, 0, "cannot read a device's size");
+        *ret = (uint64_t) n;
+        return 0;
 }
 
 int appliance_vfs_type(ErrorSlot *err, Appliance *a, const char *device, char **ret) {

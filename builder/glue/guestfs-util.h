@@ -83,6 +83,8 @@ int appliance_shutdown(ErrorSlot *err, Appliance *a);
 
 /* The name of the n-th added drive inside the appliance ("/dev/sda" ...). */
 int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret);
+/* A device's size in bytes. */
+int appliance_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t *ret);
 /* Filesystem type on a device, "" if none. */
 int appliance_vfs_type(ErrorSlot *err, Appliance *a, const char *device, char **ret);
 int appliance_mkfs(ErrorSlot *err, Appliance *a, const char *fstype, const char *device, const char *label);

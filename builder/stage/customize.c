@@ -285,10 +285,10 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                         return error_prefix(err, r, "cannot download the packages of layer '%s'", spec->label);
                 r = archive_files_wanted(err, a, spec, &wanted);
                 if (r < 0)
-                        return error_prefix(err, r, "layer '%s'", spec->label);
+                        return r;
                 r = guest_check_archive(err, a, ARCHIVES, wanted, spec->label);
                 if (r < 0)
-                        return error_prefix(err, r, "layer '%s'", spec->label);
+                        return r;
                 free(argv[3]);
                 argv[3] = strdup("install");
                 free(argv[4]);

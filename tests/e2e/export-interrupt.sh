@@ -48,7 +48,7 @@ for sig in INT TERM HUP; do
                 awk -v rc="$rc" -v want="$want" -v t="$took" 'BEGIN { exit !(rc == want && t <= 2) }'
         check "SIG$sig: no file and no staging directory left under --output" \
                 test -z "$(find "$out" -mindepth 1 2>/dev/null | head -n 1)"
-        check "SIG$sig: no qemu-img or other child left" bash -c "! pgrep -f 'qemu-img.*$out' >/dev/null"
+        check "SIG$sig: no qemu-img or other child left" bash -c "! pgrep -f '[q]emu-img.*$out' >/dev/null"
 done
 
 done_testing

@@ -90,7 +90,7 @@ check "... without retrying (a killed qemu is not a stall)" bash -c "! grep -q '
 ls "$WB_TEST_CACHE/layers" >"$T/layers-after" 2>/dev/null
 check "... and no new or half-made layer in the cache" cmp -s "$T/layers-before" "$T/layers-after"
 check "... and no temporary file in the cache" test -z "$(find "$WB_TEST_CACHE" -name '*.tmp*' -newer "$T/layers-before" 2>/dev/null)"
-check "... and no qemu of ours left" bash -c "! pgrep -f 'qemu-system.*$WB_TEST_CACHE/layers' >/dev/null"
+check "... and no qemu of ours left" bash -c "! pgrep -f '[q]emu-system.*$WB_TEST_CACHE/layers' >/dev/null"
 "$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
         --data-dir "$T/data" --output "$T/out" >"$T/log3" 2>&1
 rc=$?

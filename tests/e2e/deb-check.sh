@@ -54,10 +54,28 @@ flip_byte() { # file in the raw ext4 image; flips one byte of its second block
         diag "flipped the byte at $off in the image ($old -> $new), block $blk of /$1"
 }
 
+# The signed index's hash of that .deb, as the image's buildinfo pinned it.
+want=$(awk -v f="$deb" '$1 == "tor" && $3 == "amd64" && f == "tor_" $2 "_amd64.deb" { print $4; exit }' \
+        "$WB_E2E_IMAGES/whonix.buildinfo")
+check "the buildinfo pins tor's .deb (${want:-none})" test -n "$want"
+restore=
+cleanup_flip() { [ -n "$restore" ] && flip_byte "$deb" >/dev/null; }
+trap 'cleanup_flip; rm -rf "$T"' EXIT
+
 if [ -n "$deb" ]; then
+        # A run that was stopped after its flip left the file altered: the
+        # same flip undoes it.
+        "$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/start" 2>/dev/null
+        if [ -n "$want" ] && [ "$(cut -c1-64 "$T/start")" != "$want" ]; then
+                diag "the cached .deb does not match the index (an earlier run stopped after its flip): flipping back"
+                flip_byte "$deb"
+        fi
         "$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/before" 2>/dev/null
+        check "the cached .deb matches the signed index before the test alters it" \
+                test "$(cut -c1-64 "$T/before")" = "$want"
         size_before=$(debugfs -R "stat /$deb" "$debs" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n 1)
         check "one byte of the cached .deb is flipped" flip_byte "$deb"
+        restore=yes
         "$inspect" "$debs" /dev/sda sha256 "/$deb" >"$T/after" 2>/dev/null
         size_after=$(debugfs -R "stat /$deb" "$debs" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n 1)
         check "the altered .deb keeps its size ($size_before)" test -n "$size_before" -a "$size_before" = "$size_after"
@@ -80,6 +98,7 @@ check "no Gateway layer with 'hello' entered the cache" \
         bash -c "! grep -Eq '^stage customize +[0-9.]+ s  built layer [0-9a-f]+ \(gateway' '$T/run1'"
 "$inspect" "$debs" /dev/sda ls / >"$T/ls2" 2>/dev/null
 check "the altered .deb is no longer in the package cache" bash -c "[ -s '$T/ls2' ] && ! grep -qx '$deb' '$T/ls2'"
+grep -qx "$deb" "$T/ls2" || restore=
 check "apt had downloaded the layer's new package ('hello') before the check stopped it" \
         grep -Eq '^hello_[^_]+_amd64\.deb$' "$T/ls2"
 

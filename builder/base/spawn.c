@@ -28,8 +28,22 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                 return -ENOMEM;
 
         if (extra_env) {
-                env = strv_copy(environ);
-                if (!env || strv_extend_strv(&env, extra_env) < 0)
+                /* extra_env overrides: getenv() takes the first entry of a
+                 * name, so the caller's own is left out. */
+                STRV_FOREACH(e, environ) {
+                        const char *eq = strchr(*e, '=');
+                        size_t name_len = eq ? (size_t) (eq - *e) + 1 : strlen(*e);
+                        bool overridden = false;
+
+                        STRV_FOREACH(x, extra_env)
+                                if (strncmp(*x, *e, name_len) == 0 && (*x)[name_len - 1] == '=') {
+                                        overridden = true;
+                                        break;
+                                }
+                        if (!overridden && strv_extend(&env, *e) < 0)
+                                return -ENOMEM;
+                }
+                if (strv_extend_strv(&env, extra_env) < 0)
                         return -ENOMEM;
         }
 

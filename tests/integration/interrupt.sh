@@ -70,7 +70,7 @@ pid=
 took=$(( $(date +%s) - start ))
 check "Ctrl-C during the appliance stage: exit 130 (got $rc) within 2 s (took $took s)" \
         test "$rc" -eq 130 -a "$took" -le 2
-check "... no supermin left running" bash -c "! pgrep -f 'supermin --build.*$T/cache-app' >/dev/null"
+check "... no supermin left running" bash -c "! pgrep -f '[s]upermin --build.*$T/cache-app' >/dev/null"
 check "... nothing left in \$TMPDIR (found: $(ls -A "$T/tmpdir" | head -n 3 | tr '\n' ' '))" \
         test -z "$(ls -A "$T/tmpdir")"
 check "... no temporary appliance in the cache" test -z "$(ls -A "$T/cache-app/appliance" 2>/dev/null)"

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "guestfs-util.h"
+#include "spawn.h"
 #include "tap.h"
 #include "util.h"
 
@@ -78,6 +79,18 @@ int main(void) {
                 tap_ok(copy_file(missing, missing, 0644) == -ENOENT && access(missing, F_OK) < 0,
                        "copy_file from a missing file fails and creates nothing");
                 (void) rm_rf(dir);
+        }
+        /* spawn_run()'s extra environment overrides the caller's. */
+        {
+                _cleanup_free_ char *out = NULL;
+                setenv("WB_TEST_VAR", "outer", 1);
+                /* env(1) prints the environment as given: one entry, not two
+                 * (a program's getenv() would see the first). */
+                int r = spawn_run(&err, ARGV("env"), (char *[]) { (char *) "WB_TEST_VAR=inner", NULL }, &out);
+                tap_ok(r == 0 && out && strstr(out, "WB_TEST_VAR=inner\n") && !strstr(out, "WB_TEST_VAR=outer"),
+                       "spawn_run: an extra variable replaces the caller's, not added beside it");
+                unsetenv("WB_TEST_VAR");
+                error_clear(&err);
         }
         return tap_done();
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The shape of builder/, as builder/meson.build describes it:
-# - four layers and the two orchestrators, nothing nested deeper, every
+# - four layers and the two orchestrators (build.c with its parts
+#   build-*.c and their private build-internal.h; verify.c), nothing nested
+#   deeper, every
 #   source file in one of them and listed in builder/meson.build;
 # - a file includes headers of its own layer and the layers below it only
 #   (base <- glue, base <- format, base + glue + format <- stage, all <- top;
@@ -41,7 +43,13 @@ layer_of() { # path relative to builder/
 dirs=$(find . -mindepth 1 -type d | sed 's|^\./||' | sort | tr '\n' ' ')
 check "builder/ holds exactly the four layer folders (found: $dirs)" test "$dirs" = "base format glue stage "
 top=$(find . -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^\./||' | sort | tr '\n' ' ')
-check "builder/'s top holds only the orchestrators (found: $top)" test "$top" = "build.c build.h verify.c verify.h "
+# The build orchestrator is build.c (the pipeline) and its parts build-*.c,
+# which share the private build-internal.h.
+check "builder/'s top holds only the orchestrators (found: $top)" \
+        test "$(tr ' ' '\n' <<<"$top" | grep -Ev '^(build-[a-z]+\.c|build-internal\.h)$' | tr '\n' ' ')" = "build.c build.h verify.c verify.h  "
+parts=$(find . -maxdepth 1 -name 'build-*.c' | wc -l)
+check "the build orchestrator's parts share build-internal.h ($parts parts)" \
+        bash -c "[ $parts -eq 0 ] || { [ -f build-internal.h ] && ! grep -L '#include \"build-internal.h\"' build-*.c | grep -q .; }"
 unlisted=
 for f in $(find . -name '*.c' | sed 's|^\./||' | sort); do
         grep -q "'$f'" meson.build || unlisted+=" $f"
@@ -49,6 +57,7 @@ done
 check "every .c under builder/ is built (builder/meson.build)${unlisted:+; not listed:$unlisted}" test -z "$unlisted"
 nohdr=
 for f in $(find . -name '*.c' | sed 's|^\./||'); do
+        case $f in build-*.c) continue ;; esac
         [ -f "${f%.c}.h" ] || nohdr+=" $f"
 done
 check "every .c has its header beside it${nohdr:+; missing:$nohdr}" test -z "$nohdr"

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The stages that make the disks: the bases (bootstrap), the layers
+ * (customize) and the final disks (finalize), each cached by key. */
+#include <pthread.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+
+#include "bootstrap.h"
+#include "build-internal.h"
+#include "cancel.h"
+#include "customize.h"
+#include "finalize.h"
+#include "guestfs-util.h"
+#include "log.h"
+#include "parallel.h"
+
+/* The package cache disk: the cache's own, or the one a verification
+ * shares with the cache it rebuilds beside. */
+static char *debs_disk_path(const Build *b) {
+        return b->o->debs_disk ? strdup(b->o->debs_disk) : cache_path(b->cache, "debs.img", NULL);
+}
+
+static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *ret) {
+        *ret = (BootstrapSpec) {
+                .mirror = b->mirror,
+                .suite = b->suite,
+                .architecture = rc->architecture,
+                .variant = rc->variant,
+                .components = rc->components,
+                .include = rc->bootstrap_packages,
+                .keyring_path = b->sources->keyring_path,
+                .inrelease_sha256 = b->sources->inrelease_sha256,
+        };
+}
+
+typedef struct BootstrapJob {
+        const Build *b;
+        const BootstrapSpec *spec;
+        const char *debs;
+} BootstrapJob;
+
+/* A stalled appliance (the watchdog stopped it) is tried once more with a
+ * fresh one, saying why; any other failure is final. */
+#define STALL_ATTEMPTS 2u
+
+static bool try_again_after_stall(ErrorSlot *err, int r, const char *what, unsigned attempt) {
+        if (r != -ETIMEDOUT || cancel_requested() || attempt >= STALL_ATTEMPTS)
+                return false;
+        log_warning("%s: %s; trying again with a fresh appliance (attempt %u of %u)", what, error_message(err, r),
+                    attempt + 1, STALL_ATTEMPTS);
+        error_clear(err);
+        return true;
+}
+
+static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
+        BootstrapJob *j = userdata;
+        int r;
+
+        for (unsigned attempt = 1;; attempt++) {
+                r = bootstrap_run(err, j->spec, j->b->appliance_path, j->debs, tmp, j->b->o->verbose);
+                if (!try_again_after_stall(err, r, "bootstrap", attempt))
+                        return r;
+        }
+}
+
+int stage_bootstrap(ErrorSlot *err, Build *b) {
+        _cleanup_free_ char *debs = debs_disk_path(b), *tool_id = NULL;
+        int r;
+
+        if (!debs)
+                return -ENOMEM;
+        r = bootstrap_tool_id(err, b->suite, &tool_id);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+                uint64_t start = now_usec();
+                BootstrapSpec spec;
+                BootstrapJob job = { .b = b, .spec = &spec, .debs = debs };
+                bool built;
+
+                bootstrap_spec_for(b, f->recipe, &spec);
+                r = bootstrap_key(&spec, tool_id, &f->base_key);
+                if (r < 0)
+                        return r;
+                r = cache_produce(err, b->cache, "base", f->base_key, ".qcow2", produce_base, &job, &f->base_disk, &built);
+                if (r < 0)
+                        return r;
+                stage_report("bootstrap", start, "%s base %.16s (%s)", built ? "built" : "cached", f->base_key, f->name);
+                r = check_cancel(err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int overlay_paths(ErrorSlot *err, const Build *b, char * const *names, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *p = strdup_printf("%s/overlays/%s", b->o->data_dir, *n);
+                if (!p)
+                        return -ENOMEM;
+                struct stat st;
+
+                if (lstat(p, &st) < 0)
+                        return error_set_errno(err, -errno, "overlay '%s' not found at '%s'", *n, p);
+                /* A symlink could name any directory of the build host. */
+                if (S_ISLNK(st.st_mode))
+                        return error_set(err, -ELOOP, "overlay '%s': '%s' is a symlink; an overlay must be a "
+                                         "directory of the data directory itself", *n, p);
+                if (!S_ISDIR(st.st_mode))
+                        return error_set(err, -ENOTDIR, "overlay '%s': '%s' is not a directory", *n, p);
+                if (strv_consume(&l, TAKE_PTR(p)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Elements of a that are not in b, in a's order. */
+static int strv_minus(char * const *a, char * const *b, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        STRV_FOREACH(s, a)
+                if (!strv_contains(b, *s) && strv_extend(&l, *s) < 0)
+                        return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* How many flavors run side by side after the shared layer, each in an
+ * appliance of its own (one appliance is 1.5 GiB; what the guest sees does
+ * not change with this). */
+static unsigned flavor_threads(const Build *b) {
+        return b->o->jobs < b->n_flavors ? b->o->jobs : (unsigned) b->n_flavors;
+}
+
+typedef struct LayerJob {
+        const Build *b;
+        const CustomizeSpec *spec;
+        const char *parent_disk;
+} LayerJob;
+
+/* The package cache disk is one ext4 filesystem that apt writes: the
+ * flavors' steps that use it take turns. */
+static pthread_mutex_t debs_disk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int produce_layer(ErrorSlot *err, const char *tmp, void *userdata) {
+        LayerJob *j = userdata;
+        _cleanup_free_ char *debs = NULL;
+        int r;
+
+        if (customize_needs_packages_disk(j->spec)) {
+                debs = debs_disk_path(j->b);
+                if (!debs)
+                        return -ENOMEM;
+        }
+        for (unsigned attempt = 1;; attempt++) {
+                if (debs)
+                        pthread_mutex_lock(&debs_disk_lock);
+                r = customize_run(err, j->spec, j->b->appliance_path, debs, j->parent_disk, tmp, j->b->o->verbose);
+                if (debs)
+                        pthread_mutex_unlock(&debs_disk_lock);
+                if (!try_again_after_stall(err, r, j->spec->label, attempt))
+                        return r;
+        }
+}
+
+/* Make one step of a layer unless its key is cached; *ret_disk is its qcow2.
+ * shown names the step in the stage line. */
+static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec, const char *shown,
+                      const char *parent_key, const char *parent_disk, char **ret_key, char **ret_disk) {
+        _cleanup_free_ char *key = NULL, *disk = NULL;
+        LayerJob job = { .b = b, .spec = spec, .parent_disk = parent_disk };
+        uint64_t start = now_usec();
+        bool built;
+        int r;
+
+        r = customize_key(err, spec, parent_key, &key);
+        if (r < 0)
+                return r;
+        r = cache_produce(err, b->cache, "layers", key, ".qcow2", produce_layer, &job, &disk, &built);
+        if (r < 0)
+                return error_prefix(err, r, "layer step '%s'", shown);
+        if (built)
+                stage_report("customize", start,
+                             "built layer %.16s (%s: %zu packages, %zu early overlays, %zu overlays, %zu scripts)", key,
+                             shown, strv_length(spec->packages), strv_length(spec->early_overlay_dirs),
+                             strv_length(spec->overlay_dirs), strv_length(spec->scripts));
+        else
+                stage_report("customize", start, "cached layer %.16s (%s)", key, shown);
+        *ret_key = TAKE_PTR(key);
+        *ret_disk = TAKE_PTR(disk);
+        return 0;
+}
+
+/* One recipe layer, in the two cached steps customize_split() makes of
+ * it; a step with nothing to do is skipped. */
+static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whole, const char *parent_key,
+                       const char *parent_disk, char **ret_key, char **ret_disk) {
+        _cleanup_free_ char *pkg_key = NULL, *pkg_disk = NULL, *shown = NULL;
+        CustomizeSteps steps;
+        int r;
+
+        customize_split(whole, &steps);
+        if (steps.has_packages) {
+                shown = strdup_printf("%s packages", whole->label);
+                if (!shown)
+                        return -ENOMEM;
+                r = build_step(err, b, &steps.packages, shown, parent_key, parent_disk, &pkg_key, &pkg_disk);
+                if (r < 0 || (r = check_cancel(err)) < 0)
+                        return r;
+                parent_key = pkg_key;
+                parent_disk = pkg_disk;
+        }
+        if (steps.has_files)
+                return build_step(err, b, &steps.files, whole->label, parent_key, parent_disk, ret_key, ret_disk);
+
+        *ret_key = strdup(parent_key);
+        *ret_disk = strdup(parent_disk);
+        return *ret_key && *ret_disk ? 0 : -ENOMEM;
+}
+
+/* A recipe's own layer: what rc adds to the recipe below it (NULL: all of
+ * rc), on parent.  The host name is the flavor's; the shared layer has none. */
+static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, const Recipe *rc, const Recipe *below,
+                            const char *hostname, const char *parent_key, const char *parent_disk, char **ret_key,
+                            char **ret_disk) {
+        _cleanup_strv_free_ char **packages = NULL, **early_names = NULL, **overlay_names = NULL, **scripts = NULL,
+                                 **early = NULL, **overlays = NULL;
+        int r;
+
+        if (strv_minus(rc->packages, below ? below->packages : NULL, &packages) < 0 ||
+            strv_minus(rc->early_overlays, below ? below->early_overlays : NULL, &early_names) < 0 ||
+            strv_minus(rc->overlays, below ? below->overlays : NULL, &overlay_names) < 0 ||
+            strv_minus(rc->scripts, below ? below->scripts : NULL, &scripts) < 0)
+                return -ENOMEM;
+        if ((r = overlay_paths(err, b, early_names, &early)) < 0 ||
+            (r = overlay_paths(err, b, overlay_names, &overlays)) < 0)
+                return r;
+        CustomizeSpec spec = {
+                .label = label,
+                .early_overlay_dirs = early,
+                .packages = packages,
+                .remove_packages = rc->remove_packages,
+                .overlay_dirs = overlays,
+                .scripts = scripts,
+                .hostname = hostname,
+                .user_name = rc->user_name,
+                .user_groups = rc->user_groups,
+                .source_date_epoch = b->source_date_epoch,
+        };
+        return build_layer(err, b, &spec, parent_key, parent_disk, ret_key, ret_disk);
+}
+
+/* The flavor's own layer: what its recipe adds to the shared one. */
+static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
+        Build *b = userdata;
+        Flavor *f = &b->flavors[i];
+
+        return customize_recipe(err, b, f->name, f->recipe, f->layer, f->recipe->hostname,
+                                f->layer ? f->layer_key : f->base_key, f->layer ? f->layer_disk : f->base_disk,
+                                &f->flavor_key, &f->flavor_disk);
+}
+
+int stage_customize(ErrorSlot *err, Build *b) {
+        int r;
+
+        /* The shared layer (the recipe every flavor includes first): built
+         * for the first flavor, found cached by the others. */
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                Flavor *f = &b->flavors[i];
+
+                if (!f->layer)
+                        continue;
+                r = customize_recipe(err, b, f->layer->name, f->layer, NULL, NULL, f->base_key, f->base_disk,
+                                     &f->layer_key, &f->layer_disk);
+                if (r < 0 || (r = check_cancel(err)) < 0)
+                        return r;
+        }
+        r = parallel_run(err, b->n_flavors, flavor_threads(b), customize_flavor, b);
+        if (r < 0)
+                return r;
+        return check_cancel(err);
+}
+
+
+#define FINALIZE_ATTEMPTS 3u
+
+typedef struct FinalizeJob {
+        const Build *b;
+        const FinalizeSpec *spec;
+        const char *layer_disk;
+} FinalizeJob;
+
+static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
+        FinalizeJob *j = userdata;
+        int r;
+
+        /* Under TCG the appliance has failed transiently here (a partition
+         * node late; 'Structure needs cleaning' from the tree's filesystem
+         * right after the new disk is partitioned, cause not yet found),
+         * once in two or three builds, twice in a row in one.  The stage is
+         * a pure function of its inputs, so fresh attempts are safe; a real
+         * fault fails every time and is reported. */
+        for (unsigned attempt = 1;; attempt++) {
+                r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
+                if (r >= 0 || r == -ECANCELED || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)
+                        return r;
+                log_warning("finalize of '%s' failed (%s); trying again with a fresh appliance (attempt %u of %u)",
+                            j->spec->label, error_message(err, r), attempt + 1, FINALIZE_ATTEMPTS);
+                error_clear(err);
+        }
+}
+
+static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
+        Build *b = userdata;
+        Flavor *f = &b->flavors[i];
+        uint64_t start = now_usec();
+        FinalizeSpec spec = {
+                .label = f->name,
+                .recipe = f->recipe,
+                .seed = build_seed(b),
+                .source_date_epoch = b->source_date_epoch,
+                .suite = b->suite,
+                .inrelease_sha256 = b->sources->inrelease_sha256,
+        };
+        FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
+        bool built;
+        int r;
+
+        r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
+        if (r < 0)
+                return r;
+        /* Written beside the disk before the disk is moved into place, so a
+         * cached disk always has its list. */
+        f->packages = strdup_printf("%s/final/%s.packages", b->cache->dir, f->final_key);
+        if (!f->packages)
+                return -ENOMEM;
+        spec.packages_path = f->packages;
+        r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
+        if (r < 0)
+                return r;
+        if (access(f->packages, R_OK) < 0)
+                return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'", f->name,
+                                       f->packages);
+        stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
+        return check_cancel(err);
+}
+
+int stage_finalize(ErrorSlot *err, Build *b) {
+        return parallel_run(err, b->n_flavors, flavor_threads(b), finalize_flavor, b);
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The stages that publish: the export (qcow2 and libvirt XML, or OVA), the
+ * buildinfo that describes it, and the signatures. */
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "build-internal.h"
+#include "buildinfo.h"
+#include "config.h"
+#include "export-kvm.h"
+#include "export-ova.h"
+#include "git-commit.h"
+#include "ids.h"
+#include "log.h"
+#include "overlay.h"
+#include "packages.h"
+#include "parallel.h"
+#include "sign.h"
+#include "spawn.h"
+#include "vmdk.h"
+
+/* Where the libvirt XML expects the images (the README says how to install
+ * them there). */
+#define KVM_IMAGES_DIR "/var/lib/libvirt/images"
+
+/* Move every file of a staging directory into the output directory. */
+static int publish(ErrorSlot *err, const char *staging, const char *output, char * const *names) {
+        STRV_FOREACH(n, names) {
+                _cleanup_free_ char *from = path_join(staging, *n), *to = path_join(output, *n);
+
+                if (!from || !to)
+                        return -ENOMEM;
+                if (rename(from, to) < 0)
+                        return error_set_errno(err, -errno, "cannot move '%s' into '%s'", *n, output);
+        }
+        return 0;
+}
+
+static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
+        const char *raw = userdata;
+
+        /* Compressed: only the used blocks are stored. */
+        return spawn_run(err, ARGV("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, tmp), NULL,
+                         NULL);
+}
+
+typedef struct ExportJobs {
+        const Build *b;
+        const char *staging;
+} ExportJobs;
+
+/* The published qcow2 of a final disk is cached under the disk's key: a
+ * rebuild that changed one flavor converts only that one. */
+static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
+        ExportJobs *ej = userdata;
+        const Flavor *f = &ej->b->flavors[i];
+        _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL, *cached = NULL;
+        bool built;
+        int r;
+
+        if (!name || !(dest = path_join(ej->staging, name)))
+                return -ENOMEM;
+        log_progress("export", name, 0, 0);
+        r = cache_produce(err, ej->b->cache, "qcow2", f->final_key, ".qcow2", produce_qcow2, f->final_disk, &cached,
+                          &built);
+        if (r < 0)
+                return error_prefix(err, r, "cannot write '%s'", name);
+        r = copy_file(cached, dest, 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot copy '%s' to '%s'", cached, dest);
+        return 0;
+}
+
+/* The qcow2 images and the libvirt XML of the domains and their networks. */
+static int export_kvm_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
+        _cleanup_free_ Recipe **recipes = calloc(b->n_flavors, sizeof(Recipe *));
+        ExportJobs ej = { .b = b, .staging = staging };
+        int r;
+
+        if (!recipes)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                recipes[i] = b->flavors[i].recipe;
+                if ((r = strv_consume(names, strdup_printf("%s.qcow2", b->flavors[i].recipe->vm_name))) < 0 ||
+                    (r = strv_consume(names, strdup_printf("%s.xml", b->flavors[i].recipe->vm_name))) < 0)
+                        return r;
+        }
+        r = parallel_run(err, b->n_flavors, b->o->jobs, export_qcow2, &ej);
+        if (r < 0)
+                return r;
+        r = kvm_export(err, recipes, b->n_flavors, staging, KVM_IMAGES_DIR, build_seed(b));
+        if (r < 0)
+                return r;
+        /* The networks the domains use. */
+        STRV_FOREACH(net, ((char *[]) { (char *) "external", (char *) "internal", NULL })) {
+                _cleanup_free_ char *file = strdup_printf("%s.xml", kvm_network_name(*net)), *p = NULL;
+                if (!file || !(p = path_join(staging, file)))
+                        return -ENOMEM;
+                if (access(p, F_OK) == 0 && (r = strv_consume(names, TAKE_PTR(file))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Both VMs in one OVA: streamOptimized VMDKs written from the final raw
+ * disks, then the tar (ovf, mf, disks); with --ova-per-vm one OVA per VM
+ * too, for importers that take one machine per OVA (virt-v2v). */
+static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
+        _cleanup_free_ OvaVm *vms = calloc(b->n_flavors, sizeof(OvaVm));
+        _cleanup_free_ char *ova = path_join(staging, "Whonix.ova");
+        _cleanup_strv_free_ char **vmdks = NULL;
+        OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch, .ovf_name = "Whonix" };
+        int r;
+
+        if (!vms || !ova)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                const Flavor *f = &b->flavors[i];
+                _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
+                VmdkOptions vo = { .adapter_type = "ide", .extent_name = name };
+
+                if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))
+                        return -ENOMEM;
+                r = id_hex(build_seed(b), what, 4, &cid_hex);
+                if (r < 0)
+                        return r;
+                vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
+                if ((r = strv_consume(&vmdks, path_join(staging, name))) < 0)
+                        return r;
+                log_progress("export", name, 0, 0);
+                r = vmdk_from_raw(err, f->final_disk, vmdks[i], &vo, NULL);
+                if (r < 0)
+                        return r;
+                vms[i] = (OvaVm) {
+                        .recipe = f->recipe,
+                        .vmdk_path = vmdks[i],
+                        .capacity_bytes = f->recipe->disk_size,
+                };
+        }
+        log_progress("export", "Whonix.ova", 0, 0);
+        r = ova_write(err, vms, b->n_flavors, ova, &opts);
+        if (r < 0 || (r = strv_extend(names, "Whonix.ova")) < 0)
+                return r;
+        for (size_t i = 0; b->o->ova_per_vm && i < b->n_flavors; i++) {
+                const char *vm = b->flavors[i].recipe->vm_name;
+                _cleanup_free_ char *name = strdup_printf("%s.ova", vm), *p = NULL;
+                OvaOptions one = opts;
+
+                if (!name || !(p = path_join(staging, name)))
+                        return -ENOMEM;
+                one.ovf_name = vm;
+                log_progress("export", name, 0, 0);
+                r = ova_write(err, &vms[i], 1, p, &one);
+                if (r < 0 || (r = strv_consume(names, TAKE_PTR(name))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_buildinfo(ErrorSlot *err, Build *b);
+
+/* Everything is made in a hidden directory beside the results and moved in
+ * only when all of it is complete; then the buildinfo that describes it. */
+int stage_export(ErrorSlot *err, Build *b) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *staging = NULL, *list = NULL;
+        uint64_t start = now_usec();
+        int r;
+
+        r = mkdir_p(b->o->output_dir, 0755);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create the output directory '%s'", b->o->output_dir);
+        r = mkdtemp_in(b->o->output_dir, ".whonix-build", &staging);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot create a temporary directory in '%s'", b->o->output_dir);
+        r = b->o->target == TARGET_VIRTUALBOX ? export_ova_into(err, b, staging, &names)
+                                                : export_kvm_into(err, b, staging, &names);
+        if (r >= 0)
+                r = publish(err, staging, b->o->output_dir, names);
+        (void) rm_rf(staging);
+        if (r < 0)
+                return r;
+        list = strv_join(names, ", ");
+        stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
+        r = strv_extend_strv(&b->artifacts, names);
+        if (r < 0)
+                return r;
+        return write_buildinfo(err, b);
+}
+
+/* whonix.buildinfo beside the artifacts: every input of this build and every
+ * artifact's SHA256, for whonix-build verify.  Written atomically, and then
+ * one more artifact for the sign stage to cover. */
+static int write_buildinfo(ErrorSlot *err, Build *b) {
+        _cleanup_(buildinfo_freep) Buildinfo *bi = calloc(1, sizeof(Buildinfo));
+        _cleanup_free_ char *text = NULL, *path = path_join(b->o->output_dir, BUILDINFO_NAME);
+        int r;
+
+        if (!bi || !path)
+                return -ENOMEM;
+        bi->tool_version = strdup(PACKAGE_VERSION);
+        bi->tool_commit = strdup(GIT_COMMIT);
+        bi->target = strdup(target_to_string(b->o->target));
+        bi->suite = strdup(b->suite);
+        bi->mirror = strdup(b->mirror);
+        bi->inrelease_sha256 = strdup(b->sources->inrelease_sha256);
+        bi->inrelease_signer = strdup(b->sources->signer_fingerprint);
+        bi->seed = strdup(build_seed(b));
+        bi->source_date_epoch = b->source_date_epoch;
+        bi->packages = calloc(b->n_flavors, sizeof(PackageList *));
+        if (!bi->tool_version || !bi->tool_commit || !bi->target || !bi->suite || !bi->mirror ||
+            !bi->inrelease_sha256 || !bi->inrelease_signer || !bi->seed || !bi->packages)
+                return -ENOMEM;
+        r = overlay_data_dir_hash(err, b->o->data_dir, &bi->recipe_tree_sha256);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                _cleanup_free_ char *list = NULL;
+                size_t size;
+
+                if (strv_extend(&bi->flavors, b->flavors[i].name) < 0)
+                        return -ENOMEM;
+                r = read_full_file(b->flavors[i].packages, PACKAGES_SIZE_MAX, &list, &size);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot read '%s'", b->flavors[i].packages);
+                r = package_list_parse(err, list, size, &bi->packages[i]);
+                if (r < 0)
+                        return error_prefix(err, r, "'%s'", b->flavors[i].packages);
+        }
+        STRV_FOREACH(name, b->artifacts) {
+                _cleanup_free_ char *p = path_join(b->o->output_dir, *name);
+                if (!p)
+                        return -ENOMEM;
+                r = buildinfo_add_artifact(err, bi, *name, p);
+                if (r < 0)
+                        return r;
+        }
+        r = buildinfo_format(err, bi, &text);
+        if (r < 0)
+                return r;
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", path);
+        return strv_extend(&b->artifacts, BUILDINFO_NAME);
+}
+
+/* SHA256SUMS and, with a key, a detached signature of every artifact and of
+ * SHA256SUMS.  Signatures and sums from an earlier build spoke of files that
+ * export has just replaced: they go first, whatever happens next. */
+int stage_sign(ErrorSlot *err, Build *b) {
+        SignOptions so = { .key = b->o->sign_key, .gpg_home = b->o->gpg_home };
+        uint64_t start = now_usec();
+        int r;
+
+        r = sign_remove_stale(err, b->o->output_dir, b->artifacts);
+        if (r < 0)
+                return r;
+        r = sign_artifacts(err, b->o->output_dir, b->artifacts, &so);
+        if (r < 0)
+                return r;
+        if (so.key)
+                stage_report("sign", start, "%zu file(s) and SHA256SUMS signed by %s", strv_length(b->artifacts),
+                             so.key);
+        else {
+                stage_report("sign", start, "SHA256SUMS of %zu file(s)", strv_length(b->artifacts));
+                log_warning("THE OUTPUT IS NOT SIGNED: no --sign-key was given, so nobody can check that the "
+                            "files in '%s' are the ones this build made", b->o->output_dir);
+        }
+        return 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What the orchestrator's files share (build.c: the Build, the pipeline and
+ * the first stages; build-disks.c: bootstrap, customize, finalize;
+ * build-export.c: export, buildinfo, sign).  Not for anything outside
+ * builder/'s top.
+ */
+
+#include "build.h"
+#include "fetch.h"
+#include "recipe.h"
+#include "cache.h"
+
+typedef struct Flavor {
+        char *name;
+        Recipe *recipe;
+        Recipe *layer;          /* the shared layer the flavor's recipe includes first, or NULL */
+        char *base_key;         /* bootstrap */
+        char *base_disk;
+        char *layer_key;        /* shared layer */
+        char *layer_disk;
+        char *flavor_key;       /* the flavor's own layer */
+        char *flavor_disk;
+        char *final_key;
+        char *final_disk;       /* raw, sparse */
+        char *packages;         /* the final disk's installed packages (packages.h format) */
+} Flavor;
+
+typedef struct Build {
+        const BuildOptions *o;
+        Cache *cache;
+        Flavor *flavors;
+        size_t n_flavors;
+        char *suite;
+        char *mirror;
+        SourceInfo *sources;
+        char *appliance_path;
+        char *appliance_id;
+        int64_t source_date_epoch;
+        char **artifacts;       /* what export published in the output directory; sign covers these */
+} Build;
+
+/* One line per stage: name, duration, what happened. */
+void stage_report(const char *stage, uint64_t start, const char *fmt, ...) _printf_(3, 4);
+/* -ECANCELED ("interrupted") once a cancellation was requested. */
+int check_cancel(ErrorSlot *err);
+/* The seed of identifiers: --seed, or BUILD_DEFAULT_SEED. */
+const char *build_seed(const Build *b);
+/* The overlay directories names stand for, in the data directory. */
+int overlay_paths(ErrorSlot *err, const Build *b, char * const *names, char ***ret);
+
+int stage_bootstrap(ErrorSlot *err, Build *b);
+int stage_customize(ErrorSlot *err, Build *b);
+int stage_finalize(ErrorSlot *err, Build *b);
+int stage_export(ErrorSlot *err, Build *b);
+int stage_sign(ErrorSlot *err, Build *b);

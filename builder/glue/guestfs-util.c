@@ -87,8 +87,19 @@ static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
         return error_set(err, r, "%s: %s", what, m ?: "unknown libguestfs error");
 }
 
+/* A stalled guest's kernel still talks: its lockup detectors print every
+ * few seconds.  Those lines are no sign of progress. */
+static bool is_stall_report(const char *line) {
+        return strstr(line, "soft lockup") || strstr(line, "hard LOCKUP") || strstr(line, "self-detected stall") ||
+               strstr(line, "rcu_sched detected stall") || strstr(line, "rcu_preempt detected stall") ||
+               strstr(line, "hung_task") || strstr(line, "blocked for more than");
+}
+
 static void console_line(Appliance *a, const char *line) {
         const char *p;
+
+        if (!is_stall_report(line))
+                atomic_store(&a->last_activity, now_usec());
 
         if (!a->streaming) {
                 if (strstr(line, MARK_BEGIN))
@@ -110,8 +121,6 @@ static void console_line(Appliance *a, const char *line) {
 static void on_console(guestfs_h *g, void *opaque, uint64_t event, int event_handle, int flags, const char *buf,
                        size_t buf_len, const uint64_t *array, size_t array_len) {
         Appliance *a = opaque;
-
-        atomic_store(&a->last_activity, now_usec());
 
         for (size_t i = 0; i < buf_len; i++) {
                 char c = buf[i];
@@ -349,11 +358,17 @@ static void *watchdog_main(void *userdata) {
                                 atomic_store(&a->last_activity, now);
                         }
                 }
-                if (now - atomic_load(&a->last_activity) > a->stall_usec) {
+                /* The console callback may have stamped a time later than
+                 * our now: that is activity, not 2^64 microseconds of quiet. */
+                uint64_t last = atomic_load(&a->last_activity);
+                if (last < now && now - last > a->stall_usec) {
                         pid_t pid = atomic_load(&a->pid);
+                        /* Without qemu's PID there is nothing to stop yet:
+                         * keep looking for it. */
+                        if (pid <= 0)
+                                continue;
                         atomic_store(&a->stalled, true);
-                        if (pid > 0)
-                                (void) kill(pid, SIGKILL);
+                        (void) kill(pid, SIGKILL);
                         break;
                 }
         }

@@ -26,19 +26,25 @@
 #define EXIT_ABSENT 1
 #define EXIT_COULD_NOT_LOOK 3
 
+static bool stalled_seen;
+
 static int fail(ErrorSlot *err, int r, const char *what) {
         fprintf(stderr, "wb-inspect: %s: %s\n", what, error_message(err, r));
         error_clear(err);
+        if (r == -ETIMEDOUT)
+                stalled_seen = true;
         return EXIT_COULD_NOT_LOOK;
 }
 
+/* Its commands are short reads: an appliance that shows nothing and writes
+ * nothing for this long has stalled (a TCG guest in soft lockups). */
+#define INSPECT_STALL_SECONDS 120u
+
+static int inspect(int argc, char **argv, bool rw);
+
 int main(int argc, char **argv) {
-        _cleanup_(appliance_freep) Appliance *a = NULL;
-        ApplianceConfig cfg = { .label = "inspect", .memsize_mib = 768 };
-        ErrorSlot err = {};
         bool rw = false;
-        const char *disk, *device, *cmd;
-        int r, status = 0;
+        int status;
 
         if (argc > 1 && streq(argv[1], "--rw")) {
                 rw = true;
@@ -49,6 +55,22 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|uuid|upload|mkdir|ln-s|tar-in ARGS...\n");
                 return 2;
         }
+        status = inspect(argc, argv, rw);
+        if (stalled_seen) {
+                fprintf(stderr, "wb-inspect: the appliance stalled; trying once more with a fresh one\n");
+                stalled_seen = false;
+                status = inspect(argc, argv, rw);
+        }
+        return status;
+}
+
+static int inspect(int argc, char **argv, bool rw) {
+        _cleanup_(appliance_freep) Appliance *a = NULL;
+        ApplianceConfig cfg = { .label = "inspect", .memsize_mib = 768, .stall_seconds = INSPECT_STALL_SECONDS };
+        ErrorSlot err = {};
+        const char *disk, *device, *cmd;
+        int r, status = 0;
+
         disk = argv[1];
         device = argv[2];
         cmd = argv[3];

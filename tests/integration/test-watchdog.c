@@ -121,6 +121,25 @@ int main(void) {
                 error_clear(&err);
         }
 
+        /* 2b. A guest that only reports its own lockups (the kernel's
+         *     detectors keep printing while nothing moves) is stalled. */
+        {
+                _cleanup_(appliance_freep) Appliance *a = NULL;
+                r = launch(&err, "lockup", 15, &a);
+                if (r >= 0) {
+                        t0 = now_usec();
+                        r = appliance_run(&err, a, NULL,
+                                          ARGV("sh", "-c",
+                                               "while :; do echo 'watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [kworker]'; "
+                                               "echo 'rcu: INFO: rcu_sched self-detected stall on CPU'; sleep 1; done"),
+                                          NULL);
+                }
+                double s = (double) (now_usec() - t0) / 1e6;
+                tap_ok(r == -ETIMEDOUT && a && appliance_stalled(a) && s < 40,
+                       "a guest printing only lockup reports is stopped as stalled (r=%d, %.1f s)", r, s);
+                error_clear(&err);
+        }
+
         /* 3. qemu stopped with SIGSTOP (as a stalled TCG guest: nothing
          *    moves): found and stopped. */
         {

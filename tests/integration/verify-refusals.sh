@@ -75,7 +75,7 @@ fi
 if command -v qemu-img >/dev/null && command -v mke2fs >/dev/null && command -v supermin >/dev/null; then
         mkdir -p "$T/tree/etc"
         echo "same" >"$T/tree/etc/motd"
-        mke2fs -q -t ext4 -E root_owner=0:0 -d "$T/tree" "$T/small.raw" 32M &&
+        mke2fs -q -t ext4 -E root_owner=0:0 -d "$T/tree" "$T/small.raw" 32M >/dev/null 2>&1 &&
                 qemu-img convert -q -f raw -O qcow2 "$T/small.raw" "$T/small.qcow2"
         "$WHONIX_BUILD" compare "$T/small.qcow2" "$T/small.qcow2" --cache "$WB_TEST_CACHE" >"$T/c-same" 2>&1
         rc=$?

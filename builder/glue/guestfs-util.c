@@ -439,12 +439,14 @@ int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
         return error_set(err, -ENODEV, "the appliance shows no disk labelled '%s' (disk number %u)", want, index);
 }
 
-int appliance_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t *ret) {
+int appliance_check_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t want) {
         int64_t n = guestfs_blockdev_getsize64(a->g, device);
 
         if (n < 0)
                 return gerr(err, a, 0, "cannot read a device's size");
-        *ret = (uint64_t) n;
+        if ((uint64_t) n != want)
+                return error_set(err, -ENODEV, "%s is not the disk it should be: %" PRId64 " bytes, not %" PRIu64,
+                                 device, n, want);
         return 0;
 }
 

@@ -83,8 +83,9 @@ int appliance_shutdown(ErrorSlot *err, Appliance *a);
 
 /* The name of the n-th added drive inside the appliance ("/dev/sda" ...). */
 int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret);
-/* A device's size in bytes. */
-int appliance_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t *ret);
+/* -ENODEV unless the device is want bytes: a guard before writing to a
+ * disk, that it is the one meant (never the tree's or the appliance's). */
+int appliance_check_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t want);
 /* Filesystem type on a device, "" if none. */
 int appliance_vfs_type(ErrorSlot *err, Appliance *a, const char *device, char **ret);
 int appliance_mkfs(ErrorSlot *err, Appliance *a, const char *fstype, const char *device, const char *label);

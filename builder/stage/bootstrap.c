@@ -110,18 +110,6 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
         return 0;
 }
 
-static int check_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t want) {
-        uint64_t size;
-        int r = appliance_device_size(err, a, device, &size);
-
-        if (r < 0)
-                return r;
-        if (size != want)
-                return error_set(err, -ENODEV, "%s is not the disk it should be: %" PRIu64 " bytes, not %" PRIu64,
-                                 device, size, want);
-        return 0;
-}
-
 int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *appliance_path, const char *debs_disk,
                   const char *dest_disk, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
@@ -165,8 +153,8 @@ int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *applian
                 r = error_set_errno(err, -errno, "cannot stat '%s'", debs_disk);
                 goto fail;
         }
-        if ((r = check_size(err, a, root_dev, BOOTSTRAP_DISK_SIZE)) < 0 ||
-            (r = check_size(err, a, debs_dev, (uint64_t) debs_st.st_size)) < 0)
+        if ((r = appliance_check_device_size(err, a, root_dev, BOOTSTRAP_DISK_SIZE)) < 0 ||
+            (r = appliance_check_device_size(err, a, debs_dev, (uint64_t) debs_st.st_size)) < 0)
                 goto fail;
         r = appliance_vfs_type(err, a, debs_dev, &fstype);
         if (r < 0)

@@ -350,13 +350,9 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
                 return -ENOMEM;
         /* Never partition another disk than the new one (the tree's, or
          * the appliance's own root): its size is the recipe's. */
-        uint64_t size;
-        r = appliance_device_size(err, a, disk, &size);
+        r = appliance_check_device_size(err, a, disk, spec->recipe->disk_size);
         if (r < 0)
                 return r;
-        if (size != spec->recipe->disk_size)
-                return error_set(err, -ENODEV, "%s is not the new disk: %" PRIu64 " bytes, not %" PRIu64, disk, size,
-                                 spec->recipe->disk_size);
         r = run(err, a,
                 ARGV("sgdisk", "--clear", g1, "--new=1:" BIOS_START ":" BIOS_END, "--typecode=1:" BIOS_TYPE,
                      "--change-name=1:BIOS boot", g2, "--new=2:" ROOT_START ":0", "--typecode=2:" ROOT_TYPE,

@@ -30,6 +30,7 @@ static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *
                 .include = rc->bootstrap_packages,
                 .keyring_path = b->sources->keyring_path,
                 .inrelease_sha256 = b->sources->inrelease_sha256,
+                .proxy = b->appliance_proxy,
         };
 }
 
@@ -250,6 +251,7 @@ static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, c
                 .user_name = rc->user_name,
                 .user_groups = rc->user_groups,
                 .source_date_epoch = b->source_date_epoch,
+                .proxy = b->appliance_proxy,
         };
         return build_layer(err, b, &spec, parent_key, parent_disk, ret_key, ret_disk);
 }
@@ -306,7 +308,7 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
          * fault fails every time and is reported. */
         for (unsigned attempt = 1;; attempt++) {
                 r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
-                if (r >= 0 || r == -ECANCELED || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)
+                if (r >= 0 || r == -ECANCELED || r == -ENOSPC || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)
                         return r;
                 log_warning("finalize of '%s' failed (%s); trying again with a fresh appliance (attempt %u of %u)",
                             j->spec->label, error_message(err, r), attempt + 1, FINALIZE_ATTEMPTS);

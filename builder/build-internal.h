@@ -35,6 +35,7 @@ typedef struct Build {
         size_t n_flavors;
         char *suite;
         char *mirror;
+        char *appliance_proxy;  /* o->proxy as the appliance reaches it (appliance_url()), or NULL */
         SourceInfo *sources;
         char *appliance_path;
         char *appliance_id;

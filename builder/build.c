@@ -48,6 +48,7 @@ static void build_done(Build *b) {
         free(b->flavors);
         free(b->suite);
         free(b->mirror);
+        free(b->appliance_proxy);
         source_info_free(b->sources);
         free(b->appliance_path);
         free(b->appliance_id);
@@ -207,6 +208,8 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
         }
         if (!b->mirror)
                 return -ENOMEM;
+        if (b->o->proxy && !(b->appliance_proxy = appliance_url(b->o->proxy)))
+                return -ENOMEM;
 
         r = check_early(err, b);
         if (r < 0)
@@ -225,7 +228,7 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
         r = cache_open(err, b->o->cache_dir, &b->cache);
         if (r < 0)
                 return r;
-        r = fetch_sources(err, b->mirror, b->suite, keys_dir, b->cache->dir, b->o->expect_inrelease_sha256 != NULL,
+        r = fetch_sources(err, b->mirror, b->o->proxy, b->suite, keys_dir, b->cache->dir, b->o->expect_inrelease_sha256 != NULL,
                           &b->sources);
         if (r < 0)
                 return r;

@@ -24,6 +24,8 @@ typedef struct BuildOptions {
         char **flavors;         /* "gateway", "workstation" */
         const char *suite;      /* NULL: the recipe's */
         const char *mirror;     /* NULL: the recipe's, else the host's apt mirror */
+        const char *proxy;      /* NULL, or an HTTP proxy for every download (the fetch, debootstrap, apt);
+                                 * 127.0.0.1 or localhost means the host's loopback, from the appliance too */
         const char *output_dir;
         const char *cache_dir;
         const char *data_dir;   /* holds recipes/, keys/, overlays/ */

@@ -129,6 +129,7 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 .flavors = bi->flavors,
                 .suite = bi->suite,
                 .mirror = bi->mirror,
+                .proxy = o->proxy,
                 .output_dir = out_dir,
                 .cache_dir = stage_cache,
                 .data_dir = o->data_dir,

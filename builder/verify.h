@@ -65,6 +65,7 @@ typedef struct VerifyOptions {
         const char *output_dir;         /* keep the rebuild here (NULL: removed afterwards) */
         const char *cache_dir;
         const char *data_dir;
+        const char *proxy;              /* NULL, or an HTTP proxy for every download (BuildOptions.proxy) */
         unsigned jobs;                  /* flavors rebuilt side by side (0: one at a time) */
         bool verbose;
 } VerifyOptions;

@@ -37,6 +37,10 @@ void cli_print_help(FILE *f) {
                 "                                which VMs to build (default: all)\n"
                 "      --suite=SUITE             Debian suite (default: the recipe's, trixie)\n"
                 "      --mirror=URL              Debian mirror (default: the one the host's apt uses)\n"
+                "      --proxy=http://HOST:PORT  HTTP proxy for every download: the fetch, debootstrap\n"
+                "                                and apt (e.g. apt-cacher-ng); 127.0.0.1 or localhost is\n"
+                "                                the host's, from the appliance too.  Files are still\n"
+                "                                checked against the signed index\n"
                 "  -o, --output=DIR              where the images go (default: ./out)\n"
                 "      --cache=DIR               build cache (default: $XDG_CACHE_HOME/whonix-build\n"
                 "                                or ~/.cache/whonix-build)\n"
@@ -116,12 +120,13 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM, ARG_STALL_TIMEOUT };
+        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_PROXY, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM, ARG_STALL_TIMEOUT };
         static const struct option options[] = {
                 { "target", required_argument, NULL, 't' },
                 { "flavor", required_argument, NULL, 'f' },
                 { "suite", required_argument, NULL, ARG_SUITE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
+                { "proxy", required_argument, NULL, ARG_PROXY },
                 { "output", required_argument, NULL, 'o' },
                 { "cache", required_argument, NULL, ARG_CACHE },
                 { "jobs", required_argument, NULL, 'j' },
@@ -182,6 +187,15 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         /* No trailing slash: URLs are joined with one. */
                         for (size_t l = strlen(o->mirror); l > 8 && o->mirror[l - 1] == '/'; l--)
                                 o->mirror[l - 1] = 0;
+                        break;
+                case ARG_PROXY:
+                        if ((why = recipe_check_proxy(optarg))) {
+                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
+
+                                return usage_error("bad --proxy '%s': %s", strempty(shown), why);
+                        }
+                        if (free_and_strdup(&o->proxy, optarg) < 0)
+                                return -ENOMEM;
                         break;
                 case 'o':
                         if (isempty(optarg))
@@ -289,6 +303,7 @@ void cli_options_done(CliOptions *o) {
         strv_free(o->flavors);
         free(o->suite);
         free(o->mirror);
+        free(o->proxy);
         free(o->output_dir);
         free(o->cache_dir);
         free(o->data_dir);

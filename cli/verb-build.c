@@ -9,6 +9,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .flavors = o->flavors,
                 .suite = o->suite,
                 .mirror = o->mirror,
+                .proxy = o->proxy,
                 .output_dir = o->output_dir,
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,

@@ -17,6 +17,7 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
                 .output_dir = o->output_given ? o->output_dir : NULL,
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
+                .proxy = o->proxy,
                 .jobs = o->jobs,
                 .verbose = o->verbose,
         };

@@ -154,6 +154,32 @@ const char *recipe_check_mirror(const char *s) {
         return check_mirror(s);
 }
 
+/* http://HOST[:PORT][/]: it lands in an apt.conf string and in an
+ * environment variable, so no quotes, no credentials, nothing else. */
+const char *recipe_check_proxy(const char *s) {
+        const char *rest = startswith(s, "http://");
+        size_t n;
+
+        if (!rest)
+                return "must start with 'http://' (an HTTP proxy such as apt-cacher-ng)";
+        n = strcspn(rest, ":/");
+        if (n == 0)
+                return "no host after the scheme";
+        if (n > 253 || strspn(rest, LOWER UPPER DIGITS ".-") < n)
+                return "the host may have only letters, digits, '.' and '-'";
+        rest += n;
+        if (*rest == ':') {
+                size_t d = strspn(++rest, DIGITS);
+
+                if (d == 0 || d > 5 || strtoul(rest, NULL, 10) == 0 || strtoul(rest, NULL, 10) > 65535)
+                        return "the port must be a number from 1 to 65535";
+                rest += d;
+        }
+        if (*rest && !streq(rest, "/"))
+                return "nothing may follow the host and port but one '/'";
+        return NULL;
+}
+
 /* The image's own apt sources: Tor's apt transports (apt-transport-tor) or
  * plain http(s), with a host; the URL lands in a deb822 sources file. */
 static const char *check_apt_mirror(const char *s) {

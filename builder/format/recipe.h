@@ -114,6 +114,8 @@ int recipe_parse_buffer(ErrorSlot *err, const char *name, const char *data, size
  * values given on a command line: NULL if fine, else why not. */
 const char *recipe_check_suite(const char *s);
 const char *recipe_check_mirror(const char *s);
+/* --proxy: http://HOST[:PORT] */
+const char *recipe_check_proxy(const char *s);
 
 /* Returns NULL, accepts NULL. */
 Recipe *recipe_free(Recipe *r);

@@ -141,7 +141,7 @@ static int http_status_errno(long status) {
         } while (0)
 
 /* One transfer of url into sink s. */
-static int download(ErrorSlot *err, const char *url, Sink *s) {
+static int download(ErrorSlot *err, const char *url, const char *proxy, Sink *s) {
         _cleanup_(curl_easy_cleanupp) CURL *c = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         CURLcode cc;
@@ -157,6 +157,8 @@ static int download(ErrorSlot *err, const char *url, Sink *s) {
 
         SETOPT(c, CURLOPT_ERRORBUFFER, errbuf);
         SETOPT(c, CURLOPT_URL, url);
+        if (proxy)
+                SETOPT(c, CURLOPT_PROXY, proxy);
         SETOPT(c, CURLOPT_NOSIGNAL, 1L);
         SETOPT(c, CURLOPT_USERAGENT, "whonix-build/" PACKAGE_VERSION);
         SETOPT(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -205,11 +207,12 @@ static int download(ErrorSlot *err, const char *url, Sink *s) {
         return 0;
 }
 
-int curl_download_memory(ErrorSlot *err, const char *url, size_t max_size, char **ret, size_t *ret_size) {
+int curl_download_memory(ErrorSlot *err, const char *url, const char *proxy, size_t max_size, char **ret,
+                         size_t *ret_size) {
         Sink s = { .fd = -EBADF, .max_size = max_size };
         int r;
 
-        r = download(err, url, &s);
+        r = download(err, url, proxy, &s);
         if (r >= 0 && !s.buf) {
                 s.buf = malloc(1);
                 if (!s.buf)
@@ -226,7 +229,7 @@ int curl_download_memory(ErrorSlot *err, const char *url, size_t max_size, char 
         return 0;
 }
 
-int curl_download_file(ErrorSlot *err, const char *url, const char *dest_path, uint64_t max_size,
+int curl_download_file(ErrorSlot *err, const char *url, const char *proxy, const char *dest_path, uint64_t max_size,
                        const char *progress_label) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -241,7 +244,7 @@ int curl_download_file(ErrorSlot *err, const char *url, const char *dest_path, u
                 return error_set_errno(err, -errno, "failed to create a temporary file next to '%s'", dest_path);
         s.fd = fd;
 
-        r = download(err, url, &s);
+        r = download(err, url, proxy, &s);
         if (r >= 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
                 r = error_set_errno(err, -errno, "failed to write '%s'", tmp);
         if (r >= 0 && rename(tmp, dest_path) < 0)

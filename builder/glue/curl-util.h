@@ -4,8 +4,8 @@
 /*
  * Downloads through libcurl; the only file that includes <curl/curl.h>.
  *
- *     r = curl_download_file(&err, url, "/cache/x.deb", 100 * 1024 * 1024, "x.deb");
- *     r = curl_download_memory(&err, url, 16 * 1024 * 1024, &buf, &size);
+ *     r = curl_download_file(&err, url, NULL, "/cache/x.deb", 100 * 1024 * 1024, "x.deb");
+ *     r = curl_download_memory(&err, url, NULL, 16 * 1024 * 1024, &buf, &size);
  *
  * Both follow at most 5 redirects, speak only http, https and file (a
  * redirect may lead only to http or https: a server must not be able to send
@@ -24,11 +24,15 @@
  * curl_download_memory() returns a NUL-terminated buffer (ret_size excludes
  * the NUL), to be freed with free().
  *
+ * proxy is an HTTP proxy for every request (CURLOPT_PROXY); NULL leaves
+ * libcurl's default, the http_proxy and https_proxy environment variables.
+ *
  * libcurl's global initialization happens once, thread-safely, on first use.
  */
 
 #include "error.h"
 
-int curl_download_file(ErrorSlot *err, const char *url, const char *dest_path, uint64_t max_size,
+int curl_download_file(ErrorSlot *err, const char *url, const char *proxy, const char *dest_path, uint64_t max_size,
                        const char *progress_label);
-int curl_download_memory(ErrorSlot *err, const char *url, size_t max_size, char **ret, size_t *ret_size);
+int curl_download_memory(ErrorSlot *err, const char *url, const char *proxy, size_t max_size, char **ret,
+                         size_t *ret_size);

@@ -147,6 +147,20 @@ static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int event_ha
                 log_progress(a->label, NULL, array[2], array[3]);
 }
 
+char *appliance_url(const char *url) {
+        const char *scheme_end = strstr(url, "://"), *host, *host_end;
+        size_t n;
+
+        if (!scheme_end)
+                return strdup(url);
+        host = scheme_end + 3;
+        n = strcspn(host, ":/");
+        host_end = host + n;
+        if (!((n == 9 && strncmp(host, "127.0.0.1", n) == 0) || (n == 9 && strncasecmp(host, "localhost", n) == 0)))
+                return strdup(url);
+        return strdup_printf("%.*s" APPLIANCE_HOST_ADDRESS "%s", (int) (host - url), url, host_end);
+}
+
 int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         char *tcg_settings[] = { (char *) "force_tcg", NULL };

@@ -33,6 +33,11 @@ typedef struct Appliance Appliance;
  * number of CPUs (a compressor's threads) or the memory, so a rebuild on
  * another machine must see the same. */
 #define APPLIANCE_CPUS 2u
+/* The host's loopback as the appliance sees it: qemu's user-mode network
+ * (169.254.0.0/16, libguestfs's choice) forwards its host address, 169.254.2.2
+ * (measured: the appliance has 169.254.2.15, its router and DNS .2.2, .2.3), to
+ * the host's 127.0.0.1. */
+#define APPLIANCE_HOST_ADDRESS "169.254.2.2"
 #define APPLIANCE_MEMORY_MIB 1536u
 
 typedef struct ApplianceConfig {
@@ -60,6 +65,12 @@ void appliance_set_stall_seconds(unsigned seconds);
 
 /* Output kept from a command run in the appliance (its tail). */
 #define APPLIANCE_OUTPUT_MAX (64u * 1024u)
+
+/* url as the appliance must use it: a host of 127.0.0.1 or localhost
+ * becomes APPLIANCE_HOST_ADDRESS (a proxy or mirror on the host's loopback
+ * is reachable from the appliance, but only over IPv4); any other URL is
+ * copied.  NULL on ENOMEM. */
+char *appliance_url(const char *url);
 
 int appliance_new(ErrorSlot *err, const ApplianceConfig *cfg, Appliance **ret);
 Appliance *appliance_free(Appliance *a);

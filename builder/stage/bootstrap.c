@@ -69,8 +69,8 @@ static int prepare_debs_disk(ErrorSlot *err, const char *path) {
 static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *spec) {
         _cleanup_free_ char *include = NULL, *components = NULL, *cache_dir = NULL, *opt_inc = NULL,
                             *opt_comp = NULL, *opt_variant = NULL, *opt_arch = NULL, *opt_keyring = NULL,
-                            *opt_cache = NULL;
-        _cleanup_strv_free_ char **argv = NULL;
+                            *opt_cache = NULL, *opt_http_proxy = NULL, *opt_https_proxy = NULL;
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         int r;
 
         cache_dir = strdup_printf("%s/debootstrap/%s-%s", CACHE_MOUNT, spec->suite, spec->architecture);
@@ -89,6 +89,15 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
         if (!components || !opt_comp || !opt_variant || !opt_arch || !opt_keyring || !opt_cache)
                 return -ENOMEM;
 
+        /* debootstrap downloads with wget, which takes its proxy from the
+         * environment. */
+        if (spec->proxy) {
+                opt_http_proxy = strdup_printf("http_proxy=%s", spec->proxy);
+                opt_https_proxy = strdup_printf("https_proxy=%s", spec->proxy);
+                if (!opt_http_proxy || !opt_https_proxy || strv_extend(&env, opt_http_proxy) < 0 ||
+                    strv_extend(&env, opt_https_proxy) < 0)
+                        return -ENOMEM;
+        }
         if (strv_extend(&argv, "debootstrap") < 0 || strv_extend(&argv, opt_variant) < 0 ||
             strv_extend(&argv, opt_arch) < 0 || strv_extend(&argv, opt_comp) < 0 ||
             strv_extend(&argv, opt_keyring) < 0 || strv_extend(&argv, opt_cache) < 0 ||
@@ -104,7 +113,7 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
             strv_extend(&argv, spec->mirror) < 0)
                 return -ENOMEM;
 
-        r = appliance_run(err, a, NULL, argv, NULL);
+        r = appliance_run(err, a, env, argv, NULL);
         if (r < 0)
                 return error_prefix(err, r, "debootstrap of '%s' from '%s' failed", spec->suite, spec->mirror);
         return 0;

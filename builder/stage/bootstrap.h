@@ -26,6 +26,8 @@ typedef struct BootstrapSpec {
         char **include;            /* extra packages (debootstrap --include) */
         const char *keyring_path;  /* binary OpenPGP keyring on the host */
         const char *inrelease_sha256;
+        const char *proxy;         /* NULL, or the HTTP proxy debootstrap uses, as the appliance
+                                    * reaches it (appliance_url()); not in the key */
 } BootstrapSpec;
 
 /* Virtual size of the base disk: the final images are built from its tree,

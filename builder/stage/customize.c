@@ -104,11 +104,27 @@ static int chroot_umount(ErrorSlot *err, Appliance *a) {
         return run(err, a, ARGV("umount", "/sysroot/sys", "/sysroot/proc", "/sysroot/dev/pts", "/sysroot/dev"));
 }
 
-static int write_build_files(ErrorSlot *err, Appliance *a) {
+/* The proxy, if any, in a build-time file of its own. */
+#define PROXY_CONF "/etc/apt/apt.conf.d/99whonix-build-proxy"
+
+static int write_build_files(ErrorSlot *err, Appliance *a, const char *proxy) {
+        int r;
+
+        if (proxy) {
+                /* recipe_check_proxy() let in nothing that could end the
+                 * string. */
+                _cleanup_free_ char *conf = strdup_printf("Acquire::http::Proxy \"%s\";\n"
+                                                          "Acquire::https::Proxy \"%s\";\n", proxy, proxy);
+
+                if (!conf)
+                        return -ENOMEM;
+                if ((r = appliance_mkdir_p(err, a, "/etc/apt/apt.conf.d")) < 0 ||
+                    (r = appliance_write(err, a, PROXY_CONF, conf, strlen(conf))) < 0)
+                        return r;
+        }
         for (size_t i = 0; i < ELEMENTSOF(build_files); i++) {
                 _cleanup_free_ char *dir = strdup(build_files[i].path);
                 char mode[8];
-                int r;
 
                 if (!dir)
                         return -ENOMEM;
@@ -128,8 +144,12 @@ static int write_build_files(ErrorSlot *err, Appliance *a) {
 }
 
 static int remove_build_files(ErrorSlot *err, Appliance *a) {
+        int r = appliance_rm_rf(err, a, PROXY_CONF);
+
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < ELEMENTSOF(build_files); i++) {
-                int r = appliance_rm_rf(err, a, build_files[i].path);
+                r = appliance_rm_rf(err, a, build_files[i].path);
                 if (r < 0)
                         return r;
         }
@@ -462,7 +482,7 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                           (r = appliance_mount(err, a, debs_dev, ARCHIVES)) < 0 ||
                           (r = appliance_mkdir_p(err, a, ARCHIVES "/partial")) < 0))
                 goto fail;
-        if ((r = chroot_mount(err, a)) < 0 || (r = write_build_files(err, a)) < 0)
+        if ((r = chroot_mount(err, a)) < 0 || (r = write_build_files(err, a, spec->proxy)) < 0)
                 goto fail;
 
         if ((r = apply_overlays(err, a, spec, spec->early_overlay_dirs)) < 0 ||
@@ -499,6 +519,7 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
                         .packages = whole->packages,
                         .remove_packages = whole->remove_packages,
                         .source_date_epoch = whole->source_date_epoch,
+                        .proxy = whole->proxy,
                 },
                 .files = {
                         .label = whole->label,
@@ -508,6 +529,7 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
                         .user_name = whole->user_name,
                         .user_groups = whole->user_groups,
                         .source_date_epoch = whole->source_date_epoch,
+                        .proxy = whole->proxy,
                 },
         };
         ret->has_packages = strv_length(whole->early_overlay_dirs) + strv_length(whole->packages) +

@@ -35,6 +35,10 @@ typedef struct CustomizeSpec {
         const char *user_name;        /* NULL: no user */
         char **user_groups;
         int64_t source_date_epoch;    /* clamps overlay mtimes */
+        const char *proxy;            /* NULL, or the HTTP proxy apt uses during the build (as the
+                                       * appliance reaches it: appliance_url()); never in the image,
+                                       * never in the key: it changes where the bytes come from, not
+                                       * which bytes (apt checks them against the signed index) */
 } CustomizeSpec;
 
 /* Key of the layer: the parent's key and every input of the spec (overlay

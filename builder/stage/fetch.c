@@ -89,7 +89,7 @@ static int check_date(ErrorSlot *err, const char *url, const ReleaseFile *rel, c
         return 0;
 }
 
-int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
+int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const char *suite, const char *keys_dir, const char *cache_dir,
                   bool pinned, SourceInfo **ret) {
         _cleanup_(source_info_freep) SourceInfo *si = NULL;
         _cleanup_free_ char *url = NULL, *data = NULL, *plain = NULL, *sources_dir = NULL, *dir = NULL;
@@ -120,7 +120,7 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const c
         url = strdup_printf("%s/dists/%s/InRelease", si->mirror, suite);
         if (!url)
                 return -ENOMEM;
-        r = curl_download_memory(err, url, RELEASE_SIZE_MAX, &data, &size);
+        r = curl_download_memory(err, url, proxy, RELEASE_SIZE_MAX, &data, &size);
         if (r < 0)
                 return r;
         si->inrelease_sha256 = sha256_hex(data, size);

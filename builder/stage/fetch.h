@@ -6,7 +6,7 @@
  * signature, what the build will install from.
  *
  *     SourceInfo *si;
- *     r = fetch_sources(&err, "http://deb.debian.org/debian", "trixie", "keys", cache_dir, &si);
+ *     r = fetch_sources(&err, "http://deb.debian.org/debian", NULL, "trixie", "keys", cache_dir, &si);
  *
  * fetch_sources() downloads <mirror>/dists/<suite>/InRelease (at most
  * RELEASE_SIZE_MAX bytes), verifies its signature against the keys in
@@ -59,7 +59,7 @@ typedef struct SourceInfo {
 #define KEY_PINS_FILE "suites"
 #define FETCH_MAX_AGE (INT64_C(120) * 24 * 60 * 60)
 
-int fetch_sources(ErrorSlot *err, const char *mirror, const char *suite, const char *keys_dir, const char *cache_dir,
+int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const char *suite, const char *keys_dir, const char *cache_dir,
                   bool pinned, SourceInfo **ret);
 SourceInfo *source_info_free(SourceInfo *si);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SourceInfo *, source_info_free);

@@ -36,6 +36,10 @@ usage "a suite read as an option" "bad --suite '--foreign': must start with a lo
 usage "an empty suite" "bad --suite '': it is empty" --suite=
 usage "a mirror with a space" "bad --mirror 'http://a b': spaces, control and non-ASCII characters are not allowed" --mirror "http://a b"
 usage "a mirror with a newline, shown escaped" "bad --mirror 'http://a\x0ab'" --mirror "$(printf 'http://a\nb')"
+usage "a proxy that is not http" "bad --proxy 'https://p:3142': must start with 'http://'" --proxy https://p:3142
+usage "a proxy with credentials" "bad --proxy 'http://u:pw@p:1': the port must be a number from 1 to 65535" --proxy http://u:pw@p:1
+usage "a proxy with a quote (it lands in apt.conf)" "bad --proxy 'http://p\"x': the host may have only letters" --proxy 'http://p"x'
+usage "a proxy with a path" "bad --proxy 'http://p:1/x': nothing may follow the host and port but one '/'" --proxy http://p:1/x
 usage "an empty data directory" "--data-dir needs a directory" --data-dir=
 usage "bad stage" "bad --until 'nothing'" --until nothing
 usage "missing value" "option '--target' needs a value" --target

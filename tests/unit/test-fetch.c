@@ -93,7 +93,7 @@ static void test_rollback(const char *mirror) {
         {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
 
-                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
                 tap_ok(r == 0, "rollback: it is accepted (%s)", r < 0 ? error_message(&err, r) : "ok");
                 error_done(&err);
         }
@@ -112,7 +112,7 @@ static void test_rollback(const char *mirror) {
         {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
 
-                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
                 tap_ok(r == -ESTALE && !si && err.message && strstr(err.message, "older than the InRelease this cache "
                                                                                  "already accepted"),
                        "rollback: the older one is refused: %s", error_message(&err, r));
@@ -124,7 +124,7 @@ static void test_rollback(const char *mirror) {
         {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
 
-                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, true, &si);
+                r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, true, &si);
                 tap_ok(r == 0, "rollback: a pinned rebuild (its InRelease named by hash) may use the older one (%s)",
                        r < 0 ? error_message(&err, r) : "ok");
                 error_done(&err);
@@ -141,7 +141,7 @@ static void test_rollback(const char *mirror) {
         {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
 
-                r = fetch_sources(&err, mirror, "roll", keys_dir, cache, false, &si);
+                r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
                 tap_ok(r == -EBADMSG && err.message && strstr(err.message, "in the future"),
                        "rollback: one from the future is refused: %s", error_message(&err, r));
                 error_done(&err);
@@ -173,7 +173,7 @@ static void check_good(const char *mirror, const char *what) {
         int r;
 
         cache = tag ? tmp_path(tag) : NULL;
-        r = fetch_sources(&err, mirror_slash, "good", keys_dir, cache, false, &si);
+        r = fetch_sources(&err, mirror_slash, NULL, "good", keys_dir, cache, false, &si);
         tap_ok(r == 0, "%s: good InRelease is accepted: %s", what, r < 0 ? error_message(&err, r) : "ok");
         error_done(&err);
         if (r < 0)
@@ -209,7 +209,7 @@ static void check_bad(const char *mirror, const char *what, const char *suite, i
         int r;
 
         cache = tag ? tmp_path(tag) : NULL;
-        r = fetch_sources(&err, mirror, suite, keys_dir, cache, false, &si);
+        r = fetch_sources(&err, mirror, NULL, suite, keys_dir, cache, false, &si);
         tap_ok(r == want && !si && err.message && strstr(err.message, url) && strstr(err.message, want_msg),
                "%s: %s -> %s", what, suite, error_message(&err, r));
         tap_ok(dir_is_empty_or_missing(cache), "%s: %s: nothing written into the cache", what, suite);
@@ -259,7 +259,7 @@ static void run_download_tests(const char *mirror, const char *what) {
 
         progress_calls = 0;
         log_set_progress_sink(progress_sink, NULL);
-        r = curl_download_file(&err, url, dest, 1024 * 1024, "InRelease");
+        r = curl_download_file(&err, url, NULL, dest, 1024 * 1024, "InRelease");
         log_set_progress_sink(NULL, NULL);
         tap_ok(r == 0 && read_full_file(dest, 1024 * 1024, &data, &size) == 0 && size > 100,
                "%s: curl_download_file() %s", what, r < 0 ? error_message(&err, r) : "ok");
@@ -270,11 +270,11 @@ static void run_download_tests(const char *mirror, const char *what) {
 
         /* Failures leave dest as it was and no temporary file behind. */
         (void) write_file_atomic(dest, "old", 3, 0644);
-        r = curl_download_file(&err, url, dest, 100, "InRelease");
+        r = curl_download_file(&err, url, NULL, dest, 100, "InRelease");
         tap_ok(r == -EFBIG && strstr(strempty(err.message), "larger than 100 bytes"), "%s: max_size enforced: %s",
                what, error_message(&err, r));
         error_done(&err);
-        r = curl_download_file(&err, missing_url, dest, 1024 * 1024, "InRelease");
+        r = curl_download_file(&err, missing_url, NULL, dest, 1024 * 1024, "InRelease");
         tap_ok(r == -ENOENT && strstr(strempty(err.message), missing_url), "%s: missing file: %s", what,
                error_message(&err, r));
         error_done(&err);
@@ -295,7 +295,7 @@ static void run_download_tests(const char *mirror, const char *what) {
         }
         {
                 _cleanup_free_ char *mem = NULL;
-                r = curl_download_memory(&err, url, 1024 * 1024, &mem, &size);
+                r = curl_download_memory(&err, url, NULL, 1024 * 1024, &mem, &size);
                 tap_ok(r == 0 && size > 100 && strlen(mem) == size && startswith(mem, "-----BEGIN PGP SIGNED"),
                        "%s: curl_download_memory()", what);
                 error_done(&err);
@@ -445,7 +445,7 @@ int main(void) {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
                 ErrorSlot err = {};
 
-                r = fetch_sources(&err, file_mirror, "../good", keys_dir, tmp_root, false, &si);
+                r = fetch_sources(&err, file_mirror, NULL, "../good", keys_dir, tmp_root, false, &si);
                 tap_ok(r == -EINVAL, "suite with a slash is refused: %s", error_message(&err, r));
                 error_done(&err);
         }

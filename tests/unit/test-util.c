@@ -92,5 +92,23 @@ int main(void) {
                 unsetenv("WB_TEST_VAR");
                 error_clear(&err);
         }
+        /* A proxy or mirror on the host's loopback, as the appliance
+         * reaches it (qemu's user-mode network forwards its host address to 127.0.0.1). */
+        {
+                static const struct { const char *in, *out; } urls[] = {
+                        { "http://127.0.0.1:3142", "http://" APPLIANCE_HOST_ADDRESS ":3142" },
+                        { "http://localhost:3142/", "http://" APPLIANCE_HOST_ADDRESS ":3142/" },
+                        { "http://LocalHost/debian", "http://" APPLIANCE_HOST_ADDRESS "/debian" },
+                        { "http://127.0.0.10:1", "http://127.0.0.10:1" },
+                        { "http://localhost.example:1", "http://localhost.example:1" },
+                        { "http://proxy.lan:3142", "http://proxy.lan:3142" },
+                        { "no-scheme", "no-scheme" },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(urls); i++) {
+                        _cleanup_free_ char *u = appliance_url(urls[i].in);
+
+                        tap_ok(u && streq(u, urls[i].out), "appliance_url(%s) = %s", urls[i].in, u ? u : "(null)");
+                }
+        }
         return tap_done();
 }

@@ -343,7 +343,7 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
         spec.packages_path = f->packages;
         r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
         if (r < 0)
-                return r;
+                return r == -ECANCELED ? r : error_prefix(err, r, "finalize of '%s'", f->name);
         if (access(f->packages, R_OK) < 0)
                 return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'", f->name,
                                        f->packages);

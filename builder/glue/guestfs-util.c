@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "cancel.h"
 #include "guestfs-util.h"
@@ -27,6 +28,11 @@
 #define STATUS_FILE "/run/wb-exit-status"
 
 #define WATCHDOG_DRIVES_MAX 8u
+#define DRIVES_MAX 26u
+/* What the guest's kernel prints when a disk answers a write with "space
+ * allocation failed" (qemu's answer to ENOSPC on the host, once the drive
+ * reports write errors instead of pausing the guest). */
+#define NOSPC_MESSAGE "critical space allocation error, dev "
 
 struct Appliance {
         guestfs_h *g;
@@ -35,6 +41,10 @@ struct Appliance {
         bool tcg;
         const char *tcg_reason;
         unsigned n_drives;
+        char *paths[DRIVES_MAX];  /* every drive, by the order added (its label's letter) */
+        /* The kernel's name of a disk whose write failed for want of space
+         * on the host ("sdb"), "" if none: set by the console callback. */
+        char nospc_dev[16];
         /* qemu's PID: found by the watchdog while qemu boots, or from
          * libguestfs once launch returns; registered with cancel either way. */
         _Atomic pid_t pid;
@@ -65,12 +75,50 @@ void appliance_set_stall_seconds(unsigned seconds) {
         default_stall_seconds = seconds ?: APPLIANCE_STALL_SECONDS_DEFAULT;
 }
 
+/* Bytes we may still write in the filesystem that holds path (root may use
+ * the reserved blocks), or -1 if it cannot be told. */
+static int64_t free_bytes(const char *path) {
+        struct statvfs sv;
+
+        if (statvfs(path, &sv) < 0)
+                return -1;
+        return (int64_t) ((geteuid() == 0 ? sv.f_bfree : sv.f_bavail) * sv.f_frsize);
+}
+
+/* A write failed because the host's filesystem under a drive is full: the
+ * real cause of whatever failed next.  The kernel named the disk; its
+ * label says which of ours it is. */
+static int nospc_error(ErrorSlot *err, Appliance *a, const char *what) {
+        _cleanup_strv_free_ char **labels = guestfs_list_disk_labels(a->g);
+        const char *path = NULL;
+        char dev[32];
+        int64_t f;
+
+        snprintf(dev, sizeof dev, "/dev/%s", a->nospc_dev);
+        for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2)
+                if (streq(labels[i + 1], dev) && strlen(labels[i]) == 3 && labels[i][2] >= 'a' &&
+                    (unsigned) (labels[i][2] - 'a') < a->n_drives)
+                        path = a->paths[labels[i][2] - 'a'];
+        if (!path)
+                return error_set(err, -ENOSPC,
+                                 "%s: the host's filesystem under the appliance's disk %s is full: free some space "
+                                 "(for the cache: remove old entries, or use --cache on a larger filesystem) and build "
+                                 "again", what, dev);
+        f = free_bytes(path);
+        return error_set(err, -ENOSPC,
+                         "%s: the filesystem that holds '%s' is full (a write of the appliance failed; %" PRId64
+                         " bytes free now): free some space there (for the cache: remove old entries, or use --cache "
+                         "on a larger filesystem) and build again", what, path, f);
+}
+
 /* Record libguestfs's last error in the slot and return r.  After the
  * watchdog stopped a stalled qemu every call fails; the cause is the stall. */
 static int gerr(ErrorSlot *err, Appliance *a, int r, const char *what) {
         const char *m = guestfs_last_error(a->g);
         int e = guestfs_last_errno(a->g);
 
+        if (a->nospc_dev[0])
+                return nospc_error(err, a, what);
         if (atomic_load(&a->stalled))
                 return error_set(err, -ETIMEDOUT,
                                  "%s: the appliance made no progress for %" PRIu64 " s (no console output, no disk "
@@ -97,6 +145,13 @@ static bool is_stall_report(const char *line) {
 
 static void console_line(Appliance *a, const char *line) {
         const char *p;
+
+        if (!a->nospc_dev[0] && (p = strstr(line, NOSPC_MESSAGE))) {
+                p += strlen(NOSPC_MESSAGE);
+                size_t n = strcspn(p, ", ");
+                if (n > 0 && n < sizeof a->nospc_dev)
+                        memcpy(a->nospc_dev, p, n);
+        }
 
         if (!is_stall_report(line))
                 atomic_store(&a->last_activity, now_usec());
@@ -239,6 +294,8 @@ Appliance *appliance_free(Appliance *a) {
         }
         for (unsigned i = 0; i < a->n_drive_paths; i++)
                 free(a->drive_paths[i]);
+        for (unsigned i = 0; i < a->n_drives; i++)
+                free(a->paths[i]);
         pthread_mutex_destroy(&a->watchdog_lock);
         pthread_cond_destroy(&a->watchdog_cond);
         free(a->label);
@@ -270,7 +327,7 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
          * drives were added in, and one of them is the appliance's own
          * root: each drive carries a label, and appliance_device() goes by
          * it, never by position. */
-        if (a->n_drives >= 26)
+        if (a->n_drives >= DRIVES_MAX)
                 return error_set(err, -E2BIG, "at most 26 disks in one appliance");
         /* Letters only (libguestfs's rule): "wba", "wbb", ... */
         snprintf(label, sizeof label, "wb%c", 'a' + (int) a->n_drives);
@@ -278,6 +335,23 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
         o.label = label;
         if (guestfs_add_drive_opts_argv(a->g, path, &o) < 0)
                 return gerr(err, a, 0, "cannot add disk");
+        a->paths[a->n_drives] = strdup(path);
+        if (!a->paths[a->n_drives])
+                return -ENOMEM;
+        /* qemu's default for a failed write is to pause the guest and wait
+         * (for room on a full filesystem, say), for ever.  Report it to the
+         * guest instead: the command fails, and the kernel's message says
+         * why.  libguestfs names its drives hd0, hd1, ... in order. */
+        if (!readonly) {
+                char set[64];
+
+                snprintf(set, sizeof set, "drive.hd%u.werror=report", a->n_drives);
+                if (guestfs_config(a->g, "-set", set) < 0)
+                        return gerr(err, a, 0, "cannot set how the disk reports write errors");
+                snprintf(set, sizeof set, "drive.hd%u.rerror=report", a->n_drives);
+                if (guestfs_config(a->g, "-set", set) < 0)
+                        return gerr(err, a, 0, "cannot set how the disk reports read errors");
+        }
         a->n_drives++;
         /* The first drive names qemu in the process table; writable ones
          * show progress by growing. */
@@ -718,6 +792,9 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
                 end = p;
         if (end)
                 *end = 0;
+        /* Even a command that succeeded: a write it made was lost. */
+        if (a->nospc_dev[0])
+                return nospc_error(err, a, cmd);
         if (status != 0) {
                 const char *tail = out;
                 size_t l = strlen(out);

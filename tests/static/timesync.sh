@@ -14,14 +14,7 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 
 ts=$WB_SOURCE_ROOT/overlays/kicksecure/usr/lib/whonix/timesync
 fake=$WB_SOURCE_ROOT/tests/helpers/fake-time-socks.py
-T=$(mktemp -d)
-pids=()
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-        rm -rf "$T"
-}
-trap cleanup EXIT
+temp_dir_with_pids
 
 check "perl compiles it with perl-base's modules only" \
         perl -c -M-warnings "$ts"

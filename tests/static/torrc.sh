@@ -75,16 +75,16 @@ check "torrc: apt (9104) is the one Workstation port without per-destination iso
         test "$(grep -c '^SocksPort 10\.152\.152\.10:[0-9]* .*IsolateDestAddr' "$torrc")" -eq 14
 check "torrc: no ORPort (a client, not a relay)" sh -c '! grep -Eq "^(ORPort|DirPort|BridgeRelay|ExitRelay)" "$1"' sh "$torrc"
 
-# Every TCP port Tor listens on at 10.152.152.10 is in the Gateway's
-# firewall set, and the set holds nothing else but 9051 (reserved for a
-# control port filter).
-tor_ports=$(sed -n 's/^\(SocksPort\|TransPort\) 10\.152\.152\.10:\([0-9]*\).*/\2/p' "$torrc" | sort -n -u | tr '\n' ' ')
+# Every TCP port Tor or the control port filter listens on at 10.152.152.10
+# is in the Gateway's firewall set, and the set holds nothing else.
+tor_ports=$( (sed -n 's/^\(SocksPort\|TransPort\) 10\.152\.152\.10:\([0-9]*\).*/\2/p' "$torrc"
+        sed -n 's/^LISTEN=10\.152\.152\.10:\([0-9]*\)$/\1/p' "$gw/etc/whonix/control-port-filter.conf") | sort -n -u | tr '\n' ' ')
 fw_ports=$(sed -n 's/^define tor_tcp_ports = { \(.*\) }$/\1/p' "$gw/etc/nftables.conf" | tr -d ' ' | tr ',' '\n' |
-        awk -F- '{ if (NF == 2) for (p = $1; p <= $2; p++) print p; else print $1 }' | grep -v '^9051$' | sort -n -u | tr '\n' ' ')
+        awk -F- '{ if (NF == 2) for (p = $1; p <= $2; p++) print p; else print $1 }' | sort -n -u | tr '\n' ' ')
 if [ -n "$tor_ports" ] && [ "$tor_ports" = "$fw_ports" ]; then
-        ok "firewall accepts exactly Tor's internal TCP ports ($tor_ports)"
+        ok "firewall accepts exactly the internal TCP ports of Tor and the control port filter ($tor_ports)"
 else
-        fail "firewall accepts exactly Tor's internal TCP ports"
+        fail "firewall accepts exactly the internal TCP ports of Tor and the control port filter"
         diag "torrc: $tor_ports"
         diag "nftables.conf: $fw_ports"
 fi

@@ -40,7 +40,7 @@ done
 
 # The clock over Tor instead of NTP (/usr/lib/whonix/timesync): a random
 # nudge at boot, then the daemon.
-systemctl --root=/ enable whonix-bootclock.service whonix-timesync.service
+systemctl --root=/ enable whonix-bootclock.service whonix-timesync.service whonix-selfcheck.service
 
 # The flavors name the system in /usr/lib/os-release (Whonix-Gateway,
 # Whonix-Workstation); base-files' upgrades write Debian's version beside

@@ -125,8 +125,14 @@ check "kicksecure-harden.sh is valid sh" sh -n "$script"
 check "kicksecure.conf runs kicksecure-harden.sh" grep -qx 'Scripts=scripts/kicksecure-harden.sh' "$WB_SOURCE_ROOT/recipes/kicksecure.conf"
 if command -v shellcheck >/dev/null; then
         check "shellcheck kicksecure-harden.sh" shellcheck -s sh "$script"
+        for s in whonix-gateway.sh whonix-workstation.sh; do
+                check "shellcheck $s" shellcheck -s sh "$WB_SOURCE_ROOT/recipes/scripts/$s"
+        done
+        check "shellcheck whonix-selfcheck" shellcheck -s bash "$ov/kicksecure/usr/local/bin/whonix-selfcheck"
 else
         skip_one "shellcheck is not installed: kicksecure-harden.sh not linted"
+        skip_one "shellcheck is not installed: the flavors' scripts not linted"
+        skip_one "shellcheck is not installed: whonix-selfcheck not linted"
 fi
 
 # Fail closed: both flavors make ifupdown's units require the firewall.

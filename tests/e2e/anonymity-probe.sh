@@ -30,12 +30,15 @@
 #   STREAM events) and the page.  Then as a person would: each networked
 #   tool once, as "user" and as root, through a login shell ("tool" lines:
 #   curl, wget, git, ssh, gpg (fetching a key by URL), each to a name of
-#   its own, "<tool>-<who>.wb-test");
+#   its own, "<tool>-<who>.wb-test"); the local Tor ports 127.0.0.1:9050
+#   and 9150 ("tool local-<port>") and the control port 127.0.0.1:9051
+#   ("cpf", the conversation);
 #   then "done".
 # Both, after that: wait for whonix-timesync's first result ("timesync"),
 #   print the clock ("clock t=<epoch>": the host notes when the line
 #   arrives), update from the test's apt repository and install its package
-#   ("apt" lines); then set the clock an hour back and restart
+#   ("apt" lines), run whonix-selfcheck as user and root ("selfcheck"; on
+#   the Workstation also with its port 9150 stopped); then set the clock an hour back and restart
 #   whonix-timesync ("timesync-behind", "clock-behind"); the gateway then
 #   says "usable-done".
 set -u
@@ -133,7 +136,7 @@ socks_probe() {
 
 # The clock and the update, as on a machine in use.
 usable() {
-        local st i rc
+        local st i rc res
         # whonix-timesync's first result (it starts when Tor answers).
         for i in $(seq 120); do
                 st=$(cat /run/whonix-timesync/status 2>/dev/null | tr '\n' ' ')
@@ -159,6 +162,19 @@ usable() {
         rc=$?
         say "apt install rc=$rc token=$(cat /usr/share/wb-test-hello/token 2>/dev/null)" \
                 "$(grep -E '^(Get|Err|E|W):' /tmp/wb-apt.out | tr '\n' ' ' | cut -c1-200)"
+        # The self-check, as a person runs it: as user (a login shell) and
+        # as root; on the Workstation also with its local SOCKS port 9150
+        # stopped, which it must name.
+        res=$(timeout 300 setsid -w runuser -l user -c whonix-selfcheck 2>&1 </dev/null)
+        say "selfcheck user rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
+        say "selfcheck root rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        if [ "$role" = workstation ]; then
+                systemctl stop whonix-tor-port@9150.socket
+                res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
+                say "selfcheck broken rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+                systemctl start whonix-tor-port@9150.socket
+        fi
         # An hour behind, while running (the machine suspended, a clock
         # set by hand): a new start of whonix-timesync must undo it.
         date -s "@$(( $(date +%s) - 3600 ))" >/dev/null
@@ -245,6 +261,20 @@ workstation() {
                         say "tool $t-$who rc=$? out=$(printf '%s' "$res" | tr '\n' ' ' | cut -c1-200)"
                 done
         done
+        # The usual local Tor ports, as an application that expects a
+        # local Tor uses them: SOCKS on 127.0.0.1:9050 and 9150, and the
+        # control port 127.0.0.1:9051 (the Gateway's filter), as "user".
+        for p in 9050 9150; do
+                res=$(timeout 120 setsid -w runuser -l user -c \
+                        "curl -q -sS --max-time 60 --socks5-hostname 127.0.0.1:$p http://local-$p.wb-test/local-$p" 2>&1 </dev/null)
+                say "tool local-$p rc=$? out=$(printf '%s' "$res" | tr '\n' ' ' | cut -c1-200)"
+        done
+        res=$(timeout 90 setsid -w runuser -l user -c 'exec 3<>/dev/tcp/127.0.0.1/9051 || exit 9
+                printf "AUTHENTICATE\r\nGETINFO status/circuit-established\r\nGETINFO net/listeners/socks\r\nSETEVENTS SIGNAL\r\nSIGNAL NEWNYM\r\n" >&3
+                sleep 5
+                printf "GETINFO address\r\nSETCONF DisableNetwork=1\r\nQUIT\r\n" >&3
+                timeout 60 cat <&3' 2>&1 </dev/null)
+        say "cpf rc=$? out=|$(printf '%s' "$res" | tr -d '\r' | tr '\n' '|' | cut -c1-700)"
         usable
         say "done uptime=$(uptime_s)"
 }

@@ -116,7 +116,7 @@ done
 # test's apt repository, served by the test server under /repo/.
 TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root gpg-user gpg-root"
 TORNET_EXTRA_NAMES="apt.wb-test"
-for r in $TOOL_RUNS; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
+for r in $TOOL_RUNS local-9050 local-9150; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
 APT_TOKEN=wb-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 if make_apt_repo "$T/apt" "$APT_TOKEN"; then
         ok "a signed test apt repository (wb-test-hello 1.0) made with a throwaway key"
@@ -575,6 +575,25 @@ bad=
 for p in $repo_peers; do is_exit "$p" || bad+=" $p"; done
 check "the repository's server saw apt only from exit relays (${repo_peers:-no request})" test -n "$repo_peers" -a -z "$bad"
 
+# The self-check: once after boot, its verdict on the console; then run by
+# hand as user and as root; and on the Workstation with a fault it must name.
+for n in gw ws; do
+        r=$(role_of "$n")
+        boot=$(tr -d '\r' <"$T/$n.console" | grep -a "whonix-selfcheck: $r: " | tail -n 1)
+        check "$r: after boot the self-check's verdict is on the console: all 7 checks passed (${boot:-nothing})" \
+                grep -q "whonix-selfcheck: $r: all 7 checks passed: safe to use" <<<"$boot"
+        for who in user root; do
+                res=$(lines "$n" | grep "^WBANON $r selfcheck $who " | tail -n 1)
+                diag "selfcheck $r $who: ${res#WBANON $r selfcheck $who }"
+                check "$r: whonix-selfcheck as $who exits 0: all 7 checks passed" \
+                        grep -q "rc=0 out=.*|whonix-selfcheck: $r: all 7 checks passed: safe to use$" <<<"$res"
+        done
+done
+res=$(lines ws | grep "^WBANON workstation selfcheck broken " | tail -n 1)
+diag "selfcheck with 9150 stopped: ${res#WBANON workstation selfcheck broken }"
+check "workstation: with its local port 9150 stopped, whonix-selfcheck exits 1 naming the check and the port" \
+        grep -q "rc=1 out=.*|whonix-selfcheck: FAIL socks .*127.0.0.1:9150.*|whonix-selfcheck: workstation: NOT SAFE TO USE: 1 of 7 checks failed: socks$" <<<"$res"
+
 # One Tor port per tool, for user and root alike.
 for run in $TOOL_RUNS; do
         tool=${run%-*}
@@ -596,6 +615,31 @@ for run in $TOOL_RUNS; do
         esac
         on_listener "$run" "$WS_IP" "10.152.152.10:$port" "$run.wb-test:"
 done
+
+# The Workstation's local Tor ports lead to the Gateway (no Tor over Tor),
+# and its control port is the Gateway's filter.
+for p in 9050 9150; do
+        res=$(lines ws | grep "^WBANON workstation tool local-$p " | tail -n 1)
+        diag "local-$p: ${res#WBANON workstation tool local-$p }"
+        check "local-$p: curl through the Workstation's 127.0.0.1:$p gets the page" \
+                grep -q "rc=0 out=wb-tornet-page $TORNET_TOKEN path=/local-$p" <<<"$res"
+        on_listener "local-$p" "$WS_IP" "10.152.152.10:$p" "local-$p.wb-test:"
+done
+cpf=$(lines ws | grep "^WBANON workstation cpf " | tail -n 1)
+diag "control port: ${cpf#WBANON workstation cpf }"
+check "control port 127.0.0.1:9051 on the Workstation: AUTHENTICATE without the cookie is accepted" \
+        grep -q 'out=|250 OK|' <<<"$cpf"
+check "... GETINFO status/circuit-established: Tor has a circuit" grep -q '|250-status/circuit-established=1|' <<<"$cpf"
+check "... GETINFO net/listeners/socks names the Workstation's own port" \
+        grep -q '|250-net/listeners/socks="127.0.0.1:9150"|' <<<"$cpf"
+# Tor 0.4.9 sends no SIGNAL event for NEWNYM (it does for CLEARDNSCACHE,
+# which the profile does not allow): the replies in order are the proof,
+# and tests/static/control-port-filter.sh shows the command reaching Tor.
+check "... SETEVENTS SIGNAL and SIGNAL NEWNYM: Tor's two 250 OK" \
+        grep -q '|250-net/listeners/socks="127.0.0.1:9150"|250 OK|250 OK|250 OK|552 Unrecognized key "address"|' <<<"$cpf"
+check "... GETINFO address (the Gateway's address) is refused" grep -q '|552 Unrecognized key "address"|' <<<"$cpf"
+check "... SETCONF is refused" grep -q '|510 Command filtered: "SETCONF"' <<<"$cpf"
+check "... and the conversation ends with QUIT's answer" grep -q '|250 closing connection$' <<<"$cpf"
 
 # --- the external network, recorded for the whole run ----------------------
 pcap_count() { tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l; }

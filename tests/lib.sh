@@ -23,15 +23,15 @@ skip_all() {
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
 # Show a file as TAP diagnostics (last N lines).
 # temp_dir_with_pids: T, a temporary directory, and pids, the background
-# processes the test starts; on exit both go (our own processes only, by PID).
+# processes the test starts (pids="$pids $!"); on exit both go (our own
+# processes only, by PID).  POSIX sh: some tests are not bash.
 temp_dir_with_pids() {
         T=$(mktemp -d)
-        pids=()
+        pids=
         trap '_stop_pids_and_temp' EXIT
 }
 _stop_pids_and_temp() {
-        local p
-        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        for _p in $pids; do kill "$_p" 2>/dev/null; wait "$_p" 2>/dev/null; done
         rm -rf "$T"
 }
 diag_file() { tail -n "${2:-30}" "$1" | sed 's/^/# /'; }

@@ -19,7 +19,7 @@ mods=$(grep -Eo '^use [A-Za-z:]+' "$cpf" | awk '{ print $2 }' | sort -u | tr '\n
 check "it uses only perl-base modules ($mods)" test "$mods" = "IO::Select IO::Socket::INET POSIX strict warnings "
 
 python3 "$WB_SOURCE_ROOT/tests/helpers/fake-tor-control.py" "$T/tor.log" "$T/cookie" >"$T/tor.port" 2>"$T/tor.err" &
-pids+=($!)
+pids="$pids $!"
 for _ in $(seq 50); do [ -s "$T/tor.port" ] && break; sleep 0.1; done
 tport=$(sed -n 's/^PORT //p' "$T/tor.port")
 check "the fake Tor control port listens (${tport:-none})" test -n "$tport"
@@ -37,7 +37,7 @@ export WB_CPF_CONF=$T/cpf.conf WB_CPF_DIR=$profiles
 check "check-config accepts the shipped profile" test $? -eq 0
 diag "allowed: $(cat "$T/allow")"
 "$cpf" daemon 2>"$T/cpf.err" &
-pids+=($!)
+pids="$pids $!"
 for _ in $(seq 50); do grep -q listening "$T/cpf.err" && break; sleep 0.1; done
 check "the filter listens on 127.0.0.1:$fport" grep -q "listening on 127.0.0.1:$fport" "$T/cpf.err"
 

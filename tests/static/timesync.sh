@@ -27,7 +27,7 @@ start_fake() {
         shift
         : >"$T/$name.log"
         python3 "$fake" "$T/$name.log" "$@" >"$T/$name.ports" 2>"$T/$name.err" &
-        pids+=($!)
+        pids="$pids $!"
         for _ in $(seq 50); do [ -s "$T/$name.ports" ] && break; sleep 0.1; done
         PORT=$(sed -n '1s/^PORT //p' "$T/$name.ports")
         CPORT=$(sed -n '2s/^PORT //p' "$T/$name.ports")

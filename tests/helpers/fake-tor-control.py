@@ -84,8 +84,8 @@ def serve(conn, log, cookie):
             else:
                 send(*out, "250 OK")
         elif cmd == "SIGNAL":
-            # The event in the same write as the reply (real Tor sends
-            # one for some signals, CLEARDNSCACHE for instance).
+            # The event in the same write as the reply, as a Tor with
+            # network sends it for NEWNYM.
             if "SIGNAL" in subscribed and len(words) == 2:
                 send("250 OK", f"650 SIGNAL {words[1]}")
             else:

@@ -27,7 +27,7 @@
  * cannot reach: the exit status never travels in the command's output. */
 #define STATUS_FILE "/run/wb-exit-status"
 
-#define WATCHDOG_DRIVES_MAX 8u
+/* Letters of the labels "wba" ... "wbz". */
 #define DRIVES_MAX 26u
 /* What the guest's kernel prints when a disk answers a write with "space
  * allocation failed" (qemu's answer to ENOSPC on the host, once the drive
@@ -41,7 +41,11 @@ struct Appliance {
         bool tcg;
         const char *tcg_reason;
         unsigned n_drives;
-        char *paths[DRIVES_MAX];  /* every drive, by the order added (its label's letter) */
+        /* Every drive, by the order added (its label's letter): the first
+         * names qemu in the process table, writable ones show progress by
+         * growing and say which file's filesystem is full. */
+        char *paths[DRIVES_MAX];
+        bool writable[DRIVES_MAX];
         /* The kernel's name of a disk whose write failed for want of space
          * on the host ("sdb"), "" if none: set by the console callback. */
         char nospc_dev[16];
@@ -59,8 +63,6 @@ struct Appliance {
         pthread_mutex_t watchdog_lock;
         pthread_cond_t watchdog_cond;
         bool watchdog_stop;
-        char *drive_paths[WATCHDOG_DRIVES_MAX]; /* the writable drives, for their growth; [0] any drive, for qemu's argv */
-        unsigned n_drive_paths;
 
         /* Console line assembly for progress. */
         char line[LINE_MAX_LEN];
@@ -73,6 +75,13 @@ static _Atomic unsigned default_stall_seconds = APPLIANCE_STALL_SECONDS_DEFAULT;
 
 void appliance_set_stall_seconds(unsigned seconds) {
         default_stall_seconds = seconds ?: APPLIANCE_STALL_SECONDS_DEFAULT;
+}
+
+/* The label of drive number index: letters only (libguestfs's rule),
+ * "wba", "wbb", ... */
+#define DRIVE_LABEL_SIZE 4
+static void drive_label(unsigned index, char ret[static DRIVE_LABEL_SIZE]) {
+        snprintf(ret, DRIVE_LABEL_SIZE, "wb%c", 'a' + (int) (index % DRIVES_MAX));
 }
 
 /* Bytes we may still write in the filesystem that holds path (root may use
@@ -95,10 +104,18 @@ static int nospc_error(ErrorSlot *err, Appliance *a, const char *what) {
         int64_t f;
 
         snprintf(dev, sizeof dev, "/dev/%s", a->nospc_dev);
-        for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2)
-                if (streq(labels[i + 1], dev) && strlen(labels[i]) == 3 && labels[i][2] >= 'a' &&
-                    (unsigned) (labels[i][2] - 'a') < a->n_drives)
-                        path = a->paths[labels[i][2] - 'a'];
+        /* Pairs: label, device. */
+        for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+                if (!streq(labels[i + 1], dev))
+                        continue;
+                for (unsigned j = 0; j < a->n_drives; j++) {
+                        char label[DRIVE_LABEL_SIZE];
+
+                        drive_label(j, label);
+                        if (streq(labels[i], label))
+                                path = a->paths[j];
+                }
+        }
         if (!path)
                 return error_set(err, -ENOSPC,
                                  "%s: the host's filesystem under the appliance's disk %s is full: free some space "
@@ -292,8 +309,6 @@ Appliance *appliance_free(Appliance *a) {
                 }
                 guestfs_close(a->g);
         }
-        for (unsigned i = 0; i < a->n_drive_paths; i++)
-                free(a->drive_paths[i]);
         for (unsigned i = 0; i < a->n_drives; i++)
                 free(a->paths[i]);
         pthread_mutex_destroy(&a->watchdog_lock);
@@ -317,7 +332,7 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
                 .readonly = readonly,
         };
 
-        char label[16];
+        char label[DRIVE_LABEL_SIZE];
 
         if (cachemode) {
                 o.bitmask |= GUESTFS_ADD_DRIVE_OPTS_CACHEMODE_BITMASK;
@@ -329,8 +344,7 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
          * it, never by position. */
         if (a->n_drives >= DRIVES_MAX)
                 return error_set(err, -E2BIG, "at most 26 disks in one appliance");
-        /* Letters only (libguestfs's rule): "wba", "wbb", ... */
-        snprintf(label, sizeof label, "wb%c", 'a' + (int) a->n_drives);
+        drive_label(a->n_drives, label);
         o.bitmask |= GUESTFS_ADD_DRIVE_OPTS_LABEL_BITMASK;
         o.label = label;
         if (guestfs_add_drive_opts_argv(a->g, path, &o) < 0)
@@ -338,6 +352,7 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
         a->paths[a->n_drives] = strdup(path);
         if (!a->paths[a->n_drives])
                 return -ENOMEM;
+        a->writable[a->n_drives] = !readonly;
         /* qemu's default for a failed write is to pause the guest and wait
          * (for room on a full filesystem, say), for ever.  Report it to the
          * guest instead: the command fails, and the kernel's message says
@@ -353,14 +368,6 @@ int appliance_add_drive(ErrorSlot *err, Appliance *a, const char *path, const ch
                         return gerr(err, a, 0, "cannot set how the disk reports read errors");
         }
         a->n_drives++;
-        /* The first drive names qemu in the process table; writable ones
-         * show progress by growing. */
-        if ((a->n_drive_paths == 0 || !readonly) && a->n_drive_paths < WATCHDOG_DRIVES_MAX) {
-                a->drive_paths[a->n_drive_paths] = strdup(path);
-                if (!a->drive_paths[a->n_drive_paths])
-                        return -ENOMEM;
-                a->n_drive_paths++;
-        }
         return 0;
 }
 
@@ -371,7 +378,7 @@ static pid_t find_qemu(const Appliance *a) {
         pid_t self = getpid();
         struct dirent *de;
 
-        if (!d || a->n_drive_paths == 0)
+        if (!d || a->n_drives == 0)
                 return 0;
         while ((de = readdir(d))) {
                 char path[64], stat_buf[512], cmd[8192];
@@ -405,7 +412,7 @@ static pid_t find_qemu(const Appliance *a) {
                 for (ssize_t i = 0; i < n; i++)
                         if (cmd[i] == 0)
                                 cmd[i] = ' ';
-                if (strstr(cmd, a->drive_paths[0]))
+                if (strstr(cmd, a->paths[0]))
                         return pid;
         }
         return 0;
@@ -420,7 +427,7 @@ static void adopt_pid(Appliance *a, pid_t pid) {
 
 static void *watchdog_main(void *userdata) {
         Appliance *a = userdata;
-        uint64_t blocks[WATCHDOG_DRIVES_MAX] = {};
+        uint64_t blocks[DRIVES_MAX] = {};
 
         pthread_mutex_lock(&a->watchdog_lock);
         while (!a->watchdog_stop) {
@@ -439,9 +446,9 @@ static void *watchdog_main(void *userdata) {
                         adopt_pid(a, find_qemu(a));
 
                 now = now_usec();
-                for (unsigned i = 0; i < a->n_drive_paths; i++) {
+                for (unsigned i = 0; i < a->n_drives; i++) {
                         struct stat st;
-                        if (stat(a->drive_paths[i], &st) == 0 && (uint64_t) st.st_blocks != blocks[i]) {
+                        if (a->writable[i] && stat(a->paths[i], &st) == 0 && (uint64_t) st.st_blocks != blocks[i]) {
                                 blocks[i] = (uint64_t) st.st_blocks;
                                 atomic_store(&a->last_activity, now);
                         }
@@ -511,13 +518,13 @@ int appliance_shutdown(ErrorSlot *err, Appliance *a) {
 
 int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
         _cleanup_strv_free_ char **labels = guestfs_list_disk_labels(a->g);
-        char want[16];
+        char want[DRIVE_LABEL_SIZE];
 
         if (!labels)
                 return gerr(err, a, 0, "cannot list the appliance's disks");
-        if (index >= 26)
+        if (index >= DRIVES_MAX)
                 return error_set(err, -ENODEV, "the appliance has no disk number %u", index);
-        snprintf(want, sizeof want, "wb%c", 'a' + (int) index);
+        drive_label(index, want);
         /* Pairs: label, device. */
         for (size_t i = 0; labels[i] && labels[i + 1]; i += 2)
                 if (streq(labels[i], want)) {

@@ -91,6 +91,17 @@ static int usage_error(const char *fmt, ...) {
         return -EINVAL;
 }
 
+/* Stores value in *field unless why says what is wrong with it (a usage
+ * error that shows the value escaped, then hint). */
+static int set_checked(char **field, const char *option, const char *value, const char *why, const char *hint) {
+        if (why) {
+                _cleanup_free_ char *shown = escape_for_message(value, true);
+
+                return usage_error("bad --%s '%s': %s%s", option, strempty(shown), why, hint);
+        }
+        return free_and_strdup(field, value) < 0 ? -ENOMEM : 0;
+}
+
 static int set_flavors(CliOptions *o, const char *v) {
         strv_free(o->flavors);
         o->flavors = NULL;
@@ -144,7 +155,6 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 {}
         };
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        const char *why;
         int c, r;
 
         o->target = TARGET_KVM;
@@ -167,35 +177,24 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                 return r;
                         break;
                 case ARG_SUITE:
-                        if ((why = optarg[0] ? recipe_check_suite(optarg) : "it is empty")) {
-                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
-
-                                return usage_error("bad --suite '%s': %s (a Debian suite name such as trixie)",
-                                                   strempty(shown), why);
-                        }
-                        if (free_and_strdup(&o->suite, optarg) < 0)
-                                return -ENOMEM;
+                        r = set_checked(&o->suite, "suite", optarg,
+                                        optarg[0] ? recipe_check_suite(optarg) : "it is empty",
+                                        " (a Debian suite name such as trixie)");
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_MIRROR:
-                        if ((why = recipe_check_mirror(optarg))) {
-                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
-
-                                return usage_error("bad --mirror '%s': %s", strempty(shown), why);
-                        }
-                        if (free_and_strdup(&o->mirror, optarg) < 0)
-                                return -ENOMEM;
+                        r = set_checked(&o->mirror, "mirror", optarg, recipe_check_mirror(optarg), "");
+                        if (r < 0)
+                                return r;
                         /* No trailing slash: URLs are joined with one. */
                         for (size_t l = strlen(o->mirror); l > 8 && o->mirror[l - 1] == '/'; l--)
                                 o->mirror[l - 1] = 0;
                         break;
                 case ARG_PROXY:
-                        if ((why = recipe_check_proxy(optarg))) {
-                                _cleanup_free_ char *shown = escape_for_message(optarg, true);
-
-                                return usage_error("bad --proxy '%s': %s", strempty(shown), why);
-                        }
-                        if (free_and_strdup(&o->proxy, optarg) < 0)
-                                return -ENOMEM;
+                        r = set_checked(&o->proxy, "proxy", optarg, recipe_check_proxy(optarg), "");
+                        if (r < 0)
+                                return r;
                         break;
                 case 'o':
                         if (isempty(optarg))

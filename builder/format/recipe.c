@@ -170,8 +170,9 @@ const char *recipe_check_proxy(const char *s) {
         rest += n;
         if (*rest == ':') {
                 size_t d = strspn(++rest, DIGITS);
+                unsigned long port = d > 0 && d <= 5 ? strtoul(rest, NULL, 10) : 0;
 
-                if (d == 0 || d > 5 || strtoul(rest, NULL, 10) == 0 || strtoul(rest, NULL, 10) > 65535)
+                if (port == 0 || port > 65535)
                         return "the port must be a number from 1 to 65535";
                 rest += d;
         }

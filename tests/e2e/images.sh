@@ -29,3 +29,15 @@ ensure_ova() { # [output dir]
                         >"$out.log" 2>&1
         ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
 }
+
+# A failed build leaves nothing behind.  note_layers before the build;
+# check_no_leftovers PREFIX after it: no new or half-made layer, no
+# temporary file in the cache since, no qemu of ours on the test cache.
+note_layers() { ls "$WB_TEST_CACHE/layers" >"$T/layers-before" 2>/dev/null; }
+check_no_leftovers() {
+        ls "$WB_TEST_CACHE/layers" >"$T/layers-after" 2>/dev/null
+        check "${1}no new or half-made layer in the cache" cmp -s "$T/layers-before" "$T/layers-after"
+        check "${1}no temporary file in the cache" \
+                test -z "$(find "$WB_TEST_CACHE" -name '*.tmp*' -newer "$T/layers-before" 2>/dev/null)"
+        check "${1}no qemu of ours left" bash -c "! pgrep -f '[q]emu-system.*$WB_TEST_CACHE' >/dev/null"
+}

@@ -63,7 +63,7 @@ for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
 port=$(cat "$T/port" 2>/dev/null)
 check "the proxy listens on 127.0.0.1:${port:-?}" test -n "$port"
 
-ls "$WB_TEST_CACHE/layers" >"$T/layers-before" 2>/dev/null
+note_layers
 "$WHONIX_BUILD" --flavor gateway --until customize --verbose --proxy "http://127.0.0.1:$port" \
         --cache "$WB_TEST_CACHE" --data-dir "$T/data" --output "$T/out1" >"$T/run1" 2>&1
 rc=$?
@@ -78,10 +78,7 @@ check "the error names the package that could not be downloaded" \
         bash -c "sed -n '/^whonix-build: error: /,\$p' '$T/run1' | grep -Eq 'Failed to fetch .*/${pkg}_[^ ]*\.deb'"
 check "the message names the step that failed" grep -q "error: .*gateway" "$T/run1"
 check "dpkg unpacked nothing" bash -c "! grep -Eq '(Unpacking|Setting up) ' '$T/run1'"
-ls "$WB_TEST_CACHE/layers" >"$T/layers-after" 2>/dev/null
-check "no new or half-made layer in the cache" cmp -s "$T/layers-before" "$T/layers-after"
-check "no temporary file in the cache" test -z "$(find "$WB_TEST_CACHE" -name '*.tmp*' -newer "$T/layers-before" 2>/dev/null)"
-check "no qemu of ours left" bash -c "! pgrep -f '[q]emu-system.*$WB_TEST_CACHE' >/dev/null"
+check_no_leftovers ""
 check "no output directory" test ! -e "$T/out1"
 
 echo pass >"$T/mode"

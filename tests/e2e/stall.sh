@@ -70,7 +70,7 @@ check "the stall was noticed within the limit plus 30 s (build ended $((end - st
 # qemu is not a stall), leaves no half-made layer, no temporary file and no
 # process, and the next build succeeds from the cache.
 echo "kill test $$ $(date +%s%N)" >"$T/data/overlays/whonix-workstation/etc/wb-stall-test"
-ls "$WB_TEST_CACHE/layers" >"$T/layers-before" 2>/dev/null
+note_layers
 "$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
         --data-dir "$T/data" --output "$T/out" >"$T/log2" 2>&1 &
 build_pid=$!
@@ -87,10 +87,7 @@ check "a build whose qemu is killed fails (rc=$rc)" test "$rc" -eq 1
 check "... within 60 s of the kill ($(( $(date +%s) - killed_at )) s)" test $(( $(date +%s) - killed_at )) -lt 60
 check "... with a message that names the layer" grep -q "error: .*workstation" "$T/log2"
 check "... without retrying (a killed qemu is not a stall)" bash -c "! grep -q 'trying again with a fresh appliance' '$T/log2'"
-ls "$WB_TEST_CACHE/layers" >"$T/layers-after" 2>/dev/null
-check "... and no new or half-made layer in the cache" cmp -s "$T/layers-before" "$T/layers-after"
-check "... and no temporary file in the cache" test -z "$(find "$WB_TEST_CACHE" -name '*.tmp*' -newer "$T/layers-before" 2>/dev/null)"
-check "... and no qemu of ours left" bash -c "! pgrep -f '[q]emu-system.*$WB_TEST_CACHE/layers' >/dev/null"
+check_no_leftovers "... and "
 "$WHONIX_BUILD" --flavor workstation --until customize --cache "$WB_TEST_CACHE" \
         --data-dir "$T/data" --output "$T/out" >"$T/log3" 2>&1
 rc=$?

@@ -84,6 +84,14 @@
 #                           (their names, space-separated); returns once the
 #                           test client has fetched a page from each (at most
 #                           TORNET_TIMEOUT s), 1 otherwise
+#   tornet_obfs4_bridge_start   one more relay, "b1" (TORNET_BRIDGE_IP, .41),
+#                           a bridge with obfs4 (obfs4proxy as its server
+#                           transport on port TORNET_OBFS4_PORT, 5100; its
+#                           ORPort 5000 too): it publishes no descriptor, so
+#                           no consensus lists it; sets TORNET_BRIDGE_LINE
+#                           ("obfs4 IP:PORT FINGERPRINT cert=... iat-mode=0")
+#                           and TORNET_BRIDGE_FP; returns once obfs4proxy
+#                           listens (at most 60 s), 1 otherwise
 #   tornet_contained        0 if no namespace of ours has a default route,
 #                           a route via a gateway or an IPv6 route, and every
 #                           socket's peer is loopback, in the test subnet or
@@ -516,6 +524,41 @@ tornet_onions_start() { # n
                 done
         done
         _tornet_say "$1 onion services reachable after $(_tornet_since "$t0") s"
+}
+
+TORNET_BRIDGE_IP=${TORNET_PREFIX}.41
+TORNET_OBFS4_PORT=5100
+tornet_obfs4_bridge_start() {
+        local t0 d dl line
+        command -v obfs4proxy >/dev/null || { _tornet_fail "obfs4proxy is not installed"; return 1; }
+        t0=$(_tornet_now)
+        ip -n "$TORNET_NS" addr add "$TORNET_BRIDGE_IP/24" dev "$TORNET_BRIDGE" || return 1
+        d=$TORNET_DIR/nodes/b1
+        mkdir -p "$d" && chmod 700 "$d" || return 1
+        TORNET_BRIDGE_FP=$(_tornet_relay_fp "$d" b1 "$TORNET_BRIDGE_IP") || return 1
+        {
+                _tornet_node_torrc b1 relay "$TORNET_BRIDGE_IP" "$d"
+                cat <<EOF
+BridgeRelay 1
+PublishServerDescriptor 0
+ServerTransportPlugin obfs4 exec $(command -v obfs4proxy)
+ServerTransportListenAddr obfs4 $TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT
+ExtORPort auto
+EOF
+        } >"$d/torrc"
+        tornet_spawn "$TORNET_NS" "$d/stdout.log" tor -f "$d/torrc" --defaults-torrc "$d/empty-torrc" || return 1
+        # obfs4proxy writes the bridge's line (its cert) once it listens.
+        until [ -s "$d/pt_state/obfs4_bridgeline.txt" ] &&
+                tornet_exec ss -Hltn "src $TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT" | grep -q .; do
+                dl=$(_tornet_since "$t0")
+                [ "${dl%.*}" -ge 60 ] && { _tornet_fail "the obfs4 bridge does not listen after $dl s"; return 1; }
+                sleep 0.5
+        done
+        # "Bridge obfs4 <IP ADDRESS>:<PORT> <FINGERPRINT> cert=... iat-mode=0"
+        line=$(grep -o ' cert=[A-Za-z0-9+/=]* iat-mode=[0-2]$' "$d/pt_state/obfs4_bridgeline.txt" | head -n 1)
+        [ -n "$line" ] || { _tornet_fail "no obfs4 cert in $d/pt_state/obfs4_bridgeline.txt"; return 1; }
+        TORNET_BRIDGE_LINE="obfs4 $TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT $TORNET_BRIDGE_FP$line"
+        _tornet_say "obfs4 bridge b1 listens on $TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT after $(_tornet_since "$t0") s"
 }
 
 # Quiet: it runs from EXIT traps, where stdout may be a closed pipe (and

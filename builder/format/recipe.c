@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "recipe.h"
+#include "tor-connection.h"
 
 #define RECIPE_FILE_MAX (1024 * 1024)
 #define RECIPE_LINE_MAX 4096
@@ -216,12 +217,17 @@ static const char *check_kernel_word(const char *s) {
         return NULL;
 }
 
+static const char *check_yes_no(const char *s) {
+        return streq(s, "yes") || streq(s, "no") ? NULL : "must be 'yes' or 'no'";
+}
+
 /* ---- the table of sections and keys ---- */
 
 typedef enum ItemKind {
         ITEM_INCLUDE,
         ITEM_STRING,
         ITEM_LIST,
+        ITEM_LINES,          /* a list whose entries are whole lines, not words */
         ITEM_SCRIPTS,
         ITEM_MEMORY,
         ITEM_CPUS,
@@ -270,10 +276,12 @@ static const Item items[] = {
         { "VM", "DiskSize", ITEM_DISK_SIZE, 0, NULL, "size", NULL },
         LIST("VM", "KernelCommandLine", kernel_cmdline, check_kernel_word, "kernel parameter"),
         LIST("VM", "Networks", networks, check_network, "network"),
+        STRING("Tor", "ConnectAtBoot", tor_connect_at_boot, check_yes_no, "value", NULL),
+        { "Tor", "Bridges", ITEM_LINES, offsetof(Recipe, tor_bridges), tor_bridge_line_check, "bridge line", NULL },
 };
 
 static bool item_is_list(const Item *item) {
-        return item->kind == ITEM_LIST || item->kind == ITEM_SCRIPTS;
+        return item->kind == ITEM_LIST || item->kind == ITEM_LINES || item->kind == ITEM_SCRIPTS;
 }
 
 static const Item *item_find(const char *section, const char *key) {
@@ -390,6 +398,21 @@ static int resolve_script(Parser *p, const Source *s, const Item *item, const ch
                 return fail_value(p, s, item, word, "not a regular file");
         *ret = TAKE_PTR(abs);
         return 0;
+}
+
+/* A list of lines: the key line and each continuation line is one entry. */
+static int parse_lines(Parser *p, Source *s, const Item *item, const char *value) {
+        const char *why;
+
+        if (isempty(value)) {
+                s->clear_pending = true;
+                return 0;
+        }
+        s->clear_pending = false;
+        why = item->validate(value);
+        if (why)
+                return fail_value(p, s, item, value, why);
+        return strv_extend(field_list(p->recipe, item), value);
 }
 
 /* Called for the key line and for each continuation line. */
@@ -566,6 +589,8 @@ static int parse_assignment(Parser *p, Source *s, const Item *item, const char *
         case ITEM_LIST:
         case ITEM_SCRIPTS:
                 return parse_list(p, s, item, value);
+        case ITEM_LINES:
+                return parse_lines(p, s, item, value);
         case ITEM_MEMORY:
                 return parse_memory(p, s, item, value);
         case ITEM_CPUS:
@@ -607,7 +632,7 @@ static int parse_line(Parser *p, Source *s, char *line) {
                 if (!item_is_list(s->item))
                         return fail(p, s, -EINVAL, "unexpected continuation line: %s= takes a single value",
                                     s->item->key);
-                return parse_list(p, s, s->item, t);
+                return s->item->kind == ITEM_LINES ? parse_lines(p, s, s->item, t) : parse_list(p, s, s->item, t);
         }
 
         r = finish_item(p, s);
@@ -709,6 +734,11 @@ static int check_recipe(ErrorSlot *err, const Recipe *r) {
                         if (streq(*n, *m))
                                 return set_error(err, -EINVAL, "%s: network '%s' is listed twice in Networks=",
                                                 r->path, *n);
+        if (r->tor_bridges[0] && r->tor_connect_at_boot && streq(r->tor_connect_at_boot, "no"))
+                return set_error(err, -EINVAL, "%s: [Tor] Bridges= connects at boot through those bridges and "
+                                 "ConnectAtBoot=no waits for a choice at the console: set one of them", r->path);
+        if ((r->tor_bridges[0] || r->tor_connect_at_boot) && !streq_ptr(r->flavor, "gateway"))
+                return set_error(err, -EINVAL, "%s: [Tor] settings are for a gateway (Flavor=gateway)", r->path);
         if (!r->flavor)
                 return 0;
 
@@ -947,6 +977,14 @@ int recipe_format(const Recipe *r, char **ret) {
                 case ITEM_LIST:
                         STRV_FOREACH(w, *field_list((Recipe *) r, item))
                                 fprintf(f, "%s%s", w == *field_list((Recipe *) r, item) ? "" : " ", *w);
+                        break;
+                case ITEM_LINES:
+                        /* Entries may hold blanks: " | " between them
+                         * (a bridge line holds no '|' followed by a blank
+                         * ... only as part of a value, which is fine for
+                         * a text that is read by people and hashed). */
+                        STRV_FOREACH(w, *field_list((Recipe *) r, item))
+                                fprintf(f, "%s%s", w == *field_list((Recipe *) r, item) ? "" : " | ", *w);
                         break;
                 case ITEM_SCRIPTS:
                         k = put_scripts(f, r);

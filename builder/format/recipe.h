@@ -38,10 +38,14 @@
  * it is read.  In a parsed Recipe, every list is a NULL-terminated vector,
  * never NULL itself (possibly empty).
  *
+ * [Tor] Bridges= is the one list of whole lines: each line (the key line
+ * and its continuation lines) is one bridge line.
+ *
  * After the last line, the merged recipe is checked as a whole: a recipe
  * with a Flavor= needs [VM] Name= and Hostname=; a gateway needs the
  * networks "external" and "internal", a workstation exactly "internal" (it
- * must never get a NIC with a route to the outside).
+ * must never get a NIC with a route to the outside); [Tor] settings are a
+ * gateway's only, and Bridges= cannot go with ConnectAtBoot=no.
  *
  * Errors.  Everything is fatal: the functions return a negative errno and
  * leave "FILE:LINE: message" in the ErrorSlot (just "FILE: message" for
@@ -98,6 +102,10 @@ typedef struct Recipe {
         uint64_t disk_size;      /* bytes, DiskSize=100G; >= 2G; default 100G */
         char **kernel_cmdline;   /* KernelCommandLine= words, appended across layers */
         char **networks;         /* each "external" or "internal" */
+        /* [Tor] a gateway's connection to the Tor network (format/tor-connection.h) */
+        char *tor_connect_at_boot; /* "yes", "no" or NULL (unset: no file, Tor connects at boot) */
+        char **tor_bridges;      /* Bridges=: one bridge line per entry (the key line and each
+                                  * continuation line is one, blanks and all) */
 } Recipe;
 
 /* Parse a recipe file (following Include=).  Includes and scripts must lie

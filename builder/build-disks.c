@@ -13,6 +13,7 @@
 #include "guestfs-util.h"
 #include "log.h"
 #include "parallel.h"
+#include "tor-connection.h"
 
 /* The package cache disk: the cache's own, or the one a verification
  * shares with the cache it rebuilds beside. */
@@ -226,7 +227,7 @@ static int build_layer(ErrorSlot *err, const Build *b, const CustomizeSpec *whol
 /* A recipe's own layer: what rc adds to the recipe below it (NULL: all of
  * rc), on parent.  The host name is the flavor's; the shared layer has none. */
 static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, const Recipe *rc, const Recipe *below,
-                            const char *hostname, const char *parent_key, const char *parent_disk, char **ret_key,
+                            const char *hostname, const char *tor_connection, const char *parent_key, const char *parent_disk, char **ret_key,
                             char **ret_disk) {
         _cleanup_strv_free_ char **packages = NULL, **early_names = NULL, **overlay_names = NULL, **scripts = NULL,
                                  **early = NULL, **overlays = NULL;
@@ -248,6 +249,7 @@ static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, c
                 .overlay_dirs = overlays,
                 .scripts = scripts,
                 .hostname = hostname,
+                .tor_connection = tor_connection,
                 .user_name = rc->user_name,
                 .user_groups = rc->user_groups,
                 .source_date_epoch = b->source_date_epoch,
@@ -256,12 +258,31 @@ static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, c
         return build_layer(err, b, &spec, parent_key, parent_disk, ret_key, ret_disk);
 }
 
+/* The gateway's connection file, from its recipe's [Tor] section; NULL if
+ * the section is empty (Tor connects at boot, directly). */
+static int tor_connection_file(ErrorSlot *err, const Recipe *rc, char **ret) {
+        int r;
+
+        *ret = NULL;
+        if (!rc->tor_connect_at_boot && !rc->tor_bridges[0])
+                return 0;
+        r = tor_connection_render(!streq_ptr(rc->tor_connect_at_boot, "no"), rc->tor_bridges, ret);
+        if (r < 0)
+                return error_set_errno(err, r, "%s: cannot write the [Tor] section as a torrc file", rc->path);
+        return 0;
+}
+
 /* The flavor's own layer: what its recipe adds to the shared one. */
 static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
         Build *b = userdata;
         Flavor *f = &b->flavors[i];
+        _cleanup_free_ char *tor = NULL;
+        int r;
 
-        return customize_recipe(err, b, f->name, f->recipe, f->layer, f->recipe->hostname,
+        r = tor_connection_file(err, f->recipe, &tor);
+        if (r < 0)
+                return r;
+        return customize_recipe(err, b, f->name, f->recipe, f->layer, f->recipe->hostname, tor,
                                 f->layer ? f->layer_key : f->base_key, f->layer ? f->layer_disk : f->base_disk,
                                 &f->flavor_key, &f->flavor_disk);
 }
@@ -276,7 +297,7 @@ int stage_customize(ErrorSlot *err, Build *b) {
 
                 if (!f->layer)
                         continue;
-                r = customize_recipe(err, b, f->layer->name, f->layer, NULL, NULL, f->base_key, f->base_disk,
+                r = customize_recipe(err, b, f->layer->name, f->layer, NULL, NULL, NULL, f->base_key, f->base_disk,
                                      &f->layer_key, &f->layer_disk);
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;

@@ -65,6 +65,7 @@ int customize_key(ErrorSlot *err, const CustomizeSpec *spec, const char *parent_
                         return error_set_errno(err, r, "cannot read script '%s'", *s);
         }
         cache_key_add(&k, "hostname", spec->hostname);
+        cache_key_add(&k, "tor-connection", spec->tor_connection);
         cache_key_add(&k, "user", spec->user_name);
         cache_key_add_strv(&k, "groups", spec->user_groups);
         cache_key_add_u64(&k, "epoch", (uint64_t) spec->source_date_epoch);
@@ -394,6 +395,9 @@ static int set_hostname(ErrorSlot *err, Appliance *a, const char *hostname) {
         return 0;
 }
 
+/* The file whonix-connect rewrites after boot. */
+#define TOR_CONNECTION_FILE "/etc/tor/torrc.d/40-connection.conf"
+
 /* 1 if /etc/passwd of the guest has an entry for name, 0 if not. */
 static int user_exists(ErrorSlot *err, Appliance *a, const char *name) {
         _cleanup_free_ char *passwd = NULL;
@@ -499,6 +503,10 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                 goto fail;
         if (spec->hostname && (r = set_hostname(err, a, spec->hostname)) < 0)
                 goto fail;
+        if (spec->tor_connection &&
+            ((r = appliance_mkdir_p(err, a, "/etc/tor/torrc.d")) < 0 ||
+             (r = appliance_write(err, a, TOR_CONNECTION_FILE, spec->tor_connection, strlen(spec->tor_connection))) < 0))
+                goto fail;
 
         if ((r = remove_build_files(err, a)) < 0 || (r = chroot_umount(err, a)) < 0 ||
             (r = appliance_rm_rf(err, a, WORK_DIR)) < 0 ||
@@ -526,6 +534,7 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
                         .overlay_dirs = whole->overlay_dirs,
                         .scripts = whole->scripts,
                         .hostname = whole->hostname,
+                        .tor_connection = whole->tor_connection,
                         .user_name = whole->user_name,
                         .user_groups = whole->user_groups,
                         .source_date_epoch = whole->source_date_epoch,
@@ -535,5 +544,5 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
         ret->has_packages = strv_length(whole->early_overlay_dirs) + strv_length(whole->packages) +
                                     strv_length(whole->remove_packages) > 0;
         ret->has_files = strv_length(whole->overlay_dirs) + strv_length(whole->scripts) > 0 || whole->hostname ||
-                         whole->user_name;
+                         whole->user_name || whole->tor_connection;
 }

@@ -16,8 +16,8 @@
  *
  * Order within a layer: early overlays (what install-time hooks such as
  * mkinitramfs must read), the packages, the overlays (dpkg is done with
- * them: a package's conffile is replaced by ours), the scripts, the user and
- * the host name.  The build makes each recipe layer in two cached steps, one
+ * them: a package's conffile is replaced by ours), the scripts, the user,
+ * the host name and Tor's connection file.  The build makes each recipe layer in two cached steps, one
  * spec each: early overlays and packages (the costly part), then the rest,
  * so that changing an overlay file re-runs no apt.
  */
@@ -32,6 +32,8 @@ typedef struct CustomizeSpec {
         char **overlay_dirs;          /* absolute overlay tree paths, applied after the packages */
         char **scripts;               /* absolute paths, run in the guest chroot in order */
         const char *hostname;         /* NULL: leave as is */
+        const char *tor_connection;   /* NULL, or /etc/tor/torrc.d/40-connection.conf (a gateway's
+                                       * [Tor] section, format/tor-connection.h) */
         const char *user_name;        /* NULL: no user */
         char **user_groups;
         int64_t source_date_epoch;    /* clamps overlay mtimes */

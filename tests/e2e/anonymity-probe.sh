@@ -83,8 +83,31 @@ gateway() {
                 # hold the last events in its buffer when the VM stops.
                 while IFS= read -r l <&3; do
                         printf 'WBANON gateway ev %s\n' "${l%$'\r'}"
+                        case $l in *" ws-done.wb-test:80"*) : >/run/wb-anon-ws-done ;; esac
                 done >"$out"
         ) &
+        # The shipped Gateway waits for the first-connection choice: it
+        # says so (Tor, whonix-connect status, the self-check's hint on the
+        # console), and sends nothing (the host's capture) until the choice
+        # is made, as a person would make it: whonix-connect direct.
+        local waited=0 res
+        say "waiting uptime=$(uptime_s) $(ctl "GETCONF DisableNetwork" | grep '^250' | tr '\n' ' ')"
+        say "waiting-status $(whonix-connect status 2>&1 | tr '\n' '|')"
+        until journalctl -b -u whonix-selfcheck --no-pager 2>/dev/null | grep -q 'waits for the first-connection choice'; do
+                [ "$waited" -ge 240 ] && break
+                sleep 2
+                waited=$((waited + 2))
+        done
+        [ "$waited" -lt 20 ] && sleep $((20 - waited))
+        say "waiting-hint $(journalctl -b -u whonix-selfcheck --no-pager -o cat 2>/dev/null | grep -m1 'first-connection' | cut -c1-200)"
+        # A Gateway whose Tor cannot bootstrap (here: not told to yet): the
+        # self-check fails and names Tor.
+        res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
+        say "selfcheck waiting rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        say "connect-start uptime=$(uptime_s)"
+        res=$(timeout 900 whonix-connect direct 2>&1 </dev/null)
+        say "connect rc=$? uptime=$(uptime_s) out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        deadline=$(( $(now_s) + 600 ))
         while :; do
                 phase=$(ctl "GETINFO status/bootstrap-phase" | sed -n 's/^250-status\/bootstrap-phase=//p')
                 if [ -n "$phase" ] && [ "$phase" != "$last" ]; then
@@ -113,6 +136,7 @@ gateway() {
         (
                 usable
                 say usable-done
+                [ -n "${BRIDGE_LINE:-}" ] && bridge_switch
         ) &
         while [ "$(now_s)" -lt $((deadline + 600)) ]; do
                 n=$((n + 1))
@@ -120,6 +144,32 @@ gateway() {
                 say "cs$n end"
                 sleep 10
         done
+}
+
+# The Gateway, once used, switches to the test network's obfs4 bridge as
+# its user would: whonix-connect wait (Tor closes every connection), then
+# whonix-connect bridges FILE with the bridge line.  The host's capture
+# must then hold connections to the bridge's obfs4 port only, and the
+# Workstation's later fetches arrive through it.
+bridge_switch() {
+        local res l
+        # Only once the Workstation is done with everything else (its probe
+        # then opens a stream to ws-done.wb-test): the switch closes every
+        # listener for a while and gives the ports new session groups.
+        for l in $(seq 600); do
+                [ -e /run/wb-anon-ws-done ] && break
+                sleep 2
+        done
+        say "bridge-wait-start uptime=$(uptime_s)"
+        res=$(timeout 120 whonix-connect wait 2>&1 </dev/null)
+        say "bridge-wait rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-300)"
+        sleep 5
+        printf '%s\n' "$BRIDGE_LINE" >/tmp/wb-bridge.txt
+        say "bridge-start uptime=$(uptime_s)"
+        res=$(timeout 900 whonix-connect bridges /tmp/wb-bridge.txt 2>&1 </dev/null)
+        say "bridge rc=$? uptime=$(uptime_s) out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        res=$(whonix-connect status 2>&1)
+        say "bridge-status rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-300)"
 }
 
 # socks_probe ADDRESS PORT NAME: one SOCKS5 CONNECT to NAME:80 (the answer
@@ -174,6 +224,15 @@ usable() {
                 res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
                 say "selfcheck broken rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
                 systemctl start whonix-tor-port@9150.socket
+                # A Workstation whose firewall was flushed (for a few
+                # seconds; it has no route off the internal network even
+                # then): the self-check must name the firewall.
+                nft list ruleset >/tmp/wb-nft.saved
+                nft flush ruleset
+                res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
+                say "selfcheck flushed rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+                nft -f /tmp/wb-nft.saved
+                say "firewall restored rc=$? chains=$(nft list ruleset | grep -c 'policy drop')"
         fi
         # An hour behind, while running (the machine suspended, a clock
         # set by hand): a new start of whonix-timesync must undo it.
@@ -275,8 +334,30 @@ workstation() {
                 printf "GETINFO address\r\nSETCONF DisableNetwork=1\r\nQUIT\r\n" >&3
                 timeout 60 cat <&3' 2>&1 </dev/null)
         say "cpf rc=$? out=|$(printf '%s' "$res" | tr -d '\r' | tr '\n' '|' | cut -c1-700)"
+        # As root: what could reconfigure or stop Tor, reveal the
+        # Gateway's relays or address, or reach the cookie, is refused; Tor
+        # still has its circuits afterwards (SIGNAL HALT did not reach it).
+        res=$(timeout 90 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9051 || exit 9
+                printf "AUTHENTICATE\r\nGETINFO circuit-status\r\nGETCONF SocksPort\r\nSIGNAL HALT\r\nSAVECONF\r\nTAKEOWNERSHIP\r\nADD_ONION NEW:BEST Port=80,127.0.0.1:80\r\nAUTHCHALLENGE SAFECOOKIE 00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\r\nGETINFO address\r\nGETINFO status/circuit-established\r\nQUIT\r\n" >&3
+                timeout 60 cat <&3' 2>&1 </dev/null)
+        say "cpf-root rc=$? out=|$(printf '%s' "$res" | tr -d '\r' | tr '\n' '|' | cut -c1-1200)"
         usable
         say "done uptime=$(uptime_s)"
+        # Tell the Gateway's probe (it watches Tor's stream events) that it
+        # may switch to the bridge; then later fetches, while it switches
+        # (they fail while it waits): one every few seconds for LATE_SECS.
+        local end n=0 body
+        [ "${LATE_SECS:-0}" -gt 0 ] && curl -q -sS --max-time 60 --proxy socks5h://10.152.152.10:9100 -U ws-done:x \
+                -o /dev/null "http://ws-done.wb-test/ws-done" 2>/dev/null
+        say "ws-done-sent rc=$? uptime=$(uptime_s)"
+        end=$(( $(now_s) + ${LATE_SECS:-0} ))
+        while [ "$(now_s)" -lt "$end" ]; do
+                n=$((n + 1))
+                body=$(curl -q -sS --max-time 30 --proxy socks5h://10.152.152.10:9100 -U "late-$n:x" \
+                        "http://$SERVER_IP/late-$n" 2>&1)
+                say "late $n rc=$? body=$(printf '%s' "$body" | tr '\n' ' ' | cut -c1-120)"
+                sleep 5
+        done
 }
 
 case $role in

@@ -37,6 +37,19 @@
 #   9106, 9105);
 #   the Gateway's probe calibrates which SESSION_GROUP in Tor's events is
 #   which listener.
+# - connecting: the shipped Gateway waits for the first-connection choice
+#   (DisableNetwork 1, the self-check's hint on the console; the capture
+#   holds nothing but ARP and DHCP from it) until its probe runs
+#   "whonix-connect direct"; once the Workstation is done with the rest
+#   (it opens a stream to ws-done.wb-test, which the Gateway's probe sees
+#   in Tor's events), the Gateway switches to the test network's obfs4
+#   bridge relay (whonix-connect wait, then bridges FILE): from then on it
+#   sends only to the bridge's obfs4 port, and the Workstation's later
+#   fetches arrive from an exit;
+# - the control port as root: everything that could reconfigure or stop
+#   Tor, reveal relays or addresses or reach the cookie is refused;
+# - the self-check fails, naming the cause, on the Gateway while it waits
+#   and on the Workstation with its firewall flushed (then restored).
 #
 # Network safety (DESIGN.md): both VMs run inside the test network's
 # namespace (tornet_spawn), their NICs taps on bridges there; no user-mode
@@ -116,7 +129,7 @@ done
 # test's apt repository, served by the test server under /repo/.
 TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root gpg-user gpg-root"
 TORNET_EXTRA_NAMES="apt.wb-test"
-for r in $TOOL_RUNS local-9050 local-9150; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
+for r in $TOOL_RUNS local-9050 local-9150 ws-done; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
 APT_TOKEN=wb-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 if make_apt_repo "$T/apt" "$APT_TOKEN"; then
         ok "a signed test apt repository (wb-test-hello 1.0) made with a throwaway key"
@@ -137,6 +150,12 @@ else
         exit
 fi
 sed 's/^# //; s/^/# /' "$T/tornet.out"
+if tornet_obfs4_bridge_start >"$T/bridge.out"; then
+        ok "an obfs4 bridge relay on the test network ($TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT, in no consensus)"
+else
+        fail "an obfs4 bridge relay on the test network"
+        diag_file "$T/bridge.out" 5
+fi
 if tornet_onions_start 3 >"$T/onions.out"; then
         ok "three onion services serve the time on the test network ($(sed -n 's/.*reachable after //p' "$T/onions.out"))"
 else
@@ -189,7 +208,8 @@ UNIT
         gateway)
                 tornet_gateway_torrc "$s/etc/tor/torrc.d/50-test.conf"
                 chmod 0644 "$s/etc/tor/torrc.d/50-test.conf"
-                printf 'CAL_LISTENERS="%s"\n' "$CAL_LISTENERS" >"$s/usr/local/lib/wb-anon/env"
+                printf 'CAL_LISTENERS="%s"\nBRIDGE_LINE="%s"\n' "$CAL_LISTENERS" "${TORNET_BRIDGE_LINE:-}" \
+                        >"$s/usr/local/lib/wb-anon/env"
                 mkdir -p "$s/usr/lib"
                 : >"$s/usr/lib/clock-epoch"
                 chmod 0644 "$s/usr/lib/clock-epoch"
@@ -197,8 +217,8 @@ UNIT
                 files="$files etc/tor/torrc.d/50-test.conf usr/local/lib/wb-anon/env usr/lib/clock-epoch"
                 ;;
         workstation)
-                printf 'SERVER_IP=%s\nSERVER_PORT=%s\nSERVER_NAME=%s\nWAIT_SECS=%s\n' "$TORNET_SERVER_IP" \
-                        "$TORNET_SERVER_PORT" "$TORNET_SERVER_NAME" "${WB_ANON_WS_WAIT:-420}" \
+                printf 'SERVER_IP=%s\nSERVER_PORT=%s\nSERVER_NAME=%s\nWAIT_SECS=%s\nLATE_SECS=%s\n' "$TORNET_SERVER_IP" \
+                        "$TORNET_SERVER_PORT" "$TORNET_SERVER_NAME" "${WB_ANON_WS_WAIT:-600}" 600 \
                         >"$s/usr/local/lib/wb-anon/env"
                 files="$files usr/local/lib/wb-anon/env"
                 ;;
@@ -275,6 +295,24 @@ boot() {
         cap_pids+=($!)
 }
 lines() { tr -d '\r' <"$T/$1.probe" | grep -a "^WBANON "; }
+# has_all TEXT PATTERN...: TEXT matches every (grep) PATTERN.
+has_all() {
+        local text=$1 p
+        shift
+        for p; do grep -q -- "$p" <<<"$text" || return 1; done
+}
+# stamp VM PATTERN: this host's clock when the VM's first probe line
+# matching PATTERN (grep, after "WBANON ") arrived; empty if none did.
+stamp() { grep -a " WBANON $2" "$T/$1.probe-ts" | head -n 1 | cut -d' ' -f1; }
+# The Gateway's switch to the bridge is over: it failed, or a Workstation
+# fetch succeeded after it.
+through_bridge() {
+        local t_b
+        lines gw | grep -q '^WBANON gateway bridge rc=' || return 1
+        lines gw | grep -q '^WBANON gateway bridge rc=0 ' || return 0
+        t_b=$(stamp gw 'gateway bridge rc=0 ')
+        grep -a ' WBANON workstation late [0-9]* rc=0 ' "$T/ws.probe-ts" | awk -v t="$t_b" '$1 > t { f = 1 } END { exit !f }'
+}
 t_vms=$(date +%s)
 boot gw "$GW_RTC_SKEW" "$TAP_GW_EXT" "$GW_EXT_MAC" "$TAP_GW_INT" "$GW_INT_MAC"
 boot ws "$WS_RTC_SKEW" "$TAP_WS" "$WS_MAC"
@@ -289,7 +327,7 @@ check "network safety: the root namespace got no interface" \
 
 # Wait for the Workstation's "done" (its probe waits for the Gateway's
 # Tor), then for one more circuit dump of the Gateway after it.
-limit=${WB_ANON_TIMEOUT:-900}
+limit=${WB_ANON_TIMEOUT:-1080}
 t_boot_gw= t_boot_ws= t_bootstrap=
 while :; do
         now=$(( $(date +%s) - t_vms ))
@@ -297,7 +335,8 @@ while :; do
         [ -z "$t_boot_ws" ] && lines ws | grep -q '^WBANON workstation start' && t_boot_ws=$now
         [ -z "$t_bootstrap" ] && lines gw | grep -q '^WBANON gateway \(bootstrapped\|bootstrap-failed\)' &&
                 t_bootstrap=$now
-        lines ws | grep -q '^WBANON workstation done' && lines gw | grep -q '^WBANON gateway usable-done' && break
+        lines ws | grep -q '^WBANON workstation done' && lines gw | grep -q '^WBANON gateway usable-done' &&
+                through_bridge && break
         for p in "$pid_gw" "$pid_ws"; do kill -0 "$p" 2>/dev/null || break 2; done
         [ "$now" -ge "$limit" ] && break
         sleep 2
@@ -330,6 +369,54 @@ for n in gw ws; do
         lines "$n" | grep -a "^WBANON $role \(start\|phase\|bootstrap\|eth0\|journal\|gateway-ready\|fetch\|dns\|done\)" |
                 cut -c1-200 | sed 's/^/# /'
 done
+
+# --- the first connection: the Gateway waited for it ----------------------
+# The shipped Gateway ([Tor] ConnectAtBoot=no) waits until its user runs
+# whonix-connect; the probe ran "whonix-connect direct" after the
+# self-check's hint appeared (and at least 20 s of waiting).
+res=$(lines gw | grep '^WBANON gateway waiting ' | head -n 1)
+check "first connection: Tor started with DisableNetwork 1 (${res#WBANON gateway })" \
+        grep -q '250 DisableNetwork=1' <<<"$res"
+res=$(lines gw | grep '^WBANON gateway waiting-status ' | head -n 1)
+check "first connection: whonix-connect status says the image waits for a choice" \
+        grep -q 'chosen: wait|Tor is waiting for a choice (DisableNetwork 1): run whonix-connect|' <<<"$res"
+diag "${res#WBANON gateway }"
+check "first connection: the self-check told the console to run whonix-connect" \
+        grep -q 'Tor waits for the first-connection choice: log in and run: sudo whonix-connect' "$T/gw.console"
+res=$(lines gw | grep '^WBANON gateway connect ' | head -n 1)
+diag "${res:0:400}"
+check "first connection: whonix-connect direct exits 0 after Tor's 100% and a new circuit" \
+        grep -q '^WBANON gateway connect rc=0 .*|Tor: 100%  Done|Tor: a new circuit was built: connected' <<<"$res"
+# Every packet the Gateway sent before the choice, on its own NIC.
+t_choice=$(grep -a ' WBANON gateway connect-start ' "$T/gw.probe-ts" | head -n 1 | cut -d' ' -f1)
+t_first=$(grep -a ' WBANON gateway start ' "$T/gw.probe-ts" | head -n 1 | cut -d' ' -f1)
+tcpdump -n -tt -e -r "$T/$TAP_GW_EXT.pcap" "ether src $GW_EXT_MAC and not arp and not (udp and src port 68 and dst port 67)" \
+        2>/dev/null | awk -v t="${t_choice:-0}" '$1 < t' >"$T/before-choice"
+check "first connection: before the choice ($(awk -v a="${t_first:-0}" -v b="${t_choice:-0}" 'BEGIN { printf "%.0f", b - a }') s after the probe started) the Gateway sent nothing but ARP and DHCP" \
+        sh -c '[ -n "$1" ] && [ ! -s "$2" ]' sh "$t_choice" "$T/before-choice"
+[ -s "$T/before-choice" ] && diag_file "$T/before-choice" 5
+
+# --- later: the same Gateway through the obfs4 bridge ---------------------
+res=$(lines gw | grep '^WBANON gateway bridge-wait ' | head -n 1)
+check "bridge: whonix-connect wait exits 0 (Tor closes its connections)" grep -q '^WBANON gateway bridge-wait rc=0 ' <<<"$res"
+res=$(lines gw | grep '^WBANON gateway bridge rc=' | head -n 1)
+diag "${res:0:400}"
+check "bridge: whonix-connect bridges FILE (the test bridge's obfs4 line) exits 0 after a new circuit" \
+        grep -q '^WBANON gateway bridge rc=0 .*|Tor: a new circuit was built: connected' <<<"$res"
+res=$(lines gw | grep '^WBANON gateway bridge-status ' | head -n 1)
+diag "${res#WBANON gateway }"
+check "bridge: whonix-connect status says bridges, 100%, a working circuit" \
+        has_all "$res" 'rc=0 out=|chosen: bridges|Tor: 100%  Done|' '|Tor: has working circuit$'
+t_bridge=$(stamp gw 'gateway bridge-start ')
+t_bridge_ok=$(stamp gw 'gateway bridge rc=0 ')
+late=$(grep -a ' WBANON workstation late [0-9]* rc=0 ' "$T/ws.probe-ts" | awk -v t="${t_bridge_ok:-9e12}" '$1 > t { print $5; exit }')
+peer=$(awk -v p="/late-${late:-none}" '$4 == p { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)
+check "bridge: a later Workstation fetch (late-${late:-none}) arrived through it, the server saw an exit (${peer:-none})" \
+        sh -c 'case " $1 " in *" $2 "*) ;; *) exit 1 ;; esac' sh "$TORNET_EXIT_IPS" "${peer:-none}"
+tcpdump -n -tt -r "$T/$TAP_GW_EXT.pcap" "ether src $GW_EXT_MAC and ip and not (udp and src port 68 and dst port 67)" \
+        2>/dev/null | awk -v t="${t_bridge:-9e12}" '$1 >= t { sub(/:$/, "", $5); print $5 }' | sort | uniq -c >"$T/after-bridge"
+check "bridge: from the switch on, the Gateway sent only to the bridge's obfs4 port $TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT ($(awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }' "$T/after-bridge"))" \
+        sh -c '[ -n "$1" ] && [ "$(awk "{ print \$2 }" "$2")" = "$3" ]' sh "$t_bridge" "$T/after-bridge" "$TORNET_BRIDGE_IP.$TORNET_OBFS4_PORT"
 
 # --- the Gateway's Tor ----------------------------------------------------
 bs=$(lines gw | grep '^WBANON gateway bootstrapped ' | head -n 1)
@@ -413,7 +500,8 @@ lines gw | awk -v cs="cs$cs" '$3 == cs && $4 != "end" { $1 = $2 = $3 = ""; sub(/
 # later ones (a TransPort stream gets no SUCCEEDED event: there is no SOCKS
 # reply; the last attachment counts).
 circ_of() { # local port: the circuit of the stream from $WS_IP:PORT
-        awk -v src="SOURCE_ADDR=$WS_IP:$1" '$1 != "650" || $2 != "STREAM" { next }
+        awk -v src="SOURCE_ADDR=$WS_IP:$1" '/ ws-done\.wb-test:80 / { exit }
+                $1 != "650" || $2 != "STREAM" { next }
                 $4 == "NEW" { for (i = 6; i <= NF; i++) if ($i == src) id = $3 }
                 $4 ~ /^(SENTCONNECT|REMAP|SUCCEEDED)$/ && id != "" && $3 == id && $5 != "0" { c = $5 }
                 END { print c }' "$T/events"
@@ -451,9 +539,12 @@ isolated byname socks-9117
 # Which of Tor's listeners took each kind of traffic, by the NEW event of
 # the Workstation's stream: the plain TCP connection by name arrived at the
 # TransPort (the firewall's redirect), the SOCKS fetches at SOCKS ports, and
-# the name lookup at the DnsPort (udp 53 redirected).
+# the name lookup at the DnsPort (udp 53 redirected).  Only the events
+# before the Workstation's "done" stream (ws-done.wb-test): its later
+# fetches through the bridge may reuse a source port.
 proto_of() { # NEW|NEWRESOLVE PORT
-        awk -v ev="$1" -v src="SOURCE_ADDR=$WS_IP:$2" '$1 == "650" && $2 == "STREAM" && $4 == ev {
+        awk -v ev="$1" -v src="SOURCE_ADDR=$WS_IP:$2" '/ ws-done\.wb-test:80 / { exit }
+                $1 == "650" && $2 == "STREAM" && $4 == ev {
                 hit = 0; p = ""
                 for (i = 6; i <= NF; i++) { if ($i == src) hit = 1; if ($i ~ /^CLIENT_PROTOCOL=/) p = substr($i, 17) }
                 if (hit) print p }' "$T/events" | tail -n 1
@@ -486,9 +577,12 @@ n_distinct=$(printf '%s\n' "${group_of[@]}" | grep . | sort -u | wc -l)
 check "calibration: each of Tor's $n_listeners SOCKS listeners has a session group of its own ($n_groups found, $n_distinct distinct)" \
         test "$n_groups" -eq "$n_listeners" -a "$n_distinct" -eq "$n_listeners"
 # stream_groups TARGET-PREFIX SOURCE: the session groups of the streams (and
-# name lookups) to targets starting with the prefix, from that address.
+# name lookups) to targets starting with the prefix, from that address,
+# until the Workstation's "done" stream (the switch to the bridge reopens
+# every listener with a new session group).
 stream_groups() {
-        awk -v t="$1" -v src="SOURCE_ADDR=$2:" '$1 == "650" && $2 == "STREAM" && ($4 == "NEW" || $4 == "NEWRESOLVE") &&
+        awk -v t="$1" -v src="SOURCE_ADDR=$2:" '/ ws-done\.wb-test:80 / { exit }
+                $1 == "650" && $2 == "STREAM" && ($4 == "NEW" || $4 == "NEWRESOLVE") &&
                 index($6, t) == 1 { hit = 0; g = ""
                         for (i = 7; i <= NF; i++) { if (index($i, src) == 1) hit = 1; if ($i ~ /^SESSION_GROUP=/) g = substr($i, 15) }
                         if (hit) print g }' "$T/events" | sort -u | paste -sd' '
@@ -589,6 +683,16 @@ for n in gw ws; do
                         grep -q "rc=0 out=.*|whonix-selfcheck: $r: all 7 checks passed: safe to use$" <<<"$res"
         done
 done
+res=$(lines gw | grep "^WBANON gateway selfcheck waiting " | tail -n 1)
+diag "selfcheck while Tor waits: ${res#WBANON gateway selfcheck waiting }"
+check "gateway: while Tor waits for the choice (cannot bootstrap), whonix-selfcheck exits 1 naming Tor and whonix-connect" \
+        grep -q "rc=1 out=.*|whonix-selfcheck: FAIL tor .*waits for the first-connection choice: log in and run: sudo whonix-connect|.*NOT SAFE TO USE: .*checks failed: tor" <<<"$res"
+res=$(lines ws | grep "^WBANON workstation selfcheck flushed " | tail -n 1)
+diag "selfcheck with the firewall flushed: ${res#WBANON workstation selfcheck flushed }"
+check "workstation: with its firewall flushed, whonix-selfcheck exits 1 naming the firewall" \
+        grep -q "rc=1 out=.*|whonix-selfcheck: FAIL firewall .*|whonix-selfcheck: workstation: NOT SAFE TO USE: .*checks failed: .*firewall" <<<"$res"
+res=$(lines ws | grep "^WBANON workstation firewall restored " | tail -n 1)
+check "workstation: the firewall came back after that ($res)" grep -q 'restored rc=0 chains=[1-9]' <<<"$res"
 res=$(lines ws | grep "^WBANON workstation selfcheck broken " | tail -n 1)
 diag "selfcheck with 9150 stopped: ${res#WBANON workstation selfcheck broken }"
 check "workstation: with its local port 9150 stopped, whonix-selfcheck exits 1 naming the check and the port" \
@@ -638,12 +742,30 @@ check "... SIGNAL NEWNYM reached Tor: its SIGNAL event came back through the fil
 check "... GETINFO address (the Gateway's address) is refused" grep -q '|552 Unrecognized key "address"|' <<<"$cpf"
 check "... SETCONF is refused" grep -q '|510 Command filtered: "SETCONF"' <<<"$cpf"
 check "... and the conversation ends with QUIT's answer" grep -q '|250 closing connection$' <<<"$cpf"
+cpf=$(lines ws | grep "^WBANON workstation cpf-root " | tail -n 1)
+diag "control port as root: ${cpf#WBANON workstation cpf-root }"
+while IFS='|' read -r what want; do
+        check "control port as root: $what is refused ($want)" grep -qF "|$want" <<<"$cpf"
+done <<'LIST'
+GETINFO circuit-status (the relays)|552 Unrecognized key "circuit-status"
+GETCONF|510 Command filtered: "GETCONF"
+SIGNAL HALT|552 Unrecognized signal code "HALT"
+SAVECONF|510 Command filtered: "SAVECONF"
+TAKEOWNERSHIP|510 Command filtered: "TAKEOWNERSHIP"
+ADD_ONION without a profile|510 Command filtered: "ADD_ONION"
+AUTHCHALLENGE (a way to the cookie)|510 Command filtered: "AUTHCHALLENGE"
+GETINFO address|552 Unrecognized key "address"
+LIST
+check "control port as root: afterwards Tor still has its circuits (nothing reached it)" \
+        grep -q '|250-status/circuit-established=1|250 OK|250 closing connection$' <<<"$cpf"
 
 # --- the external network, recorded for the whole run ----------------------
 pcap_count() { tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l; }
 pcap_show() { tcpdump -n -e -r "$1" "$2" 2>/dev/null | head -n "${3:-5}"; }
 relay_hosts=$(awk '{ for (i = 1; i <= NF; i++) printf "%sdst host %s", (i > 1 ? " or " : ""), $i }' <<<"$TORNET_RELAY_IPS")
-tor_conn="tcp and ($relay_hosts) and (dst port $TORNET_ORPORT or dst port $TORNET_DIRPORT)"
+# (pcap filters give "and" and "or" the same precedence: every group in
+# parentheses.)
+tor_conn="tcp and ((($relay_hosts) and (dst port $TORNET_ORPORT or dst port $TORNET_DIRPORT)) or (dst host $TORNET_BRIDGE_IP and dst port $TORNET_OBFS4_PORT))"
 dhcp="udp and src port 68 and dst port 67"
 for i in "$TORNET_BRIDGE" "$TAP_GW_EXT"; do
         pc=$T/$i.pcap

@@ -979,10 +979,10 @@ int recipe_format(const Recipe *r, char **ret) {
                                 fprintf(f, "%s%s", w == *field_list((Recipe *) r, item) ? "" : " ", *w);
                         break;
                 case ITEM_LINES:
-                        /* Entries may hold blanks: " | " between them
-                         * (a bridge line holds no '|' followed by a blank
-                         * ... only as part of a value, which is fine for
-                         * a text that is read by people and hashed). */
+                        /* Entries hold blanks: " | " between them.  The
+                         * text is for people and tests; no cache key is
+                         * made from it (the layer's key hashes the file
+                         * the entries become). */
                         STRV_FOREACH(w, *field_list((Recipe *) r, item))
                                 fprintf(f, "%s%s", w == *field_list((Recipe *) r, item) ? "" : " | ", *w);
                         break;

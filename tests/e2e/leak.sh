@@ -14,7 +14,8 @@
 # private test network whose only directory authority is that host, which
 # runs no Tor: its listeners open (with DisableNetwork 1 Tor closes every
 # listener but the control port, so they could not be tested) and it can
-# reach nothing.  The second Gateway has DisableNetwork 1.  These changes,
+# reach nothing (its connection file says "direct": the shipped Gateway
+# waits for that choice).  The second Gateway has DisableNetwork 1.  These changes,
 # and the probes (tests/e2e/leak-probe.sh, leak-net.pl, run by an injected
 # wb-leak.service), live in throwaway qcow2 overlays: the shipped images
 # are never modified, which the test checks.
@@ -103,7 +104,13 @@ UNIT
 TestingTorNetwork 1
 DirAuthority wbleak orport=9001 no-v2 v3ident=0123456789ABCDEF0123456789ABCDEF01234567 10.0.2.2:9030 89ABCDEF0123456789ABCDEF0123456789ABCDEF
 TORRC
-                files="$files etc/tor/torrc.d/50-test.conf"
+                # The shipped Gateway waits for the first-connection choice
+                # (DisableNetwork 1 in 40-connection.conf), which would
+                # close the listeners under test: this one was told
+                # "direct", as whonix-connect direct writes it.
+                printf '# whonix-build: how this Gateway connects, chosen with whonix-connect (direct).\nUseBridges 0\n' \
+                        >"$s/etc/tor/torrc.d/40-connection.conf"
+                files="$files etc/tor/torrc.d/50-test.conf etc/tor/torrc.d/40-connection.conf"
                 ;;
         broken-gateway)
                 printf 'DisableNetwork 1\n' >"$s/etc/tor/torrc.d/50-test.conf"

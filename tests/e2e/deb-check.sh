@@ -24,14 +24,16 @@ ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-b
 # the layer's package step runs again (everything below it is cached).
 mkdir "$T/data"
 cp -a "$WB_SOURCE_ROOT/recipes" "$WB_SOURCE_ROOT/keys" "$WB_SOURCE_ROOT/overlays" "$T/data/"
-sed -i 's/^Packages=tor isc-dhcp-client$/Packages=tor isc-dhcp-client hello/' "$T/data/recipes/whonix-gateway.conf"
+# (A list key appends: one more Packages= line in the section adds to it,
+# whatever the recipe's own line says.)
+sed -i 's/^\[Packages\]$/[Packages]\nPackages=hello/' "$T/data/recipes/whonix-gateway.conf"
 # An early overlay of this run's own makes the package step's key new on
 # every run, so that a rerun on the same cache runs apt again too.
 mkdir -p "$T/data/overlays/wb-deb-check/etc"
 echo "deb-check $$ $(date +%s%N)" >"$T/data/overlays/wb-deb-check/etc/wb-deb-check"
 sed -i 's/^Overlays=whonix-gateway$/Overlays=whonix-gateway\nEarly=wb-deb-check/' "$T/data/recipes/whonix-gateway.conf"
 check "the test recipe adds a package and an early overlay to the Gateway layer" \
-        bash -c "grep -qx 'Packages=tor isc-dhcp-client hello' '$T/data/recipes/whonix-gateway.conf' && grep -qx 'Early=wb-deb-check' '$T/data/recipes/whonix-gateway.conf'"
+        bash -c "grep -qx 'Packages=hello' '$T/data/recipes/whonix-gateway.conf' && grep -qx 'Early=wb-deb-check' '$T/data/recipes/whonix-gateway.conf'"
 
 # Everything that touches the shared cache holds the e2e build lock.
 exec 9>"$WB_BUILD_ROOT/e2e-build.lock"

@@ -36,12 +36,13 @@ check "the images were built from an http mirror (${mirror:-none})" test -n "$ho
 # (everything below it is cached).
 mkdir "$T/data"
 cp -a "$WB_SOURCE_ROOT/recipes" "$WB_SOURCE_ROOT/keys" "$WB_SOURCE_ROOT/overlays" "$T/data/"
-sed -i "s/^Packages=tor isc-dhcp-client\$/Packages=tor isc-dhcp-client $pkg/" "$T/data/recipes/whonix-gateway.conf"
+# (A list key appends: one more Packages= line in the section adds to it.)
+sed -i "s/^\\[Packages\\]\$/[Packages]\\nPackages=$pkg/" "$T/data/recipes/whonix-gateway.conf"
 mkdir -p "$T/data/overlays/wb-mirror-drop/etc"
 echo "mirror-drop $$ $(date +%s%N)" >"$T/data/overlays/wb-mirror-drop/etc/wb-mirror-drop"
 sed -i 's/^Overlays=whonix-gateway$/Overlays=whonix-gateway\nEarly=wb-mirror-drop/' "$T/data/recipes/whonix-gateway.conf"
 check "the test recipe adds '$pkg' and an early overlay to the Gateway layer" \
-        bash -c "grep -qx 'Packages=tor isc-dhcp-client $pkg' '$T/data/recipes/whonix-gateway.conf' && grep -qx 'Early=wb-mirror-drop' '$T/data/recipes/whonix-gateway.conf'"
+        bash -c "grep -qx 'Packages=$pkg' '$T/data/recipes/whonix-gateway.conf' && grep -qx 'Early=wb-mirror-drop' '$T/data/recipes/whonix-gateway.conf'"
 
 exec 9>"$WB_BUILD_ROOT/e2e-build.lock"
 flock 9

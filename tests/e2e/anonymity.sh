@@ -308,7 +308,8 @@ stamp() { grep -a " WBANON $2" "$T/$1.probe-ts" | head -n 1 | cut -d' ' -f1; }
 # fetch succeeded after it.
 through_bridge() {
         local t_b
-        lines gw | grep -q '^WBANON gateway bridge rc=' || return 1
+        # bridge-status is the probe's last line of the switch.
+        lines gw | grep -q '^WBANON gateway bridge-status ' || return 1
         lines gw | grep -q '^WBANON gateway bridge rc=0 ' || return 0
         t_b=$(stamp gw 'gateway bridge rc=0 ')
         grep -a ' WBANON workstation late [0-9]* rc=0 ' "$T/ws.probe-ts" | awk -v t="$t_b" '$1 > t { f = 1 } END { exit !f }'

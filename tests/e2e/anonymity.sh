@@ -389,8 +389,8 @@ diag "${res:0:400}"
 check "first connection: whonix-connect direct exits 0 after Tor's 100% and a new circuit" \
         grep -q '^WBANON gateway connect rc=0 .*|Tor: 100%  Done|Tor: a new circuit was built: connected' <<<"$res"
 # Every packet the Gateway sent before the choice, on its own NIC.
-t_choice=$(grep -a ' WBANON gateway connect-start ' "$T/gw.probe-ts" | head -n 1 | cut -d' ' -f1)
-t_first=$(grep -a ' WBANON gateway start ' "$T/gw.probe-ts" | head -n 1 | cut -d' ' -f1)
+t_choice=$(stamp gw 'gateway connect-start ')
+t_first=$(stamp gw 'gateway start ')
 tcpdump -n -tt -e -r "$T/$TAP_GW_EXT.pcap" "ether src $GW_EXT_MAC and not arp and not (udp and src port 68 and dst port 67)" \
         2>/dev/null | awk -v t="${t_choice:-0}" '$1 < t' >"$T/before-choice"
 check "first connection: before the choice ($(awk -v a="${t_first:-0}" -v b="${t_choice:-0}" 'BEGIN { printf "%.0f", b - a }') s after the probe started) the Gateway sent nothing but ARP and DHCP" \

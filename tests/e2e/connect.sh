@@ -136,16 +136,19 @@ check "direct: whonix-connect exits 0 once Tor reports 100%" \
         sh -c '[ "$1" -eq 0 ] && grep -q "Tor: 100%" "$2"' sh "$rc" "$T/out"
 check "direct: the file now says UseBridges 0 and no DisableNetwork" \
         sh -c 'grep -qx "UseBridges 0" "$1" && ! grep -q DisableNetwork "$1"' sh "$g/torrc.d/40-connection.conf"
-# page ARGS: fetch the test page through the Gateway's tor, as USER.
-page() {
-        ip netns exec "$gwns" curl -sS --max-time 60 --proxy "socks5h://$1:x@127.0.0.1:9050" \
-                "http://$TORNET_SERVER_IP/$1" 2>&1
+# page_from_exit NAME: fetch the test page /NAME through the Gateway's tor
+# (as SOCKS user NAME); it arrives, and the server saw the request from an
+# exit relay.
+page_from_exit() {
+        local body peer
+        body=$(ip netns exec "$gwns" curl -sS --max-time 60 --proxy "socks5h://$1:x@127.0.0.1:9050" \
+                "http://$TORNET_SERVER_IP/$1" 2>&1)
+        peer=$(awk -v p="/$1" '$4 == p { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)
+        check "$1: the page arrives, and the server saw an exit (${peer:-none})" \
+                sh -c 'case "$1" in *"$2"*) ;; *) exit 1 ;; esac; case " $3 " in *" $4 "*) ;; *) exit 1 ;; esac' \
+                sh "$body" "$TORNET_TOKEN" "$TORNET_EXIT_IPS" "${peer:-none}"
 }
-body=$(page direct)
-peer=$(awk '$4 == "/direct" { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)
-check "direct: the page arrives, and the server saw an exit ($peer)" \
-        sh -c 'case "$1" in *"$2"*) ;; *) exit 1 ;; esac; case " $3 " in *" $4 "*) ;; *) exit 1 ;; esac' \
-        sh "$body" "$TORNET_TOKEN" "$TORNET_EXIT_IPS" "${peer:-none}"
+page_from_exit direct
 
 # --- back to waiting: Tor closes its connections --------------------------
 wc_run wait
@@ -185,11 +188,7 @@ check "the obfs4 bridge: whonix-connect exits 0 once Tor reports 100%" \
 check "the file has UseBridges 1, obfs4proxy as the client transport and the bridge line" \
         sh -c 'grep -qx "UseBridges 1" "$1" && grep -qx "ClientTransportPlugin obfs4 exec /usr/bin/obfs4proxy" "$1" &&
                 grep -qxF "Bridge $2" "$1"' sh "$g/torrc.d/40-connection.conf" "$TORNET_BRIDGE_LINE"
-body=$(page bridge)
-peer=$(awk '$4 == "/bridge" { print $1 }' "$TORNET_HTTP_LOG" | tail -n 1)
-check "through the bridge: the page arrives, and the server saw an exit ($peer)" \
-        sh -c 'case "$1" in *"$2"*) ;; *) exit 1 ;; esac; case " $3 " in *" $4 "*) ;; *) exit 1 ;; esac' \
-        sh "$body" "$TORNET_TOKEN" "$TORNET_EXIT_IPS" "${peer:-none}"
+page_from_exit bridge
 wc_run status
 check "status: chosen bridges, Tor at 100% (exit 0)" \
         sh -c '[ "$1" -eq 0 ] && grep -q "^chosen: bridges" "$2" && grep -q "Tor: 100%" "$2"' sh $? "$T/out"

@@ -321,12 +321,15 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
         FinalizeJob *j = userdata;
         int r;
 
-        /* Under TCG the appliance has failed transiently here (a partition
-         * node late; 'Structure needs cleaning' from the tree's filesystem
-         * right after the new disk is partitioned, cause not yet found),
-         * once in two or three builds, twice in a row in one.  The stage is
-         * a pure function of its inputs, so fresh attempts are safe; a real
-         * fault fails every time and is reported. */
+        /* Under TCG the appliance has failed transiently here.  The common
+         * case ('Structure needs cleaning', a partition node that never
+         * came, a partition "in use") was the kernel naming the disks out of
+         * order and the shell commands being given libguestfs's names: sgdisk
+         * wrote onto the appliance's root (appliance_kernel_device() now).
+         * Other transient faults remain possible under an overloaded
+         * emulator; the stage is a pure function of its inputs, so fresh
+         * attempts are safe, and a real fault fails every time and is
+         * reported. */
         for (unsigned attempt = 1;; attempt++) {
                 r = finalize_run(err, j->spec, j->b->appliance_path, j->layer_disk, tmp, j->b->o->verbose);
                 if (r >= 0 || r == -ECANCELED || r == -ENOSPC || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)

@@ -46,6 +46,14 @@ struct Appliance {
          * growing and say which file's filesystem is full. */
         char *paths[DRIVES_MAX];
         bool writable[DRIVES_MAX];
+        /* Each drive's name as the appliance's kernel gave it ("sdc"), read
+         * after launch from libguestfs's label links.  The kernel probes
+         * SCSI disks asynchronously and names them in the order they answer,
+         * which under TCG is often not the order they were added in;
+         * libguestfs translates the names its own calls take ("/dev/sdb" is
+         * always the second drive there), but a command run in the
+         * appliance's shell sees the kernel's names. */
+        char kernel_names[DRIVES_MAX][16];
         /* The kernel's name of a disk whose write failed for want of space
          * on the host ("sdb"), "" if none: set by the console callback. */
         char nospc_dev[16];
@@ -98,24 +106,14 @@ static int64_t free_bytes(const char *path) {
  * real cause of whatever failed next.  The kernel named the disk; its
  * label says which of ours it is. */
 static int nospc_error(ErrorSlot *err, Appliance *a, const char *what) {
-        _cleanup_strv_free_ char **labels = guestfs_list_disk_labels(a->g);
         const char *path = NULL;
         char dev[32];
         int64_t f;
 
         snprintf(dev, sizeof dev, "/dev/%s", a->nospc_dev);
-        /* Pairs: label, device. */
-        for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
-                if (!streq(labels[i + 1], dev))
-                        continue;
-                for (unsigned j = 0; j < a->n_drives; j++) {
-                        char label[DRIVE_LABEL_SIZE];
-
-                        drive_label(j, label);
-                        if (streq(labels[i], label))
-                                path = a->paths[j];
-                }
-        }
+        for (unsigned j = 0; j < a->n_drives; j++)
+                if (a->kernel_names[j][0] && streq(a->kernel_names[j], a->nospc_dev))
+                        path = a->paths[j];
         if (!path)
                 return error_set(err, -ENOSPC,
                                  "%s: the host's filesystem under the appliance's disk %s is full: free some space "
@@ -479,6 +477,59 @@ pid_t appliance_pid(const Appliance *a) {
         return atomic_load(&a->pid);
 }
 
+static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *env, char * const *argv,
+                      char **ret_output);
+
+/* The kernel's name of every drive, from the links that libguestfs's udev
+ * rule makes from each drive's serial, which is its label:
+ * /dev/disk/guestfs/LABEL. */
+static int read_kernel_names(ErrorSlot *err, Appliance *a) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *out = NULL;
+        char *p, *save = NULL;
+        unsigned j = 0;
+        int r;
+
+        if (a->n_drives == 0)
+                return 0;
+        if (strv_extend(&argv, "readlink") < 0 || strv_extend(&argv, "-e") < 0)
+                return -ENOMEM;
+        for (unsigned i = 0; i < a->n_drives; i++) {
+                char label[DRIVE_LABEL_SIZE];
+                _cleanup_free_ char *link = NULL;
+
+                drive_label(i, label);
+                link = strdup_printf("/dev/disk/guestfs/%s", label);
+                if (!link || strv_extend(&argv, link) < 0)
+                        return -ENOMEM;
+        }
+        r = run_common(err, a, false, NULL, argv, &out);
+        if (r < 0)
+                return error_prefix(err, r, "cannot tell the appliance's disks apart");
+        for (p = strtok_r(out, " \t\r\n", &save); p; p = strtok_r(NULL, " \t\r\n", &save)) {
+                const char *name = startswith(p, "/dev/");
+
+                if (!name)
+                        continue;
+                if (j >= a->n_drives || strlen(name) >= sizeof a->kernel_names[j] || strchr(name, '/'))
+                        return error_set(err, -EPROTO, "unexpected disk name '%s' in the appliance", p);
+                strcpy(a->kernel_names[j++], name);
+        }
+        if (j != a->n_drives)
+                return error_set(err, -EPROTO, "the appliance named %u of its %u disks", j, a->n_drives);
+        for (unsigned i = 0; i < a->n_drives; i++) {
+                char want[8];
+
+                snprintf(want, sizeof want, "sd%c", 'a' + (int) i);
+                if (!streq(a->kernel_names[i], want)) {
+                        log_debug("%s: the appliance's kernel named its disks out of order (disk %u is %s)", a->label,
+                                  i, a->kernel_names[i]);
+                        break;
+                }
+        }
+        return 0;
+}
+
 int appliance_launch(ErrorSlot *err, Appliance *a) {
         int pid, r;
 
@@ -500,7 +551,7 @@ int appliance_launch(ErrorSlot *err, Appliance *a) {
         /* A Ctrl-C that came while qemu was starting found no pid to kill. */
         if (cancel_requested())
                 return error_set(err, -ECANCELED, "interrupted");
-        return 0;
+        return read_kernel_names(err, a);
 }
 
 int appliance_shutdown(ErrorSlot *err, Appliance *a) {
@@ -532,6 +583,34 @@ int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
                         return *ret ? 0 : -ENOMEM;
                 }
         return error_set(err, -ENODEV, "the appliance shows no disk labelled '%s' (disk number %u)", want, index);
+}
+
+int appliance_kernel_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret) {
+        if (index >= a->n_drives || !a->kernel_names[index][0])
+                return error_set(err, -ENODEV, "the appliance has no disk number %u", index);
+        *ret = strdup_printf("/dev/%s", a->kernel_names[index]);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int appliance_find_root(ErrorSlot *err, Appliance *a, const char *label, char **ret) {
+        _cleanup_strv_free_ char **parts = NULL;
+        char *dev;
+
+        guestfs_push_error_handler(a->g, NULL, NULL);
+        dev = guestfs_findfs_label(a->g, label);
+        guestfs_pop_error_handler(a->g);
+        if (dev) {
+                *ret = dev;
+                return 0;
+        }
+        parts = guestfs_list_partitions(a->g);
+        if (!parts)
+                return gerr(err, a, 0, "cannot list the appliance's partitions");
+        if (parts[0]) {
+                *ret = strdup(parts[strv_length(parts) - 1]);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return appliance_device(err, a, 0, ret);
 }
 
 int appliance_check_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t want) {

@@ -92,8 +92,19 @@ int appliance_launch(ErrorSlot *err, Appliance *a);
 /* Sync and stop cleanly; disks are consistent afterwards. */
 int appliance_shutdown(ErrorSlot *err, Appliance *a);
 
-/* The name of the n-th added drive inside the appliance ("/dev/sda" ...). */
+/* The name of the n-th added drive in libguestfs's calls ("/dev/sda" ...),
+ * which are the only ones that translate it: for appliance_mount() and the
+ * like. */
 int appliance_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret);
+/* The name the appliance's kernel gave the n-th added drive ("/dev/sdc"):
+ * for a command run with appliance_run() or appliance_chroot().  The two
+ * differ whenever the kernel probed the disks out of order, which it does
+ * under TCG; a shell command given appliance_device()'s name writes to
+ * whichever disk the kernel called that (the appliance's own root, seen). */
+int appliance_kernel_device(ErrorSlot *err, Appliance *a, unsigned index, char **ret);
+/* The filesystem labelled label, else the last partition, else the first
+ * drive: libguestfs's name for it. */
+int appliance_find_root(ErrorSlot *err, Appliance *a, const char *label, char **ret);
 /* -ENODEV unless the device is want bytes: a guard before writing to a
  * disk, that it is the one meant (never the tree's or the appliance's). */
 int appliance_check_device_size(ErrorSlot *err, Appliance *a, const char *device, uint64_t want);

@@ -38,35 +38,6 @@ int image_check(ErrorSlot *err, const char *image, DiskHeader *ret) {
         return disk_header_parse(err, image, buf, n, (uint64_t) st.st_size, ret);
 }
 
-/* The root filesystem's device: by label, else the last partition, else
- * the disk. */
-static int find_root(ErrorSlot *err, Appliance *a, char **ret) {
-        _cleanup_free_ char *out = NULL, *disk = NULL;
-        int r;
-
-        /* The output comes back with blank space around it. */
-        r = appliance_run(err, a, NULL, ARGV("blkid", "-L", "root"), &out);
-        if (r >= 0 && out && startswith(strstrip(out), "/dev/")) {
-                *ret = strdup(strstrip(out));
-                return *ret ? 0 : -ENOMEM;
-        }
-        error_clear(err);
-        r = appliance_device(err, a, 0, &disk);
-        if (r < 0)
-                return r;
-        free(out);
-        out = NULL;
-        r = appliance_run(err, a, NULL,
-                          ARGV("sh", "-c", "ls -1 \"$0\"[0-9]* 2>/dev/null | sort -V | tail -n 1", disk), &out);
-        if (r >= 0 && out && startswith(strstrip(out), "/dev/")) {
-                *ret = strdup(strstrip(out));
-                return *ret ? 0 : -ENOMEM;
-        }
-        error_clear(err);
-        *ret = TAKE_PTR(disk);
-        return 0;
-}
-
 /* The manifest of an image that image_check() passed, opened as h says. */
 static int manifest_of(ErrorSlot *err, const char *appliance_path, const char *image, const DiskHeader *h,
                        Manifest **ret) {
@@ -80,7 +51,7 @@ static int manifest_of(ErrorSlot *err, const char *appliance_path, const char *i
 
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
             (r = appliance_add_drive(err, a, image, disk_format_name(h->format), true, NULL)) < 0 ||
-            (r = appliance_launch(err, a)) < 0 || (r = find_root(err, a, &root)) < 0)
+            (r = appliance_launch(err, a)) < 0 || (r = appliance_find_root(err, a, "root", &root)) < 0)
                 return error_prefix(err, r, "cannot open '%s'", image);
         /* The superblock as the image has it: mounting stamps s_mtime,
          * s_wtime, the mount count and the checksum (in the appliance's

@@ -329,9 +329,11 @@ static int write_boot_files(ErrorSlot *err, Appliance *a, const FinalizeSpec *sp
         return 0;
 }
 
-static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *disk) {
+/* kdev: the kernel's name for the new disk (the commands run in the
+ * appliance's shell). */
+static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *kdev) {
         char disk_guid[37], bios_guid[37], root_guid[37];
-        _cleanup_free_ char *w1 = NULL, *w2 = NULL, *w3 = NULL, *g1 = NULL, *g2 = NULL, *g3 = NULL;
+        _cleanup_free_ char *w1 = NULL, *w2 = NULL, *w3 = NULL, *g1 = NULL, *g2 = NULL, *g3 = NULL, *size = NULL;
         const char *vm = spec->recipe->vm_name;
         int r;
 
@@ -346,23 +348,29 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
         g1 = strdup_printf("--disk-guid=%s", disk_guid);
         g2 = strdup_printf("--partition-guid=1:%s", bios_guid);
         g3 = strdup_printf("--partition-guid=2:%s", root_guid);
-        if (!g1 || !g2 || !g3)
+        size = strdup_printf("%" PRIu64, spec->recipe->disk_size);
+        if (!g1 || !g2 || !g3 || !size)
                 return -ENOMEM;
         /* Never partition another disk than the new one (the tree's, or
-         * the appliance's own root): its size is the recipe's. */
-        r = appliance_check_device_size(err, a, disk, spec->recipe->disk_size);
+         * the appliance's own root): the device sgdisk is given must have
+         * the recipe's size. */
+        r = run(err, a,
+                ARGV("sh", "-c",
+                     "s=$(blockdev --getsize64 \"$0\") && [ \"$s\" = \"$1\" ] || "
+                     "{ echo \"$0 has $s bytes, not $1: it is not the new disk\"; exit 1; }",
+                     kdev, size));
         if (r < 0)
-                return r;
+                return error_prefix(err, r, "will not partition");
         r = run(err, a,
                 ARGV("sgdisk", "--clear", g1, "--new=1:" BIOS_START ":" BIOS_END, "--typecode=1:" BIOS_TYPE,
                      "--change-name=1:BIOS boot", g2, "--new=2:" ROOT_START ":0", "--typecode=2:" ROOT_TYPE,
-                     "--change-name=2:root", g3, disk));
+                     "--change-name=2:root", g3, kdev));
         if (r < 0)
                 return error_prefix(err, r, "cannot partition the final disk");
         /* The kernel must see the new table before mke2fs opens the root
          * partition: under a slow emulator the node has been seen to be
          * missing after settle alone, so re-read and wait for it (bounded). */
-        _cleanup_free_ char *part = strdup_printf("%s2", disk);
+        _cleanup_free_ char *part = strdup_printf("%s2", kdev);
         if (!part)
                 return -ENOMEM;
         r = run(err, a,
@@ -370,7 +378,7 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
                      "blockdev --rereadpt \"$0\" || partx -u \"$0\" || true; udevadm settle; "
                      "i=0; while [ ! -b \"$1\" ] && [ $i -lt 60 ]; do sleep 0.5; udevadm settle; i=$((i+1)); done; "
                      "[ -b \"$1\" ] || { echo \"$1 did not appear\"; exit 1; }",
-                     disk, part));
+                     kdev, part));
         if (r < 0)
                 return error_prefix(err, r, "the root partition of the final disk did not appear");
         return 0;
@@ -512,7 +520,7 @@ static int set_inode_times(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
 int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
                  const char *dest, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
-        _cleanup_free_ char *tree_dev = NULL, *disk_dev = NULL, *root_part = NULL;
+        _cleanup_free_ char *tree_dev = NULL, *disk_kdev = NULL, *root_part = NULL;
         ApplianceConfig cfg = { .path = appliance_path, .label = spec->label, .verbose = verbose };
         char uuid[37];
         int r;
@@ -529,9 +537,12 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
             (r = appliance_add_drive(err, a, layer_disk, "qcow2", true, NULL)) < 0 ||
             (r = appliance_add_drive(err, a, dest, "raw", false, "unsafe")) < 0 || (r = appliance_launch(err, a)) < 0 ||
-            (r = appliance_device(err, a, 0, &tree_dev)) < 0 || (r = appliance_device(err, a, 1, &disk_dev)) < 0)
+            (r = appliance_device(err, a, 0, &tree_dev)) < 0 || (r = appliance_kernel_device(err, a, 1, &disk_kdev)) < 0)
                 goto fail;
-        root_part = strdup_printf("%s2", disk_dev);
+        /* The tree is mounted by a libguestfs call (its name for the disk);
+         * the new disk is written by commands in the appliance's shell (the
+         * kernel's name). */
+        root_part = strdup_printf("%s2", disk_kdev);
         if (!root_part) {
                 r = -ENOMEM;
                 goto fail;
@@ -540,7 +551,7 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
         if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 ||
             (spec->packages_path && (r = record_packages(err, a, spec)) < 0) || (r = normalize_tree(err, a, spec)) < 0 ||
             (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
-            (r = partition(err, a, spec, disk_dev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
+            (r = partition(err, a, spec, disk_kdev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
             (r = set_inode_times(err, a, spec, root_part)) < 0)
                 goto fail;
 
@@ -552,7 +563,7 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
             (r = run(err, a, ARGV("mount", "-t", "proc", "proc", "/sysroot/proc"))) < 0 ||
             (r = run(err, a, ARGV("mount", "-t", "sysfs", "sysfs", "/sysroot/sys"))) < 0)
                 goto fail;
-        r = appliance_chroot(err, a, NULL, ARGV("grub-bios-setup", "--directory=/boot/grub/i386-pc", disk_dev), NULL);
+        r = appliance_chroot(err, a, NULL, ARGV("grub-bios-setup", "--directory=/boot/grub/i386-pc", disk_kdev), NULL);
         if (r < 0) {
                 error_prefix(err, r, "cannot install GRUB's boot sector");
                 goto fail;

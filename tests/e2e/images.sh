@@ -11,6 +11,10 @@ ensure_images() {
                 flock 9
                 if ! "$WHONIX_BUILD" --target kvm --cache "$WB_TEST_CACHE" --output "$WB_E2E_IMAGES" \
                         >"$WB_BUILD_ROOT/e2e-build.log" 2>&1; then
+                        # On stderr: meson prints it for a failed test, so a
+                        # CI log says why the build failed.
+                        echo "ensure_images: the build failed; the end of its log:" >&2
+                        tail -n 60 "$WB_BUILD_ROOT/e2e-build.log" >&2
                         exit 1
                 fi
         ) 9>"$WB_BUILD_ROOT/e2e-build.lock"

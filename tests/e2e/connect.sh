@@ -15,6 +15,9 @@
 #   - "bridges" with the bridge's line: it bootstraps, the page arrives from
 #     an exit, and from then on the capture shows connections to the
 #     bridge's obfs4 port only;
+#   - back to "direct" while connected through the bridge, and to the bridge
+#     again while connected directly: Tor goes offline first, so no
+#     connection of the old way outlives the switch;
 #   - bad input (a line that is no bridge line, a bad proxy URL) changes
 #     nothing; "status" tells what is chosen.
 #
@@ -192,6 +195,34 @@ page_from_exit bridge
 wc_run status
 check "status: chosen bridges, Tor at 100% (exit 0)" \
         sh -c '[ "$1" -eq 0 ] && grep -q "^chosen: bridges" "$2" && grep -q "Tor: 100%" "$2"' sh $? "$T/out"
+t_switch=$(stamp)
+
+# --- a switch while connected: the old way's connections end first --------
+s=$(date +%s)
+wc_run direct
+rc=$?
+diag "bridges to direct ($(( $(date +%s) - s )) s): $(grep -v '^Tor: *[0-9]*%' "$T/out" | tail -n 4 | tr '\n' '|')"
+check "bridges to direct while connected: Tor goes offline first, then bootstraps anew (exit 0)" \
+        sh -c '[ "$1" -eq 0 ] && grep -q "^Tor: went offline; every connection of the previous choice is closed" "$2" &&
+                grep -q "Tor: a new circuit was built: connected" "$2"' sh "$rc" "$T/out"
+check "after the switch no connection to the bridge is left open" \
+        sh -c '! ip netns exec "$1" ss -Htn state established | grep -q " $2 *$"' sh "$gwns" \
+        "$TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT"
+page_from_exit switched
+
+# --- and to the bridge again, while connected directly ---------------------
+s=$(date +%s)
+wc_run bridges "$T/bridge.txt"
+rc=$?
+diag "direct to bridges ($(( $(date +%s) - s )) s): $(grep -v '^Tor: *[0-9]*%' "$T/out" | tail -n 4 | tr '\n' '|')"
+check "direct to bridges while connected: offline first, then a new circuit through the bridge (exit 0)" \
+        sh -c '[ "$1" -eq 0 ] && grep -q "^Tor: went offline; every connection of the previous choice is closed" "$2" &&
+                grep -q "Tor: a new circuit was built: connected" "$2"' sh "$rc" "$T/out"
+ip netns exec "$gwns" ss -Htn state established >"$T/ss-after"
+check "after the switch no connection to a relay is left open, only the bridge's ($(awk '{ print $4 }' "$T/ss-after" | sort -u | xargs))" \
+        sh -c '! grep -q ":$2 *\$" "$1" && grep -q " $3 *\$" "$1"' sh "$T/ss-after" "$TORNET_ORPORT" \
+        "$TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT"
+page_from_exit bridge-again
 
 # --- bad input changes nothing --------------------------------------------
 cp "$g/torrc.d/40-connection.conf" "$T/before.conf"
@@ -220,7 +251,7 @@ diag_file "$T/sent-wait" 5
 between "$t_bad" "$t_good" | awk '{ print $2 }' | sort -u >"$T/sent-bad"
 check "with the wrong line it tried only that address and port ($(tr '\n' ' ' <"$T/sent-bad"))" \
         sh -c '[ "$(cat "$1")" = "$2" ]' sh "$T/sent-bad" "$TORNET_BRIDGE_IP.5199"
-between "$t_good" 9999999999 | awk '{ print $2 }' | sort -u >"$T/sent-good"
+between "$t_good" "$t_switch" | awk '{ print $2 }' | sort -u >"$T/sent-good"
 check "with the bridge it talked to the bridge's obfs4 port only ($(tr '\n' ' ' <"$T/sent-good"))" \
         sh -c '[ "$(cat "$1")" = "$2" ]' sh "$T/sent-good" "$TORNET_BRIDGE_IP.$TORNET_OBFS4_PORT"
 if ! tornet_contained >"$T/contained"; then

@@ -89,7 +89,8 @@ gateway() {
         # The shipped Gateway waits for the first-connection choice: it
         # says so (Tor, whonix-connect status, the self-check's hint on the
         # console), and sends nothing (the host's capture) until the choice
-        # is made, as a person would make it: whonix-connect direct.
+        # is made, as a person makes it: the test types "sudo
+        # whonix-connect" at the console and answers the menu.
         local waited=0 res
         say "waiting uptime=$(uptime_s) $(ctl "GETCONF DisableNetwork" | grep '^250' | tr '\n' ' ')"
         say "waiting-status $(whonix-connect status 2>&1 | tr '\n' '|')"
@@ -104,9 +105,17 @@ gateway() {
         # self-check fails and names Tor.
         res=$(timeout 300 whonix-selfcheck 2>&1 </dev/null)
         say "selfcheck waiting rc=$? out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        # Everything before this line is before the choice; the person at
+        # the console starts when it shows the cue.
         say "connect-start uptime=$(uptime_s)"
-        res=$(timeout 900 whonix-connect direct 2>&1 </dev/null)
-        say "connect rc=$? uptime=$(uptime_s) out=|$(printf '%s' "$res" | tr '\n' '|' | cut -c1-1200)"
+        echo "WB-PROBE first-connection: the person at the console may choose now" >/dev/ttyS0
+        waited=0
+        until ctl "GETCONF DisableNetwork" | grep -q '^250 DisableNetwork=0'; do
+                [ "$waited" -ge 900 ] && break
+                sleep 1
+                waited=$((waited + 1))
+        done
+        say "connect-chosen uptime=$(uptime_s) after=${waited}s"
         deadline=$(( $(now_s) + 600 ))
         while :; do
                 phase=$(ctl "GETINFO status/bootstrap-phase" | sed -n 's/^250-status\/bootstrap-phase=//p')

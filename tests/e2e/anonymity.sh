@@ -289,7 +289,8 @@ boot() {
         tornet_spawn "$TORNET_NS" "$T/$name.qemu" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 \
                 -m 1024 -nodefaults -no-user-config -display none "${nics[@]}" -device virtio-rng-pci \
                 -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" -rtc "base=$rtc" \
-                -serial "file:$T/$name.console" -serial "file:$T/$name.probe" -no-reboot
+                -chardev "socket,id=con0,path=$T/$name.sock,server=on,wait=off,logfile=$T/$name.console" \
+                -serial chardev:con0 -serial "file:$T/$name.probe" -no-reboot
         eval "pid_$name=\$!"
         python3 "$WB_SOURCE_ROOT/tests/helpers/serial-log.py" "$T/$name.probe" "$T/$name.probe-ts" &
         cap_pids+=($!)
@@ -317,6 +318,16 @@ through_bridge() {
 t_vms=$(date +%s)
 boot gw "$GW_RTC_SKEW" "$TAP_GW_EXT" "$GW_EXT_MAC" "$TAP_GW_INT" "$GW_INT_MAC"
 boot ws "$WS_RTC_SKEW" "$TAP_WS" "$WS_MAC"
+# The person at the Gateway's console (tests/helpers/console.py): when the
+# probe's cue shows that the Gateway has waited (and the capture has seen
+# it send nothing), presses Enter at the shell the console logged in,
+# types "sudo whonix-connect", reads the menu and answers 1 (directly),
+# then asks for the status.
+python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/gw.sock" "$T/gw.typed" "${WB_ANON_TIMEOUT:-1080}" \
+        "WB-PROBE first-connection:" 'user@host:~\$ $' -- \
+        'sudo whonix-connect' '@expect Choice \[1-6\]: ' '@type 1' 'sudo whonix-connect status' \
+        >"$T/gw.login" 2>&1 &
+console_pid=$!
 sleep 1
 root_ns=$(readlink /proc/1/ns/net)
 check "network safety: both qemus run in $TORNET_NS, not the root namespace" \
@@ -357,6 +368,8 @@ for p in "$pid_gw" "$pid_ws"; do
 done
 sleep 1
 stop_captures
+kill "$console_pid" 2>/dev/null
+wait "$console_pid" 2>/dev/null
 t_vm_secs=$(( $(date +%s) - t_vms ))
 
 for n in gw ws; do
@@ -373,8 +386,8 @@ done
 
 # --- the first connection: the Gateway waited for it ----------------------
 # The shipped Gateway ([Tor] ConnectAtBoot=no) waits until its user runs
-# whonix-connect; the probe ran "whonix-connect direct" after the
-# self-check's hint appeared (and at least 20 s of waiting).
+# whonix-connect; after the self-check's hint appeared (and at least 20 s of
+# waiting) the test typed "sudo whonix-connect" at the console and chose 1.
 res=$(lines gw | grep '^WBANON gateway waiting ' | head -n 1)
 check "first connection: Tor started with DisableNetwork 1 (${res#WBANON gateway })" \
         grep -q '250 DisableNetwork=1' <<<"$res"
@@ -384,10 +397,24 @@ check "first connection: whonix-connect status says the image waits for a choice
 diag "${res#WBANON gateway }"
 check "first connection: the self-check told the console to run whonix-connect" \
         grep -q 'Tor waits for the first-connection choice: log in and run: sudo whonix-connect' "$T/gw.console"
-res=$(lines gw | grep '^WBANON gateway connect ' | head -n 1)
-diag "${res:0:400}"
-check "first connection: whonix-connect direct exits 0 after Tor's 100% and a new circuit" \
-        grep -q '^WBANON gateway connect rc=0 .*|Tor: 100%  Done|Tor: a new circuit was built: connected' <<<"$res"
+# The console session, as the person saw it.
+typed() { sed -n "s/^CMD $1 rc=\([-0-9]*\) out=/\1 /p" "$T/gw.login" | python3 -c 'import json, sys
+for l in sys.stdin:
+    rc, out = l.split(" ", 1)
+    print("rc=" + rc); print(json.loads(out))'; }
+grep -q '^FAIL' "$T/gw.login" && diag "console: $(grep '^FAIL' "$T/gw.login")"
+res=$(typed 1)
+diag_text() { printf '%s\n' "$1" | grep -v '^$' | tail -n "$2" | cut -c1-160 | sed 's/^/#   /'; }
+diag "console: sudo whonix-connect (answered 1):"
+diag_text "$res" 12
+check "first connection, typed at the console: 'sudo whonix-connect' shows the menu of six choices" \
+        has_all "$res" '^How should this Gateway connect to the Tor network?$' '^  1  directly' '^  6  not now' 'Choice \[1-6\]: 1$'
+check "first connection, typed at the console: choice 1 ends after Tor's 100% and a new circuit, exit 0" \
+        has_all "$res" '^rc=0$' 'Tor: 100%  Done' 'Tor: a new circuit was built: connected'
+res=$(typed 4)
+check "first connection, typed at the console: 'sudo whonix-connect status' then says direct, 100%" \
+        has_all "$res" '^rc=0$' 'chosen: direct' '100%'
+diag_text "$res" 6
 # Every packet the Gateway sent before the choice, on its own NIC.
 t_choice=$(stamp gw 'gateway connect-start ')
 t_first=$(stamp gw 'gateway start ')

@@ -13,6 +13,10 @@
 # typed as "COMMAND; echo WBC-<i>:$?" so that its end and exit status can be
 # found in what the terminal echoes back; the special command "@logout" types
 # "exit" and waits for the next prompt (the console logs the user in again).
+# A program that asks questions is answered as a person answers: a command
+# may be followed by "@expect REGEX" (wait until the program has printed
+# something that matches) and "@type TEXT" (type TEXT and Enter) items, in
+# turn, while it runs; they print no line of their own.
 import json
 import os
 import re
@@ -87,26 +91,47 @@ if m is None:
 print("PROMPT " + json.dumps(m.group(0).decode(errors="replace")), flush=True)
 pos = m.end()
 
-for i, cmd in enumerate(commands, 1):
+i = 0
+while i < len(commands):
+    cmd = commands[i]
+    i += 1
+    n = i  # the command's number: its CMD line and its marker
+    if cmd.startswith("@expect ") or cmd.startswith("@type "):
+        print(f"FAIL {cmd!r} does not follow a command", flush=True)
+        sys.exit(1)
     if cmd == "@logout":
         type_slowly("exit\r")
         m = read_until(prompt, pos)
         if m is None:
-            print(f"CMD {i} rc=-1 out={json.dumps('no prompt after exit')}", flush=True)
+            print(f"CMD {n} rc=-1 out={json.dumps('no prompt after exit')}", flush=True)
             sys.exit(1)
-        print(f"CMD {i} rc=0 out={json.dumps(buf[pos:m.end()].decode(errors='replace'))}", flush=True)
+        print(f"CMD {n} rc=0 out={json.dumps(buf[pos:m.end()].decode(errors='replace'))}", flush=True)
         pos = m.end()
         continue
-    type_slowly(f"{cmd}; echo WBC-{i}:$?\r")
+    type_slowly(f"{cmd}; echo WBC-{n}:$?\r")
+    # The program's questions and their answers.
+    at = pos
+    while i < len(commands) and (commands[i].startswith("@expect ") or commands[i].startswith("@type ")):
+        item = commands[i]
+        i += 1
+        if item.startswith("@type "):
+            type_slowly(item[len("@type "):] + "\r")
+            continue
+        m = read_until(re.compile(item[len("@expect "):].encode()), at)
+        if m is None:
+            print(f"CMD {n} rc=-1 out={json.dumps('never asked: ' + item + ': ' + buf[pos:].decode(errors='replace')[-300:])}",
+                  flush=True)
+            sys.exit(1)
+        at = m.end()
     # The answer ends with the marker followed by a number: the echo of
     # what was typed shows "$?" instead.
-    m = read_until(re.compile(rb"WBC-%d:(\d+)\r?\n" % i), pos)
+    m = read_until(re.compile(rb"WBC-%d:(\d+)\r?\n" % n), pos)
     if m is None:
-        print(f"CMD {i} rc=-1 out={json.dumps('no answer: ' + buf[pos:].decode(errors='replace')[-300:])}", flush=True)
+        print(f"CMD {n} rc=-1 out={json.dumps('no answer: ' + buf[pos:].decode(errors='replace')[-300:])}", flush=True)
         sys.exit(1)
     out = buf[pos:m.start()].decode(errors="replace").replace("\r", "")
     # Drop the echoed command line (the first line).
     out = out.split("\n", 1)[1] if "\n" in out else ""
-    print(f"CMD {i} rc={int(m.group(1))} out={json.dumps(out)}", flush=True)
+    print(f"CMD {n} rc={int(m.group(1))} out={json.dumps(out)}", flush=True)
     pm = read_until(prompt, m.end())
     pos = pm.end() if pm else m.end()

@@ -41,6 +41,8 @@
 #   the Workstation also with its port 9150 stopped); then set the clock an hour back and restart
 #   whonix-timesync ("timesync-behind", "clock-behind"); the gateway then
 #   says "usable-done".
+# Both, once the boot is over: "booted" with the system's state, hostname
+# and failed units, and a cue on the console (ttyS0) for the person there.
 set -u
 role=$1
 here=$(dirname "$0")
@@ -337,12 +339,24 @@ workstation() {
                         "curl -q -sS --max-time 60 --socks5-hostname 127.0.0.1:$p http://local-$p.wb-test/local-$p" 2>&1 </dev/null)
                 say "tool local-$p rc=$? out=$(printf '%s' "$res" | tr '\n' ' ' | cut -c1-200)"
         done
+        # New identity, as an application asks for it: two fetches as one
+        # SOCKS user (one circuit), SIGNAL NEWNYM through the filtered
+        # control port below, then a third as the same user ("nym" lines;
+        # the host finds each stream's circuit in the Gateway's events).
+        nym() {
+                res=$(curl -q -sS --max-time 60 --proxy socks5h://10.152.152.10:9100 -U nym:x \
+                        "http://nym-$1.wb-test/nym-$1" 2>&1)
+                say "nym $1 rc=$? body=$(printf '%s' "$res" | tr '\n' ' ' | cut -c1-120)"
+        }
+        nym 1
+        nym 2
         res=$(timeout 90 setsid -w runuser -l user -c 'exec 3<>/dev/tcp/127.0.0.1/9051 || exit 9
                 printf "AUTHENTICATE\r\nGETINFO status/circuit-established\r\nGETINFO net/listeners/socks\r\nSETEVENTS SIGNAL\r\nSIGNAL NEWNYM\r\n" >&3
                 sleep 5
                 printf "GETINFO address\r\nSETCONF DisableNetwork=1\r\nQUIT\r\n" >&3
                 timeout 60 cat <&3' 2>&1 </dev/null)
         say "cpf rc=$? out=|$(printf '%s' "$res" | tr -d '\r' | tr '\n' '|' | cut -c1-700)"
+        nym 3
         # As root: what could reconfigure or stop Tor, reveal the
         # Gateway's relays or address, or reach the cookie, is refused; Tor
         # still has its circuits afterwards (SIGNAL HALT did not reach it).
@@ -368,6 +382,15 @@ workstation() {
                 sleep 5
         done
 }
+
+# Once the boot is over: the system's state, its name and the units that
+# failed ("booted"); then the cue for the person at the console.
+(
+        state=$(systemctl is-system-running --wait 2>/dev/null)
+        say "booted state=$state host=$(cat /etc/hostname) failed:$(systemctl --failed --no-legend --plain |
+                cut -d' ' -f1 | tr '\n' ' ' | sed 's/ *$//; s/^./ &/')"
+        echo "WB-PROBE multi-user reached on $(cat /etc/hostname)" >/dev/ttyS0
+) &
 
 case $role in
 gateway) gateway ;;

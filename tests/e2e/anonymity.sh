@@ -61,6 +61,7 @@
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/tornet.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/aptrepo.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/login.sh"
 t_start=$(date +%s)
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, bridges, taps)"
@@ -129,7 +130,7 @@ done
 # test's apt repository, served by the test server under /repo/.
 TOOL_RUNS="curl-user curl-root wget-user wget-root git-user git-root ssh-user ssh-root gpg-user gpg-root"
 TORNET_EXTRA_NAMES="apt.wb-test"
-for r in $TOOL_RUNS local-9050 local-9150 ws-done; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
+for r in $TOOL_RUNS local-9050 local-9150 ws-done nym-1 nym-2 nym-3; do TORNET_EXTRA_NAMES+=" $r.wb-test"; done
 APT_TOKEN=wb-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 if make_apt_repo "$T/apt" "$APT_TOKEN"; then
         ok "a signed test apt repository (wb-test-hello 1.0) made with a throwaway key"
@@ -322,12 +323,17 @@ boot ws "$WS_RTC_SKEW" "$TAP_WS" "$WS_MAC"
 # probe's cue shows that the Gateway has waited (and the capture has seen
 # it send nothing), presses Enter at the shell the console logged in,
 # types "sudo whonix-connect", reads the menu and answers 1 (directly),
-# then asks for the status.
+# asks for the status, then goes through the login session of
+# tests/e2e/login.sh.  At the Workstation's console, the same session once
+# the boot is over.
 python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/gw.sock" "$T/gw.typed" "${WB_ANON_TIMEOUT:-1080}" \
         "WB-PROBE first-connection:" 'user@host:~\$ $' -- \
         'sudo whonix-connect' '@expect Choice \[1-6\]: ' '@type 1' 'sudo whonix-connect status' \
-        >"$T/gw.login" 2>&1 &
+        "${LOGIN_COMMANDS[@]}" >"$T/gw.login" 2>&1 &
 console_pid=$!
+python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "${WB_ANON_TIMEOUT:-1080}" \
+        "WB-PROBE multi-user reached" 'user@host:~\$ $' -- "${LOGIN_COMMANDS[@]}" >"$T/ws.login" 2>&1 &
+console_ws_pid=$!
 sleep 1
 root_ns=$(readlink /proc/1/ns/net)
 check "network safety: both qemus run in $TORNET_NS, not the root namespace" \
@@ -348,7 +354,8 @@ while :; do
         [ -z "$t_bootstrap" ] && lines gw | grep -q '^WBANON gateway \(bootstrapped\|bootstrap-failed\)' &&
                 t_bootstrap=$now
         lines ws | grep -q '^WBANON workstation done' && lines gw | grep -q '^WBANON gateway usable-done' &&
-                through_bridge && break
+                through_bridge && ! kill -0 "$console_pid" 2>/dev/null && ! kill -0 "$console_ws_pid" 2>/dev/null &&
+                break
         for p in "$pid_gw" "$pid_ws"; do kill -0 "$p" 2>/dev/null || break 2; done
         [ "$now" -ge "$limit" ] && break
         sleep 2
@@ -368,8 +375,8 @@ for p in "$pid_gw" "$pid_ws"; do
 done
 sleep 1
 stop_captures
-kill "$console_pid" 2>/dev/null
-wait "$console_pid" 2>/dev/null
+kill "$console_pid" "$console_ws_pid" 2>/dev/null
+wait "$console_pid" "$console_ws_pid" 2>/dev/null
 t_vm_secs=$(( $(date +%s) - t_vms ))
 
 for n in gw ws; do
@@ -383,6 +390,20 @@ for n in gw ws; do
         lines "$n" | grep -a "^WBANON $role \(start\|phase\|bootstrap\|eth0\|journal\|gateway-ready\|fetch\|dns\|done\)" |
                 cut -c1-200 | sed 's/^/# /'
 done
+
+# --- the boot and the console, as a person finds them ---------------------
+for n in gw ws; do
+        role=gateway vm=Whonix-Gateway
+        [ "$n" = ws ] && role=workstation vm=Whonix-Workstation
+        res=$(lines "$n" | grep "^WBANON $role booted " | head -n 1)
+        diag "$vm: ${res#WBANON $role }"
+        check "$vm boots to multi-user.target under TCG, the system running (${res#WBANON $role booted })" \
+                grep -q ' state=running ' <<<"$res"
+        check "$vm reports hostname 'host'" grep -q ' host=host ' <<<"$res"
+        check "$vm: no systemd unit failed" grep -q ' failed:$' <<<"$res"
+done
+login_checks Whonix-Gateway "$T/gw.login" 4
+login_checks Whonix-Workstation "$T/ws.login" 0
 
 # --- the first connection: the Gateway waited for it ----------------------
 # The shipped Gateway ([Tor] ConnectAtBoot=no) waits until its user runs
@@ -542,7 +563,7 @@ set_of() { # circuit: its conflux set, or the circuit itself
         echo "${c:-circuit-$1}"
 }
 path_of() { awk -v id="$1" '$1 == id { print $3 }' "$T/circuits" | sed 's/\$[0-9A-F]*~//g' | tail -n 1; }
-declare -A set_of_fetch
+declare -A set_of_fetch nym_set
 for f in trans socks-9100 socks-9117 socks-user-a socks-user-b byname; do
         c=
         [ -n "${port_of[$f]:-}" ] && [ "${port_of[$f]}" != 0 ] && c=$(circ_of "${port_of[$f]}")
@@ -562,6 +583,27 @@ isolated socks-9100 socks-9117
 isolated socks-user-a socks-user-b
 isolated trans socks-9100
 isolated byname socks-9117
+
+# New identity: the circuit (conflux set) of each "nym" fetch.  Its name
+# is the target only in the stream's NEW event (the exit's answer remaps it
+# to the address), the circuit in the later ones.
+circ_of_name() {
+        awk -v t="$1:80" '/ ws-done\.wb-test:80 / { exit }
+                $1 != "650" || $2 != "STREAM" { next }
+                $4 == "NEW" && $6 == t { id = $3 }
+                $4 ~ /^(SENTCONNECT|REMAP|SUCCEEDED)$/ && id != "" && $3 == id && $5 != "0" { c = $5 }
+                END { print c }' "$T/events"
+}
+for n in 1 2 3; do
+        c=$(circ_of_name "nym-$n.wb-test")
+        nym_set[$n]=$(set_of "$c")
+        res=$(lines ws | grep "^WBANON workstation nym $n " | head -n 1)
+        diag "nym-$n: circuit ${c:-?} (${nym_set[$n]:-?}), path $(path_of "$c"); ${res#WBANON workstation }"
+done
+check "new identity: two fetches as one SOCKS user before SIGNAL NEWNYM rode one circuit (${nym_set[1]:-?}, ${nym_set[2]:-?})" \
+        sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' sh "${nym_set[1]:-}" "${nym_set[2]:-}"
+check "new identity: after SIGNAL NEWNYM through the Workstation's control port, a new stream of the same user rode a new circuit (${nym_set[3]:-?})" \
+        sh -c '[ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]' sh "${nym_set[1]:-}" "${nym_set[3]:-}"
 [ "$(grep -c '^650 STREAM' "$T/events")" -gt 0 ] || diag "no STREAM events from the Gateway"
 
 # Which of Tor's listeners took each kind of traffic, by the NEW event of

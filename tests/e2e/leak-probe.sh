@@ -256,5 +256,8 @@ gateway) gateway ;;
 broken-gateway) broken_gateway ;;
 esac
 [ "$role" = broken-gateway ] || hardening
+# The Gateway's Tor runs with an obfs4 bridge configured: its transport
+# process, and whose it is.
+[ "$role" = gateway ] && say "transport $(ps -C obfs4proxy -o user:20=,args= | head -n 1)"
 say "failed-units $(systemctl --failed --no-legend --plain | cut -d' ' -f1 | tr '\n' ' ')"
 say "done $role"

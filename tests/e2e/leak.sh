@@ -14,8 +14,9 @@
 # private test network whose only directory authority is that host, which
 # runs no Tor: its listeners open (with DisableNetwork 1 Tor closes every
 # listener but the control port, so they could not be tested) and it can
-# reach nothing (its connection file says "direct": the shipped Gateway
-# waits for that choice).  The second Gateway has DisableNetwork 1.  These changes,
+# reach nothing (its connection file names an obfs4 bridge at the
+# authority's ORPort, so obfs4proxy runs too: the shipped Gateway waits for
+# that choice).  The second Gateway has DisableNetwork 1.  These changes,
 # and the probes (tests/e2e/leak-probe.sh, leak-net.pl, run by an injected
 # wb-leak.service), live in throwaway qcow2 overlays: the shipped images
 # are never modified, which the test checks.
@@ -106,10 +107,17 @@ DirAuthority wbleak orport=9001 no-v2 v3ident=0123456789ABCDEF0123456789ABCDEF01
 TORRC
                 # The shipped Gateway waits for the first-connection choice
                 # (DisableNetwork 1 in 40-connection.conf), which would
-                # close the listeners under test: this one was told
-                # "direct", as whonix-connect direct writes it.
-                printf '# whonix-build: how this Gateway connects, chosen with whonix-connect (direct).\nUseBridges 0\n' \
-                        >"$s/etc/tor/torrc.d/40-connection.conf"
+                # close the listeners under test: this one was given an
+                # obfs4 bridge, as whonix-connect bridges writes it, so that
+                # the matrix runs with obfs4proxy started by Tor.  The
+                # bridge's address is the directory authority's ORPort (the
+                # one place Tor may go); its fingerprint and cert are the
+                # first built-in line's (nothing there speaks obfs4).
+                local b
+                b=$(grep -m1 '^obfs4 ' "$WB_SOURCE_ROOT/overlays/whonix-gateway/usr/share/whonix/bridges/obfs4.txt" |
+                        awk '{ $2 = "10.0.2.2:9001"; print }')
+                printf '# whonix-build: how this Gateway connects, chosen with whonix-connect (bridges).\nUseBridges 1\nClientTransportPlugin obfs4 exec /usr/bin/obfs4proxy\nBridge %s\n' \
+                        "$b" >"$s/etc/tor/torrc.d/40-connection.conf"
                 files="$files etc/tor/torrc.d/50-test.conf etc/tor/torrc.d/40-connection.conf"
                 ;;
         broken-gateway)
@@ -330,6 +338,9 @@ n=$(count "ether src $GW_EXT_MAC and udp src port 68 and udp dst port 67")
 check "capture works: the Gateway's DHCP requests were recorded ($n)" test "$n" -gt 0
 n=$(count "ether src $GW_EXT_MAC and $TOR_DIRAUTH")
 check "Tor (debian-tor) may leave: connections to its test directory authority were recorded ($n)" test "$n" -gt 0
+res=$(lines gw | grep -a '^WBLEAK transport ' | head -n 1 | tr -d '\r')
+check "the matrix ran with an obfs4 bridge configured: Tor's obfs4proxy ran as debian-tor (${res#WBLEAK transport })" \
+        grep -q '^WBLEAK transport debian-tor  */usr/bin/obfs4proxy' <<<"$res"
 wire_check "nothing from the Workstation on the external network (MAC or address)" \
         "ether host $WS_MAC or net $WS_NET"
 wire_check "nothing from the Gateway but ARP, DHCP and Tor's own connections" \

@@ -130,8 +130,16 @@ while i < len(commands):
         print(f"CMD {n} rc=-1 out={json.dumps('no answer: ' + buf[pos:].decode(errors='replace')[-300:])}", flush=True)
         sys.exit(1)
     out = buf[pos:m.start()].decode(errors="replace").replace("\r", "")
-    # Drop the echoed command line (the first line).
-    out = out.split("\n", 1)[1] if "\n" in out else ""
+    # Drop the echo of the typed line: everything up to the end of the
+    # line where the echo of its marker ("WBC-<i>:$?") ends.  A long line
+    # wraps on the terminal and is redrawn (a kernel message in the middle),
+    # so "the first line" is not always all of it.
+    echo = out.find(f"WBC-{n}:$?")
+    if echo >= 0:
+        nl = out.find("\n", echo)
+        out = out[nl + 1:] if nl >= 0 else ""
+    else:
+        out = out.split("\n", 1)[1] if "\n" in out else ""
     print(f"CMD {n} rc={int(m.group(1))} out={json.dumps(out)}", flush=True)
     pm = read_until(prompt, m.end())
     pos = pm.end() if pm else m.end()

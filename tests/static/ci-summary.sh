@@ -53,7 +53,7 @@ while read -r name; do
         grep -qx "$name" <<<"$known" || unknown+=" $name"
 done < <(sed 's/#.*//' "$WB_SOURCE_ROOT/tests/guarantees.txt" | awk 'NF { print $1 }')
 check "every name in tests/guarantees.txt is a test in tests/meson.build${unknown:+ (unknown:$unknown)}" test -z "$unknown"
-for name in kvm-images boot leak anonymity tornet-selftest reproduce static-nftables bad-signature; do
+for name in kvm-images leak anonymity tornet-selftest connect reproduce static-nftables bad-signature appliance-disks; do
         check "the guarantees list names $name" grep -qx "$name" "$WB_SOURCE_ROOT/tests/guarantees.txt"
 done
 

@@ -121,7 +121,7 @@ fi
 script=$WB_SOURCE_ROOT/recipes/scripts/kicksecure-harden.sh
 check "kicksecure-harden.sh is valid sh" sh -n "$script"
 # Its effect (NTP masked, nftables enabled) is checked in the booted
-# guests by tests/e2e/boot.sh, not from its text here.
+# guests in the anonymity boot (tests/e2e/login.sh), not from its text here.
 check "kicksecure.conf runs kicksecure-harden.sh" grep -qx 'Scripts=scripts/kicksecure-harden.sh' "$WB_SOURCE_ROOT/recipes/kicksecure.conf"
 if command -v shellcheck >/dev/null; then
         check "shellcheck kicksecure-harden.sh" shellcheck -s sh "$script"

@@ -280,6 +280,10 @@ static const struct {
         { "sign",      stage_sign },
 };
 
+const char *build_stage_name(size_t i) {
+        return i < ELEMENTSOF(stages) ? stages[i].name : NULL;
+}
+
 bool build_stage_valid(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(stages); i++)
                 if (streq(stages[i].name, name))

@@ -45,6 +45,8 @@ typedef struct BuildOptions {
 /* Whether --until may name it: recipe, fetch, appliance, bootstrap,
  * customize, finalize, export, sign. */
 bool build_stage_valid(const char *name);
+/* The i-th stage's name, in pipeline order; NULL past the last. */
+const char *build_stage_name(size_t i);
 
 /* The seed when none is given: builds with the same inputs get the same
  * identifiers, so that they can be reproduced. */

@@ -62,5 +62,6 @@ int verb_sign(const CliOptions *o, int argc, char **argv);
 int verb_verify_signature(const CliOptions *o, int argc, char **argv);
 int verb_verify(const CliOptions *o, int argc, char **argv);
 int verb_compare(const CliOptions *o, int argc, char **argv);
+int verb_completion(const CliOptions *o, int argc, char **argv);
 int verb_help(const CliOptions *o, int argc, char **argv);
 int verb_version(const CliOptions *o, int argc, char **argv);

@@ -6,7 +6,44 @@
 #include "config.h"
 #include "git-commit.h"
 #include "gpgme-util.h"
+#include "option-table.h"
 #include "recipe.h"
+
+/* The Options section, from the option table: the value's name after "=",
+ * the text from column 32 (on the next line when the left part is too
+ * wide), continuation lines indented to it. */
+#define HELP_COLUMN 32
+
+static void print_options(FILE *f) {
+        size_t n;
+        const CliOption *t = cli_option_table(&n);
+
+        for (size_t i = 0; i < n; i++) {
+                char left[128];
+                int w;
+
+                if (t[i].id < 0x100)
+                        w = snprintf(left, sizeof left, "  -%c, --%s", t[i].id, t[i].name);
+                else
+                        w = snprintf(left, sizeof left, "      --%s", t[i].name);
+                if (t[i].arg && w > 0 && (size_t) w < sizeof left)
+                        w += snprintf(left + w, sizeof left - (size_t) w, "=%s", t[i].arg);
+                if (w <= HELP_COLUMN - 2)
+                        fprintf(f, "%-*s", HELP_COLUMN, left);
+                else
+                        fprintf(f, "%s\n%*s", left, HELP_COLUMN, "");
+                for (const char *p = t[i].help; *p;) {
+                        size_t l = strcspn(p, "\n");
+
+                        fprintf(f, "%.*s\n", (int) l, p);
+                        p += l;
+                        if (*p == '\n') {
+                                p++;
+                                fprintf(f, "%*s", HELP_COLUMN, "");
+                        }
+                }
+        }
+}
 
 /* One text for --help and the man page (whonix-build.1 is generated from
  * `whonix-build --help`). */
@@ -21,6 +58,7 @@ void cli_print_help(FILE *f) {
                 "       whonix-build verify-signature DIR --key=KEYFILE\n"
                 "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR]\n"
                 "       whonix-build compare IMAGE_A IMAGE_B\n"
+                "       whonix-build completion bash\n"
                 "\n"
                 "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
                 "rootless: Debian is bootstrapped inside the libguestfs appliance from an\n"
@@ -29,42 +67,10 @@ void cli_print_help(FILE *f) {
                 "Verbs:\n");
         for (size_t i = 0; i < n; i++)
                 fprintf(f, "  %-17s %s\n", v[i].name, v[i].help);
+        fprintf(f, "\n"
+                   "Options:\n");
+        print_options(f);
         fprintf(f,
-                "\n"
-                "Options:\n"
-                "  -t, --target=kvm|virtualbox   what to produce (default: kvm)\n"
-                "  -f, --flavor=gateway|workstation|all\n"
-                "                                which VMs to build (default: all)\n"
-                "      --suite=SUITE             Debian suite (default: the recipe's, trixie)\n"
-                "      --mirror=URL              Debian mirror (default: the one the host's apt uses)\n"
-                "      --proxy=http://HOST:PORT  HTTP proxy for every download: the fetch, debootstrap\n"
-                "                                and apt (e.g. apt-cacher-ng); 127.0.0.1 or localhost is\n"
-                "                                the host's, from the appliance too.  Files are still\n"
-                "                                checked against the signed index\n"
-                "  -o, --output=DIR              where the images go (default: ./out)\n"
-                "      --cache=DIR               build cache (default: $XDG_CACHE_HOME/whonix-build\n"
-                "                                or ~/.cache/whonix-build)\n"
-                "  -j, --jobs=N                  parallel jobs (default: number of CPUs)\n"
-                "      --stall-timeout=SECONDS   stop an appliance that shows no output and writes nothing for\n"
-                "                                this long, and try once more with a fresh one (default: 600)\n"
-                "      --data-dir=DIR            where recipes/, keys/ and overlays/ are\n"
-                "      --until=STAGE             stop after STAGE (recipe, fetch, appliance,\n"
-                "                                bootstrap, ...), e.g. to fill the cache\n"
-                "  -v, --verbose                 show the appliance's output\n"
-                "      --ova-per-vm              virtualbox: also write one OVA per VM\n"
-                "                                (Whonix-Gateway.ova, Whonix-Workstation.ova) for\n"
-                "                                importers that take one machine, e.g. virt-v2v\n"
-                "      --sign-key=FINGERPRINT    sign the output (every file and SHA256SUMS, armored\n"
-                "                                detached .asc) with this secret key; without it\n"
-                "                                the output is not signed\n"
-                "      --gpg-home=DIR            where that key is (default: $GNUPGHOME or ~/.gnupg);\n"
-                "                                a key needing a passphrase must be unlocked in\n"
-                "                                gpg-agent first: whonix-build never asks\n"
-                "      --key=KEYFILE             verify-signature: the publisher's public key\n"
-                "      --rebuilt=DIR             verify: compare with this earlier rebuild instead\n"
-                "                                of rebuilding (its whonix.buildinfo and artifacts)\n"
-                "  -h, --help                    show this help\n"
-                "  -V, --version                 show the version\n"
                 "\n"
                 "Environment:\n"
                 "  SOURCE_DATE_EPOCH             the time stamped into the images (default: the\n"
@@ -131,29 +137,25 @@ static int default_data_dir(char **ret) {
 }
 
 int cli_parse_options(int argc, char **argv, CliOptions *o) {
-        enum { ARG_SUITE = 0x100, ARG_MIRROR, ARG_PROXY, ARG_CACHE, ARG_DATA_DIR, ARG_UNTIL, ARG_SIGN_KEY, ARG_GPG_HOME, ARG_KEY, ARG_REBUILT, ARG_OVA_PER_VM, ARG_STALL_TIMEOUT };
-        static const struct option options[] = {
-                { "target", required_argument, NULL, 't' },
-                { "flavor", required_argument, NULL, 'f' },
-                { "suite", required_argument, NULL, ARG_SUITE },
-                { "mirror", required_argument, NULL, ARG_MIRROR },
-                { "proxy", required_argument, NULL, ARG_PROXY },
-                { "output", required_argument, NULL, 'o' },
-                { "cache", required_argument, NULL, ARG_CACHE },
-                { "jobs", required_argument, NULL, 'j' },
-                { "data-dir", required_argument, NULL, ARG_DATA_DIR },
-                { "until", required_argument, NULL, ARG_UNTIL },
-                { "sign-key", required_argument, NULL, ARG_SIGN_KEY },
-                { "gpg-home", required_argument, NULL, ARG_GPG_HOME },
-                { "key", required_argument, NULL, ARG_KEY },
-                { "rebuilt", required_argument, NULL, ARG_REBUILT },
-                { "ova-per-vm", no_argument, NULL, ARG_OVA_PER_VM },
-                { "stall-timeout", required_argument, NULL, ARG_STALL_TIMEOUT },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                {}
-        };
+        size_t n_table;
+        const CliOption *table = cli_option_table(&n_table);
+        _cleanup_free_ struct option *options = calloc(n_table + 1, sizeof *options);
+        /* ":" first: a missing value is reported as such. */
+        char shortopts[2 + 2 * 26 * 2 + 1] = ":";
+        size_t k = 1;
+
+        if (!options)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_table; i++) {
+                options[i] = (struct option) { table[i].name, table[i].arg ? required_argument : no_argument, NULL,
+                                               table[i].id };
+                if (table[i].id < 0x100 && k + 2 < sizeof shortopts) {
+                        shortopts[k++] = (char) table[i].id;
+                        if (table[i].arg)
+                                shortopts[k++] = ':';
+                }
+        }
+        shortopts[k] = 0;
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         int c, r;
 
@@ -165,7 +167,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 return r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":t:f:o:j:vhV", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
                 switch (c) {
                 case 't':
                         if (target_from_string(optarg, &o->target) < 0)
@@ -176,14 +178,14 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (r < 0)
                                 return r;
                         break;
-                case ARG_SUITE:
+                case OPT_SUITE:
                         r = set_checked(&o->suite, "suite", optarg,
                                         optarg[0] ? recipe_check_suite(optarg) : "it is empty",
                                         " (a Debian suite name such as trixie)");
                         if (r < 0)
                                 return r;
                         break;
-                case ARG_MIRROR:
+                case OPT_MIRROR:
                         r = set_checked(&o->mirror, "mirror", optarg, recipe_check_mirror(optarg), "");
                         if (r < 0)
                                 return r;
@@ -191,7 +193,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         for (size_t l = strlen(o->mirror); l > 8 && o->mirror[l - 1] == '/'; l--)
                                 o->mirror[l - 1] = 0;
                         break;
-                case ARG_PROXY:
+                case OPT_PROXY:
                         r = set_checked(&o->proxy, "proxy", optarg, recipe_check_proxy(optarg), "");
                         if (r < 0)
                                 return r;
@@ -203,35 +205,35 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                                 return -ENOMEM;
                         o->output_given = true;
                         break;
-                case ARG_OVA_PER_VM:
+                case OPT_OVA_PER_VM:
                         o->ova_per_vm = true;
                         break;
-                case ARG_REBUILT:
+                case OPT_REBUILT:
                         if (isempty(optarg))
                                 return usage_error("--rebuilt needs a directory");
                         if (free_and_strdup(&o->rebuilt_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_CACHE:
+                case OPT_CACHE:
                         if (isempty(optarg))
                                 return usage_error("--cache needs a directory");
                         if (free_and_strdup(&o->cache_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_DATA_DIR:
+                case OPT_DATA_DIR:
                         if (isempty(optarg))
                                 return usage_error("--data-dir needs a directory");
                         if (free_and_strdup(&o->data_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_UNTIL:
+                case OPT_UNTIL:
                         if (!build_stage_valid(optarg))
                                 return usage_error("bad --until '%s': expected a stage such as fetch or bootstrap",
                                                    optarg);
                         if (free_and_strdup(&o->until, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_SIGN_KEY: {
+                case OPT_SIGN_KEY: {
                         /* Exactly one key: a user ID or short ID could match
                          * several, or the wrong one. */
                         const char *v = startswith(optarg, "0x") ?: optarg;
@@ -244,19 +246,19 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         hex_upper(o->sign_key);
                         break;
                 }
-                case ARG_GPG_HOME:
+                case OPT_GPG_HOME:
                         if (isempty(optarg))
                                 return usage_error("--gpg-home needs a directory");
                         if (free_and_strdup(&o->gpg_home, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_KEY:
+                case OPT_KEY:
                         if (isempty(optarg))
                                 return usage_error("--key needs a key file");
                         if (free_and_strdup(&o->key_file, optarg) < 0)
                                 return -ENOMEM;
                         break;
-                case ARG_STALL_TIMEOUT:
+                case OPT_STALL_TIMEOUT:
                         if (safe_atou(optarg, &o->stall_seconds) < 0 || o->stall_seconds < 10 ||
                             o->stall_seconds > 86400)
                                 return usage_error("bad --stall-timeout '%s': expected seconds from 10 to 86400", optarg);

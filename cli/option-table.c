@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "option-table.h"
+#include "util.h"
+
+static const CliOption table[] = {
+        { 't', "target", "kvm|virtualbox", COMPLETE_WORDS, "kvm virtualbox", "what to produce (default: kvm)" },
+        { 'f', "flavor", "gateway|workstation|all", COMPLETE_WORDS, "gateway workstation all",
+          "which VMs to build (default: all)" },
+        { OPT_SUITE, "suite", "SUITE", COMPLETE_NONE, NULL, "Debian suite (default: the recipe's, trixie)" },
+        { OPT_MIRROR, "mirror", "URL", COMPLETE_NONE, NULL, "Debian mirror (default: the one the host's apt uses)" },
+        { OPT_PROXY, "proxy", "http://HOST:PORT", COMPLETE_NONE, NULL,
+          "HTTP proxy for every download: the fetch, debootstrap\n"
+          "and apt (e.g. apt-cacher-ng); 127.0.0.1 or localhost is\n"
+          "the host's, from the appliance too.  Files are still\n"
+          "checked against the signed index" },
+        { 'o', "output", "DIR", COMPLETE_DIR, NULL, "where the images go (default: ./out)" },
+        { OPT_CACHE, "cache", "DIR", COMPLETE_DIR, NULL,
+          "build cache (default: $XDG_CACHE_HOME/whonix-build\n"
+          "or ~/.cache/whonix-build)" },
+        { 'j', "jobs", "N", COMPLETE_NONE, NULL, "parallel jobs (default: number of CPUs)" },
+        { OPT_STALL_TIMEOUT, "stall-timeout", "SECONDS", COMPLETE_NONE, NULL,
+          "stop an appliance that shows no output and writes nothing for\n"
+          "this long, and try once more with a fresh one (default: 600)" },
+        { OPT_DATA_DIR, "data-dir", "DIR", COMPLETE_DIR, NULL, "where recipes/, keys/ and overlays/ are" },
+        { OPT_UNTIL, "until", "STAGE", COMPLETE_STAGE, NULL,
+          "stop after STAGE (recipe, fetch, appliance,\n"
+          "bootstrap, ...), e.g. to fill the cache" },
+        { 'v', "verbose", NULL, COMPLETE_NONE, NULL, "show the appliance's output" },
+        { OPT_OVA_PER_VM, "ova-per-vm", NULL, COMPLETE_NONE, NULL,
+          "virtualbox: also write one OVA per VM\n"
+          "(Whonix-Gateway.ova, Whonix-Workstation.ova) for\n"
+          "importers that take one machine, e.g. virt-v2v" },
+        { OPT_SIGN_KEY, "sign-key", "FINGERPRINT", COMPLETE_NONE, NULL,
+          "sign the output (every file and SHA256SUMS, armored\n"
+          "detached .asc) with this secret key; without it\n"
+          "the output is not signed" },
+        { OPT_GPG_HOME, "gpg-home", "DIR", COMPLETE_DIR, NULL,
+          "where that key is (default: $GNUPGHOME or ~/.gnupg);\n"
+          "a key needing a passphrase must be unlocked in\n"
+          "gpg-agent first: whonix-build never asks" },
+        { OPT_KEY, "key", "KEYFILE", COMPLETE_FILE, NULL, "verify-signature: the publisher's public key" },
+        { OPT_REBUILT, "rebuilt", "DIR", COMPLETE_DIR, NULL,
+          "verify: compare with this earlier rebuild instead\n"
+          "of rebuilding (its whonix.buildinfo and artifacts)" },
+        { 'h', "help", NULL, COMPLETE_NONE, NULL, "show this help" },
+        { 'V', "version", NULL, COMPLETE_NONE, NULL, "show the version" },
+};
+
+const CliOption *cli_option_table(size_t *ret_n) {
+        *ret_n = ELEMENTSOF(table);
+        return table;
+}

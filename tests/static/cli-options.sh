@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The command line's options, three ways, from one table (cli/option-table.c):
+# --help, the man page rendered from it, and the bash completion script.
+# The three must name the same options; the parser must know each of them;
+# and the completion must work as a person uses it (Tab after an option,
+# after a partial verb, after --), with bash-completion's own helpers.
+. "$WB_SOURCE_ROOT/tests/lib.sh"
+
+wb=$WHONIX_BUILD
+man=$WB_BUILD_ROOT/cli/whonix-build.1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+bc=/usr/share/bash-completion/bash_completion
+[ -r "$bc" ] || skip_all "bash-completion is not installed (tools/install-deps)"
+[ -r "$man" ] || skip_all "the man page was not built ($man): python3 is missing at configure time"
+
+"$wb" --help >"$T/help" 2>&1
+check "--help exits 0" test $? -eq 0
+"$wb" completion bash >"$T/completion.bash"
+check "'completion bash' prints a script bash accepts" bash -n "$T/completion.bash"
+"$wb" completion zsh >/dev/null 2>"$T/err"
+rc=$?
+check "'completion zsh' is refused as a usage error, saying which shells (exit $rc)" \
+        sh -c '[ "$1" -eq 2 ] && grep -q "expected bash" "$2"' sh "$rc" "$T/err"
+
+# complete WORD...: what Tab offers after the command line "WORD..." (the
+# last word is the one being completed, "" for a fresh one), one a line.
+complete() {
+        bash -c '. "$1"; . "$2"; shift 2; compopt() { :; }
+                COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+                COMPREPLY=(); _whonix_build; printf "%s\n" "${COMPREPLY[@]}"' sh "$bc" "$T/completion.bash" "$@" |
+                grep -v '^$' | sort
+}
+
+# The options each way, one a line, sorted.
+sed -n 's/^ *\(-., \)\{0,1\}--\([a-z][a-z-]*\).*/\2/p' "$T/help" | sort -u >"$T/from-help"
+grep -oE '\\-\\-[a-z]([a-z]|\\-)*' "$man" | sed 's/\\-/-/g; s/^--//' | sort -u >"$T/from-man"
+complete whonix-build -- | sed 's/^--//; s/=$//' | sort -u >"$T/from-completion"
+n=$(wc -l <"$T/from-help")
+check "--help lists the options ($n)" test "$n" -ge 15
+check "the man page names exactly the options --help lists" diff "$T/from-help" "$T/from-man"
+diff "$T/from-help" "$T/from-man" | sed 's/^/# /' | head -n 10
+check "Tab after -- offers exactly the options --help lists" diff "$T/from-help" "$T/from-completion"
+diff "$T/from-help" "$T/from-completion" | sed 's/^/# /' | head -n 10
+
+# The parser knows every option --help lists: a value it may refuse, never
+# "unknown option".
+unknown=
+while read -r o; do
+        if grep -Eq -- "--$o=" "$T/help"; then "$wb" "--$o=x" --help; else "$wb" "--$o" --help; fi >/dev/null 2>"$T/err"
+        grep -q "unknown option" "$T/err" && unknown+=" --$o"
+done <"$T/from-help"
+check "the parser knows every option --help lists${unknown:+ (unknown:$unknown)}" test -z "$unknown"
+
+# As a person uses it.
+check "whonix-build --ta<Tab> gives --target= (a value follows)" test "$(complete whonix-build --ta)" = "--target="
+check "whonix-build --target <Tab> offers kvm and virtualbox" \
+        test "$(complete whonix-build --target '' | paste -sd' ')" = "kvm virtualbox"
+check "whonix-build -f w<Tab> offers workstation" test "$(complete whonix-build -f w)" = "workstation"
+check "whonix-build --until f<Tab> offers the stages fetch and finalize" \
+        test "$(complete whonix-build --until f | paste -sd' ')" = "fetch finalize"
+check "whonix-build --mirror <Tab> offers nothing (a URL)" test -z "$(complete whonix-build --mirror '')"
+mkdir "$T/somedir" && : >"$T/somefile"
+check "whonix-build --output <Tab> offers directories, not files" \
+        sh -c 'cd "$1" && out=$(bash -c ". \"$2\"; . \"$3\"; COMP_WORDS=(whonix-build --output s); COMP_CWORD=2;
+                COMP_LINE=\"whonix-build --output s\"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _whonix_build;
+                printf \"%s\\n\" \"\${COMPREPLY[@]}\"") && [ "$out" = somedir ]' sh "$T" "$bc" "$T/completion.bash"
+check "whonix-build co<Tab> offers the verbs compare and completion" \
+        test "$(complete whonix-build co | paste -sd' ')" = "compare completion"
+sed -n '/^Verbs:/,/^$/p' "$T/help" | awk 'NF && !/^Verbs:/ { print $1 }' | sort >"$T/verbs-help"
+complete whonix-build '' >"$T/verbs-completion"
+check "Tab on an empty command line offers exactly the verbs --help lists" diff "$T/verbs-help" "$T/verbs-completion"
+check "whonix-build --target kvm -f gateway <Tab> still offers the verbs (option values are no verb)" \
+        sh -c '[ "$(cat "$1")" = "$2" ]' sh "$T/verbs-completion" "$(complete whonix-build --target kvm -f gateway '')"
+check "whonix-build verify <Tab> offers files, not verbs" \
+        sh -c 'cd "$1" && out=$(bash -c ". \"$2\"; . \"$3\"; COMP_WORDS=(whonix-build verify s); COMP_CWORD=2;
+                COMP_LINE=\"whonix-build verify s\"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _whonix_build;
+                printf \"%s\\n\" \"\${COMPREPLY[@]}\"" | sort | paste -sd" ") && [ "$out" = "somedir somefile" ]' \
+        sh "$T" "$bc" "$T/completion.bash"
+done_testing

@@ -88,7 +88,10 @@ int stage_bootstrap(ErrorSlot *err, Build *b) {
                 r = cache_produce(err, b->cache, "base", f->base_key, ".qcow2", produce_base, &job, &f->base_disk, &built);
                 if (r < 0)
                         return r;
-                stage_report("bootstrap", start, "%s base %.16s (%s)", built ? "built" : "cached", f->base_key, f->name);
+                stage_report(b, "bootstrap",
+                             &(StepFacts) { .flavor = f->name, .subject = "base", .key = f->base_key,
+                                            .outcome = built ? BUILD_STEP_BUILT : BUILD_STEP_REUSED },
+                             start, "%s base %.16s (%s)", built ? "built" : "cached", f->base_key, f->name);
                 r = check_cancel(err);
                 if (r < 0)
                         return r;
@@ -186,12 +189,15 @@ static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec,
         if (r < 0)
                 return error_prefix(err, r, "layer step '%s'", shown);
         if (built)
-                stage_report("customize", start,
-                             "built layer %.16s (%s: %zu packages, %zu early overlays, %zu overlays, %zu scripts)", key,
+                stage_report(b, "customize",
+                             &(StepFacts) { .subject = "layer", .name = shown, .key = key, .outcome = BUILD_STEP_BUILT },
+                             start, "built layer %.16s (%s: %zu packages, %zu early overlays, %zu overlays, %zu scripts)", key,
                              shown, strv_length(spec->packages), strv_length(spec->early_overlay_dirs),
                              strv_length(spec->overlay_dirs), strv_length(spec->scripts));
         else
-                stage_report("customize", start, "cached layer %.16s (%s)", key, shown);
+                stage_report(b, "customize",
+                             &(StepFacts) { .subject = "layer", .name = shown, .key = key, .outcome = BUILD_STEP_REUSED },
+                             start, "cached layer %.16s (%s)", key, shown);
         *ret_key = TAKE_PTR(key);
         *ret_disk = TAKE_PTR(disk);
         return 0;
@@ -371,7 +377,10 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
         if (access(f->packages, R_OK) < 0)
                 return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'", f->name,
                                        f->packages);
-        stage_report("finalize", start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
+        stage_report(b, "finalize",
+                     &(StepFacts) { .flavor = f->name, .subject = "disk", .key = f->final_key,
+                                    .outcome = built ? BUILD_STEP_BUILT : BUILD_STEP_REUSED },
+                     start, "%s disk %.16s (%s)", built ? "built" : "cached", f->final_key, f->name);
         return check_cancel(err);
 }
 

@@ -2,6 +2,7 @@
 /* The stages that publish: the export (qcow2 and libvirt XML, or OVA), the
  * buildinfo that describes it, and the signatures. */
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build-internal.h"
@@ -17,6 +18,7 @@
 #include "parallel.h"
 #include "sign.h"
 #include "spawn.h"
+#include "sums.h"
 #include "vmdk.h"
 
 /* Where the libvirt XML expects the images (the README says how to install
@@ -181,7 +183,7 @@ int stage_export(ErrorSlot *err, Build *b) {
         if (r < 0)
                 return r;
         list = strv_join(names, ", ");
-        stage_report("export", start, "%s in '%s'", strempty(list), b->o->output_dir);
+        stage_report(b, "export", &(StepFacts) {}, start, "%s in '%s'", strempty(list), b->o->output_dir);
         r = strv_extend_strv(&b->artifacts, names);
         if (r < 0)
                 return r;
@@ -241,7 +243,50 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
                 return error_set_errno(err, r, "cannot write '%s'", path);
+        if (b->o->report && free_and_strdup(&b->o->report->buildinfo, path) < 0)
+                return -ENOMEM;
         return strv_extend(&b->artifacts, BUILDINFO_NAME);
+}
+
+/* The report's artifacts: what SHA256SUMS, just written, lists, with each
+ * file's size. */
+static int report_artifacts(ErrorSlot *err, const Build *b, bool signed_output) {
+        BuildReport *rep = b->o->report;
+        _cleanup_free_ char *path = path_join(b->o->output_dir, SIGN_SUMS_NAME), *text = NULL;
+        SumsEntry *e = NULL;
+        size_t size, n = 0;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, SUMS_MAX, &text, &size);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", path);
+        r = sums_parse(err, text, size, &e, &n);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", path);
+        rep->artifacts = calloc(n, sizeof *rep->artifacts);
+        if (!rep->artifacts) {
+                sums_entries_free(e, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *p = path_join(b->o->output_dir, e[i].name);
+                struct stat st;
+
+                if (!p || stat(p, &st) < 0) {
+                        r = p ? error_set_errno(err, -errno, "cannot stat '%s'", p) : -ENOMEM;
+                        sums_entries_free(e, n);
+                        return r;
+                }
+                rep->artifacts[i].name = TAKE_PTR(e[i].name);
+                snprintf(rep->artifacts[i].sha256, sizeof rep->artifacts[i].sha256, "%s", e[i].sha256);
+                rep->artifacts[i].size = (uint64_t) st.st_size;
+                rep->n_artifacts++;
+        }
+        sums_entries_free(e, n);
+        rep->signed_output = signed_output;
+        return free_and_strdup(&rep->sums, path) < 0 ? -ENOMEM : 0;
 }
 
 /* SHA256SUMS and, with a key, a detached signature of every artifact and of
@@ -258,11 +303,16 @@ int stage_sign(ErrorSlot *err, Build *b) {
         r = sign_artifacts(err, b->o->output_dir, b->artifacts, &so);
         if (r < 0)
                 return r;
+        if (b->o->report) {
+                r = report_artifacts(err, b, so.key != NULL);
+                if (r < 0)
+                        return r;
+        }
         if (so.key)
-                stage_report("sign", start, "%zu file(s) and SHA256SUMS signed by %s", strv_length(b->artifacts),
+                stage_report(b, "sign", &(StepFacts) {}, start, "%zu file(s) and SHA256SUMS signed by %s", strv_length(b->artifacts),
                              so.key);
         else {
-                stage_report("sign", start, "SHA256SUMS of %zu file(s)", strv_length(b->artifacts));
+                stage_report(b, "sign", &(StepFacts) {}, start, "SHA256SUMS of %zu file(s)", strv_length(b->artifacts));
                 log_warning("THE OUTPUT IS NOT SIGNED: no --sign-key was given, so nobody can check that the "
                             "files in '%s' are the ones this build made", b->o->output_dir);
         }

@@ -43,8 +43,16 @@ typedef struct Build {
         char **artifacts;       /* what export published in the output directory; sign covers these */
 } Build;
 
-/* One line per stage: name, duration, what happened. */
-void stage_report(const char *stage, uint64_t start, const char *fmt, ...) _printf_(3, 4);
+/* What a stage line is about, for the report (build.h: BuildStep). */
+typedef struct StepFacts {
+        const char *flavor, *subject, *name, *key;
+        BuildStepOutcome outcome;
+} StepFacts;
+
+/* One line per stage: name, duration, what happened; and a step in the
+ * report, if one was asked for (from any flavor's thread). */
+void stage_report(const Build *b, const char *stage, const StepFacts *facts, uint64_t start, const char *fmt, ...)
+        _printf_(5, 6);
 /* -ECANCELED ("interrupted") once a cancellation was requested. */
 int check_cancel(ErrorSlot *err);
 /* The seed of identifiers: --seed, or BUILD_DEFAULT_SEED. */

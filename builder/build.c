@@ -70,14 +70,66 @@ int target_from_string(const char *s, Target *ret) {
         return 0;
 }
 
-void stage_report(const char *stage, uint64_t start, const char *fmt, ...) {
+const char *build_step_outcome_to_string(BuildStepOutcome o) {
+        return o == BUILD_STEP_BUILT ? "built" : o == BUILD_STEP_REUSED ? "reused" : "done";
+}
+
+void build_report_done(BuildReport *r) {
+        for (size_t i = 0; i < r->n_steps; i++) {
+                BuildStep *s = &r->steps[i];
+                free(s->stage);
+                free(s->flavor);
+                free(s->subject);
+                free(s->name);
+                free(s->key);
+                free(s->summary);
+        }
+        free(r->steps);
+        for (size_t i = 0; i < r->n_artifacts; i++)
+                free(r->artifacts[i].name);
+        free(r->artifacts);
+        free(r->buildinfo);
+        free(r->sums);
+        *r = (BuildReport) {};
+}
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Out of memory loses the step from the report, never the build. */
+static void report_step(BuildReport *r, const char *stage, const StepFacts *f, double seconds, const char *what) {
+        BuildStep *steps, *s;
+
+        pthread_mutex_lock(&report_lock);
+        steps = reallocarray(r->steps, r->n_steps + 1, sizeof *steps);
+        if (steps) {
+                r->steps = steps;
+                s = &steps[r->n_steps];
+                *s = (BuildStep) {
+                        .stage = strdup(stage),
+                        .flavor = f->flavor ? strdup(f->flavor) : NULL,
+                        .subject = f->subject ? strdup(f->subject) : NULL,
+                        .name = f->name ? strdup(f->name) : NULL,
+                        .key = f->key ? strdup(f->key) : NULL,
+                        .outcome = f->outcome,
+                        .seconds = seconds,
+                        .summary = strdup(strempty(what)),
+                };
+                r->n_steps++;
+        }
+        pthread_mutex_unlock(&report_lock);
+}
+
+void stage_report(const Build *b, const char *stage, const StepFacts *facts, uint64_t start, const char *fmt, ...) {
         _cleanup_free_ char *what = NULL;
+        double seconds = (double) (now_usec() - start) / 1e6;
         va_list ap;
 
         va_start(ap, fmt);
         what = strdup_vprintf(fmt, ap);
         va_end(ap);
-        log_notice("stage %-10s %7.1f s  %s", stage, (double) (now_usec() - start) / 1e6, strempty(what));
+        log_notice("stage %-10s %7.1f s  %s", stage, seconds, strempty(what));
+        if (b->o->report)
+                report_step(b->o->report, stage, facts, seconds, what);
 }
 
 const char *build_seed(const Build *b) {
@@ -214,7 +266,7 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
         r = check_early(err, b);
         if (r < 0)
                 return r;
-        stage_report("recipe", start, "%zu flavor(s), suite %s, mirror %s", b->n_flavors, b->suite, b->mirror);
+        stage_report(b, "recipe", &(StepFacts) {}, start, "%zu flavor(s), suite %s, mirror %s", b->n_flavors, b->suite, b->mirror);
         return 0;
 }
 
@@ -242,7 +294,7 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
         else if (!b->sources->release->date ||
                  release_parse_date(b->sources->release->date, &b->source_date_epoch) < 0)
                 return error_set(err, -EBADMSG, "the Release file of '%s' has no usable Date", b->suite);
-        stage_report("fetch", start, "InRelease of %s (%s) signed by %s, sha256 %.16s", b->suite,
+        stage_report(b, "fetch", &(StepFacts) { .key = b->sources->inrelease_sha256 }, start, "InRelease of %s (%s) signed by %s, sha256 %.16s", b->suite,
                      strempty(b->sources->codename), b->sources->signer_fingerprint, b->sources->inrelease_sha256);
         return 0;
 }
@@ -260,7 +312,10 @@ static int stage_appliance(ErrorSlot *err, Build *b) {
         b->appliance_id = strdup(slash ? slash + 1 : b->appliance_path);
         if (!b->appliance_id)
                 return -ENOMEM;
-        stage_report("appliance", start, "%s %s", reused ? "cached" : "built", b->appliance_id);
+        stage_report(b, "appliance",
+                     &(StepFacts) { .subject = "appliance", .key = b->appliance_id,
+                                    .outcome = reused ? BUILD_STEP_REUSED : BUILD_STEP_BUILT },
+                     start, "%s %s", reused ? "cached" : "built", b->appliance_id);
         return 0;
 }
 

@@ -19,6 +19,43 @@ typedef enum Target {
         TARGET_VIRTUALBOX,
 } Target;
 
+/* What one stage did, for the machine-readable report (--json). */
+typedef enum BuildStepOutcome {
+        BUILD_STEP_DONE,   /* a stage that always runs (recipe, fetch, export, sign) */
+        BUILD_STEP_BUILT,  /* made now, and stored in the cache */
+        BUILD_STEP_REUSED, /* taken from the cache */
+} BuildStepOutcome;
+
+typedef struct BuildStep {
+        char *stage;      /* "bootstrap" */
+        char *flavor;     /* "gateway", or NULL: not one flavor's (a shared layer, the export) */
+        char *subject;    /* "appliance", "base", "layer", "disk", or NULL */
+        char *name;       /* a layer step's name ("kicksecure packages"), or NULL */
+        char *key;        /* its cache key in full (fetch: the InRelease's SHA256), or NULL */
+        BuildStepOutcome outcome;
+        double seconds;
+        char *summary;    /* the stage line's text */
+} BuildStep;
+
+typedef struct BuildArtifact {
+        char *name;       /* in the output directory */
+        char sha256[65];
+        uint64_t size;
+} BuildArtifact;
+
+typedef struct BuildReport {
+        BuildStep *steps;          /* in the order they ended */
+        size_t n_steps;
+        BuildArtifact *artifacts;  /* after the sign stage: what SHA256SUMS lists, sorted */
+        size_t n_artifacts;
+        char *buildinfo;           /* its path, once written */
+        char *sums;                /* SHA256SUMS's path, once written */
+        bool signed_output;        /* a detached signature beside every artifact */
+} BuildReport;
+
+void build_report_done(BuildReport *r);
+const char *build_step_outcome_to_string(BuildStepOutcome o);
+
 typedef struct BuildOptions {
         Target target;
         char **flavors;         /* "gateway", "workstation" */
@@ -40,6 +77,7 @@ typedef struct BuildOptions {
         bool ova_per_vm;        /* virtualbox: also one OVA per VM (<vm_name>.ova) */
         const char *sign_key;   /* fingerprint of the signing key; NULL: unsigned (a loud warning) */
         const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
+        BuildReport *report;    /* non-NULL: filled in as the stages end (also when the build fails) */
 } BuildOptions;
 
 /* Whether --until may name it: recipe, fetch, appliance, bootstrap,

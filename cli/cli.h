@@ -33,6 +33,7 @@ typedef struct CliOptions {
         bool output_given;      /* --output was on the command line */
         bool ova_per_vm;        /* --ova-per-vm */
         char *rebuilt_dir;      /* --rebuilt: verify against an earlier rebuild */
+        bool json;              /* --json: a report on stdout */
 } CliOptions;
 
 typedef struct Verb {
@@ -55,6 +56,11 @@ void cli_clear_progress(void);
  * interruption ("interrupted; <interrupted>") or a failure ("error:
  * [<context>: ]<message>") and returns the exit code, or -1 to go on. */
 int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char *context);
+
+/* The build's report as JSON (schema 1, README) on stdout; result is "ok",
+ * "stopped" (--until), "failed" or "interrupted", error NULL unless failed. */
+void cli_print_build_json(const CliOptions *o, const BuildReport *r, const char *result, const char *error,
+                          int exit_status, double seconds);
 
 int verb_build(const CliOptions *o, int argc, char **argv);
 int verb_recipes(const CliOptions *o, int argc, char **argv);

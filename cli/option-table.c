@@ -26,6 +26,11 @@ static const CliOption table[] = {
           "stop after STAGE (recipe, fetch, appliance,\n"
           "bootstrap, ...), e.g. to fill the cache" },
         { 'v', "verbose", NULL, COMPLETE_NONE, NULL, "show the appliance's output" },
+        { OPT_JSON, "json", NULL, COMPLETE_NONE, NULL,
+          "build: at the end, print a report on standard output\n"
+          "as JSON: every stage, built or reused, with its time;\n"
+          "each artifact with its SHA256 and size; the buildinfo\n"
+          "(schema: README, \"Machine-readable results\")" },
         { OPT_OVA_PER_VM, "ova-per-vm", NULL, COMPLETE_NONE, NULL,
           "virtualbox: also write one OVA per VM\n"
           "(Whonix-Gateway.ova, Whonix-Workstation.ova) for\n"

@@ -21,6 +21,7 @@ enum {
         OPT_REBUILT,
         OPT_OVA_PER_VM,
         OPT_STALL_TIMEOUT,
+        OPT_JSON,
 };
 
 /* How the shell completes an option's value. */

@@ -270,6 +270,9 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 case 'v':
                         o->verbose = true;
                         break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
                 case 'h':
                         cli_print_help(stdout);
                         return 0;

@@ -3,6 +3,8 @@
 #include "log.h"
 
 int verb_build(const CliOptions *o, int argc, char **argv) {
+        _cleanup_(build_report_done) BuildReport report = {};
+        _cleanup_free_ char *error = NULL;
         ErrorSlot err = {};
         BuildOptions b = {
                 .target = o->target,
@@ -21,19 +23,28 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .sign_key = o->sign_key,
                 .gpg_home = o->gpg_home,
                 .ova_per_vm = o->ova_per_vm,
+                .report = o->json ? &report : NULL,
         };
         uint64_t start = now_usec();
-        int r;
+        double seconds;
+        int r, rc;
 
         r = build_run(&err, &b);
-        r = cli_call_outcome(&err, r, "temporary files removed", NULL);
-        if (r >= 0)
-                return r;
+        if (r < 0 && o->json && !cancel_requested())
+                error = strdup(error_message(&err, r));
+        rc = cli_call_outcome(&err, r, "temporary files removed", NULL);
+        seconds = (double) (now_usec() - start) / 1e6;
+        if (rc >= 0) {
+                if (o->json)
+                        cli_print_build_json(o, &report, cancel_requested() ? "interrupted" : "failed", error, rc,
+                                             seconds);
+                return rc;
+        }
         if (o->until)
-                fprintf(stderr, "whonix-build: stopped after stage '%s' in %.1f s\n", o->until,
-                        (double) (now_usec() - start) / 1e6);
+                fprintf(stderr, "whonix-build: stopped after stage '%s' in %.1f s\n", o->until, seconds);
         else
-                fprintf(stderr, "whonix-build: done in %.1f s, images in '%s'\n", (double) (now_usec() - start) / 1e6,
-                        o->output_dir);
+                fprintf(stderr, "whonix-build: done in %.1f s, images in '%s'\n", seconds, o->output_dir);
+        if (o->json)
+                cli_print_build_json(o, &report, o->until ? "stopped" : "ok", NULL, EXIT_OK, seconds);
         return EXIT_OK;
 }

@@ -9,8 +9,9 @@ ensure_images() {
         mkdir -p "$WB_BUILD_ROOT"
         (
                 flock 9
-                if ! "$WHONIX_BUILD" --target kvm --cache "$WB_TEST_CACHE" --output "$WB_E2E_IMAGES" \
-                        >"$WB_BUILD_ROOT/e2e-build.log" 2>&1; then
+                # The report (--json) on stdout, for kvm-images to check.
+                if ! "$WHONIX_BUILD" --target kvm --json --cache "$WB_TEST_CACHE" --output "$WB_E2E_IMAGES" \
+                        >"$WB_BUILD_ROOT/e2e-build.json" 2>"$WB_BUILD_ROOT/e2e-build.log"; then
                         # On stderr: meson prints it for a failed test, so a
                         # CI log says why the build failed.
                         echo "ensure_images: the build failed; the end of its log:" >&2

@@ -20,6 +20,25 @@ diag_file "$WB_BUILD_ROOT/e2e-build.log" 15
 check "whonix-build --target kvm succeeds" test "$rc" -eq 0
 out=$WB_E2E_IMAGES
 
+# The machine-readable report of that build (--json, schema 1): valid, and
+# true to the files (tests/helpers/check-build-json.py hashes each one).
+report=$WB_BUILD_ROOT/e2e-build.json
+res=$(python3 "$WB_SOURCE_ROOT/tests/helpers/check-build-json.py" "$report" 2>&1)
+check "--json: the report follows schema 1 and each artifact's SHA256 and size are the file's ($(head -n 1 <<<"$res"))" \
+        test "${res#ok }" != "$res"
+[ "${res#ok }" != "$res" ] || sed 's/^/# /' <<<"$res" | head -n 10
+check "--json: result ok, every stage of the pipeline reported, each flavor's finalize built or reused, the artifacts are SHA256SUMS's" \
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+stages = [s["stage"] for s in d["stages"]]
+fin = sorted(s["flavor"] for s in d["stages"] if s["stage"] == "finalize" and s["outcome"] in ("built", "reused"))
+sums = sorted(l.split()[1] for l in open(sys.argv[2]))
+assert d["result"] == "ok" and d["exit_status"] == 0 and d["error"] is None, d["result"]
+assert all(n in stages for n in ("recipe", "fetch", "appliance", "bootstrap", "customize", "finalize", "export", "sign")), stages
+assert fin == ["gateway", "workstation"], fin
+assert sorted(a["name"] for a in d["artifacts"]) == sums, sums
+assert d["buildinfo"].endswith("/whonix.buildinfo")' "$report" "$out/SHA256SUMS"
+
 for f in Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Gateway.xml Whonix-Workstation.xml \
         Whonix-External.xml Whonix-Internal.xml; do
         check "$f is written" test -s "$out/$f"

@@ -130,7 +130,7 @@ check "the print check catches fprintf(stderr, ...) and fputs(..., stdout)" sh -
 check "and passes comments, strings, snprintf and dup2 onto stderr" sh -c "$(declare -f strip_c prints_in); out_re='$out_re'; ! prints_in '$tmp/c.c' && ! prints_in '$tmp/d.c'"
 
 # --- a fuzz target per reader ------------------------------------------------
-writers="xml-writer"
+writers="xml-writer json-writer"
 nofuzz=
 for f in format/*.c; do
         m=$(basename "$f" .c)

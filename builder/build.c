@@ -364,9 +364,17 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
 
         for (size_t i = 0; i < ELEMENTSOF(stages); i++) {
                 if ((r = check_cancel(err)) < 0 || (r = stages[i].run(err, &b)) < 0)
-                        return r;
+                        break;
                 if (o->until && streq(o->until, stages[i].name))
                         break;
         }
-        return 0;
+        /* What this build used, done or not: a prune keeps it. */
+        if (b.cache) {
+                ErrorSlot e = {};
+                int k = cache_write_last_build(&e, b.cache);
+                if (k < 0)
+                        log_warning("%s", error_message(&e, k));
+                error_done(&e);
+        }
+        return r < 0 ? r : 0;
 }

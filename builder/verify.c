@@ -149,7 +149,7 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
         return 0;
 }
 
-static int explain(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, const char *published,
+static int explain(ErrorSlot *err, const VerifyOptions *o, Cache *cache, const char *published,
                    const char *rebuilt, VerifyItem *it) {
         _cleanup_free_ char *appliance = NULL;
         bool reused;

@@ -34,6 +34,9 @@ typedef struct CliOptions {
         bool ova_per_vm;        /* --ova-per-vm */
         char *rebuilt_dir;      /* --rebuilt: verify against an earlier rebuild */
         bool json;              /* --json: a report on stdout */
+        unsigned max_age_days;  /* --max-age; 0: none */
+        uint64_t max_size;      /* --max-size in bytes; 0: none */
+        bool dry_run;           /* --dry-run */
 } CliOptions;
 
 typedef struct Verb {
@@ -69,5 +72,6 @@ int verb_verify_signature(const CliOptions *o, int argc, char **argv);
 int verb_verify(const CliOptions *o, int argc, char **argv);
 int verb_compare(const CliOptions *o, int argc, char **argv);
 int verb_completion(const CliOptions *o, int argc, char **argv);
+int verb_cache(const CliOptions *o, int argc, char **argv);
 int verb_help(const CliOptions *o, int argc, char **argv);
 int verb_version(const CliOptions *o, int argc, char **argv);

@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "verify-signature", 1, 1,       verb_verify_signature, "check DIR's SHA256SUMS and signatures against --key" },
         { "verify",           1, 2,       verb_verify,           "rebuild BUILDINFO's release and compare with ARTIFACT_DIR" },
         { "compare",          2, 2,       verb_compare,          "list the files that differ between two disk images" },
+        { "cache",            0, 1,       verb_cache,            "list the build cache, or prune it (cache prune)" },
         { "completion",       1, 1,       verb_completion,       "print the completion script for SHELL (bash)" },
         { "help",             0, 0,       verb_help,             "show this help" },
         { "version",          0, 0,       verb_version,          "show the version" },

@@ -44,6 +44,12 @@ static const CliOption table[] = {
           "a key needing a passphrase must be unlocked in\n"
           "gpg-agent first: whonix-build never asks" },
         { OPT_KEY, "key", "KEYFILE", COMPLETE_FILE, NULL, "verify-signature: the publisher's public key" },
+        { OPT_MAX_AGE, "max-age", "DAYS", COMPLETE_NONE, NULL,
+          "cache prune: remove entries unused for longer" },
+        { OPT_MAX_SIZE, "max-size", "SIZE", COMPLETE_NONE, NULL,
+          "cache prune: then remove the least recently used\n"
+          "until the entries take no more (e.g. 20G)" },
+        { OPT_DRY_RUN, "dry-run", NULL, COMPLETE_NONE, NULL, "cache prune: say what would go, remove nothing" },
         { OPT_REBUILT, "rebuilt", "DIR", COMPLETE_DIR, NULL,
           "verify: compare with this earlier rebuild instead\n"
           "of rebuilding (its whonix.buildinfo and artifacts)" },

@@ -22,6 +22,9 @@ enum {
         OPT_OVA_PER_VM,
         OPT_STALL_TIMEOUT,
         OPT_JSON,
+        OPT_MAX_AGE,
+        OPT_MAX_SIZE,
+        OPT_DRY_RUN,
 };
 
 /* How the shell completes an option's value. */

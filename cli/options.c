@@ -58,6 +58,7 @@ void cli_print_help(FILE *f) {
                 "       whonix-build verify-signature DIR --key=KEYFILE\n"
                 "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR]\n"
                 "       whonix-build compare IMAGE_A IMAGE_B\n"
+                "       whonix-build cache [list | prune --max-age=DAYS | --max-size=SIZE [--dry-run]]\n"
                 "       whonix-build completion bash\n"
                 "\n"
                 "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
@@ -272,6 +273,18 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         break;
                 case OPT_JSON:
                         o->json = true;
+                        break;
+                case OPT_MAX_AGE:
+                        if (safe_atou(optarg, &o->max_age_days) < 0 || o->max_age_days == 0 ||
+                            o->max_age_days > 36500)
+                                return usage_error("bad --max-age '%s': expected days, from 1", optarg);
+                        break;
+                case OPT_MAX_SIZE:
+                        if (parse_size(optarg, &o->max_size) < 0)
+                                return usage_error("bad --max-size '%s': expected a size such as 20G or 500M", optarg);
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
                         break;
                 case 'h':
                         cli_print_help(stdout);

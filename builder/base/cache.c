@@ -36,6 +36,7 @@ int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
         if (!c)
                 return -ENOMEM;
         c->lock_fd = -EBADF;
+        pthread_mutex_init(&c->used_lock, NULL);
         /* Absolute: the cache's qcow2 layers name their backing files by
          * path, which qemu resolves relative to the layer's own directory,
          * so a relative cache directory would name files that are not
@@ -68,14 +69,67 @@ int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
         return 0;
 }
 
+int cache_open_unlocked(ErrorSlot *err, const char *dir, Cache **ret) {
+        _cleanup_free_ Cache *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return -ENOMEM;
+        c->lock_fd = -EBADF;
+        c->dir = realpath(dir, NULL);
+        if (!c->dir)
+                return error_set_errno(err, -errno, "cannot open the cache '%s'", dir);
+        pthread_mutex_init(&c->used_lock, NULL);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 Cache *cache_free(Cache *c) {
         if (!c)
                 return NULL;
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
+        strv_free(c->used);
+        pthread_mutex_destroy(&c->used_lock);
         free(c->dir);
         free(c);
         return NULL;
+}
+
+void cache_note_use(Cache *c, const char *subdir, const char *name) {
+        _cleanup_free_ char *entry = path_join(subdir, name), *path = entry ? path_join(c->dir, entry) : NULL;
+
+        if (!path)
+                return; /* out of memory: only the record of use is lost */
+        (void) utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW);
+        pthread_mutex_lock(&c->used_lock);
+        if (!strv_contains(c->used, entry))
+                (void) strv_extend(&c->used, entry);
+        pthread_mutex_unlock(&c->used_lock);
+}
+
+int cache_write_last_build(ErrorSlot *err, Cache *c) {
+        _cleanup_free_ char *path = path_join(c->dir, CACHE_LAST_BUILD), *text = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        pthread_mutex_lock(&c->used_lock);
+        strv_sort(c->used);
+        text = c->used ? strv_join(c->used, "\n") : strdup("");
+        pthread_mutex_unlock(&c->used_lock);
+        if (!text)
+                return -ENOMEM;
+        if (!isempty(text)) {
+                char *t = strdup_printf("%s\n", text);
+                if (!t)
+                        return -ENOMEM;
+                free(text);
+                text = t;
+        }
+        r = write_file_atomic(path, text, strlen(text), 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", path);
+        return 0;
 }
 
 char *cache_path(const Cache *c, const char *a, const char *b) {
@@ -84,9 +138,9 @@ char *cache_path(const Cache *c, const char *a, const char *b) {
         return path_join(c->dir, a);
 }
 
-int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char *key, const char *ext,
+int cache_produce(ErrorSlot *err, Cache *c, const char *subdir, const char *key, const char *ext,
                   CacheProduceFn produce, void *userdata, char **ret_path, bool *ret_built) {
-        _cleanup_free_ char *dir = cache_path(c, subdir, NULL), *path = NULL, *tmp = NULL;
+        _cleanup_free_ char *dir = cache_path(c, subdir, NULL), *path = NULL, *tmp = NULL, *name = NULL;
         int r;
 
         if (!dir)
@@ -96,7 +150,11 @@ int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char
         if (!path || !tmp)
                 return -ENOMEM;
 
+        name = strdup_printf("%s%s", key, ext);
+        if (!name)
+                return -ENOMEM;
         if (access(path, F_OK) == 0) {
+                cache_note_use(c, subdir, name);
                 *ret_path = TAKE_PTR(path);
                 *ret_built = false;
                 return 0;
@@ -115,6 +173,7 @@ int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char
                 (void) unlink(tmp);
                 return error_set_errno(err, r, "cannot move '%s' into place", path);
         }
+        cache_note_use(c, subdir, name);
         *ret_path = TAKE_PTR(path);
         *ret_built = true;
         return 0;

@@ -12,11 +12,17 @@
  *                        every .deb on it is checked against the signed
  *                        index by debootstrap/apt before use
  *   base/<key>.qcow2     bootstrapped bases, shared by both flavors
+ *   layers/<key>.qcow2   customize steps (qcow2 over their parent)
+ *   final/<key>.img      final disks (and <key>.packages, their package list)
+ *   qcow2/<key>.qcow2    the kvm export's compressed image of a final disk
+ *   last-build           the entries the last build used (cache_note_use())
  *
  * Stage outputs are content-addressed: a key is the SHA-256 of the stage's
  * named inputs (CacheKey), so an unchanged key means the output can be
  * reused and a changed input can never pick up a stale one.
  */
+
+#include <pthread.h>
 
 #include "error.h"
 #include "sha256.h"
@@ -24,7 +30,11 @@
 typedef struct Cache {
         char *dir;
         int lock_fd;
+        pthread_mutex_t used_lock;
+        char **used;            /* entries used by this build, "<subdir>/<name>" */
 } Cache;
+
+#define CACHE_LAST_BUILD "last-build"
 
 /* The default cache directory: $XDG_CACHE_HOME/whonix-build, else
  * $HOME/.cache/whonix-build. */
@@ -34,6 +44,9 @@ int cache_default_dir(char **ret);
  * another build is -EBUSY with a message saying so.  c->dir is absolute
  * (qcow2 backing paths are resolved relative to the layer's directory). */
 int cache_open(ErrorSlot *err, const char *dir, Cache **ret);
+/* The existing cache at dir without its lock, for looking only (a build may
+ * be changing it meanwhile). */
+int cache_open_unlocked(ErrorSlot *err, const char *dir, Cache **ret);
 Cache *cache_free(Cache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cache *, cache_free);
 
@@ -46,8 +59,15 @@ char *cache_path(const Cache *c, const char *a, const char *b);
  * an interrupted stage never leaves a half-written output under the final
  * name.  *ret_built says which happened. */
 typedef int (*CacheProduceFn)(ErrorSlot *err, const char *tmp_path, void *userdata);
-int cache_produce(ErrorSlot *err, const Cache *c, const char *subdir, const char *key, const char *ext,
+int cache_produce(ErrorSlot *err, Cache *c, const char *subdir, const char *key, const char *ext,
                   CacheProduceFn produce, void *userdata, char **ret_path, bool *ret_built);
+
+/* This build uses <subdir>/<name> (reused or made): its time of last use is
+ * now (its mtime), and cache_write_last_build() will list it, so that a
+ * prune keeps it.  cache_produce() notes its outputs itself.  Any thread. */
+void cache_note_use(Cache *c, const char *subdir, const char *name);
+/* <cache>/last-build: what this build used, one entry a line, sorted. */
+int cache_write_last_build(ErrorSlot *err, Cache *c);
 
 /* Incremental key over named inputs.  Names and values are length-prefixed,
  * so ("ab","c") and ("a","bc") differ; lists are hashed as given (sort them

@@ -172,7 +172,7 @@ static void remove_stale(const char *parent, const char *keep) {
                 }
 }
 
-int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *ret_reused) {
+int supermin_prepare(ErrorSlot *err, Cache *cache, char **ret_path, bool *ret_reused) {
         _cleanup_free_ char *sysdir = NULL, *key = NULL, *parent = NULL, *final = NULL, *tmp = NULL,
                             *sd = NULL, *out = NULL, *fixed = NULL, *scratch = NULL, *tmpdir_env = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -211,6 +211,7 @@ int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *
                 return -ENOMEM;
         if (access(fixed, F_OK) == 0) {
                 log_debug("reusing appliance '%s'", final);
+                cache_note_use(cache, "appliance", key);
                 *ret_path = TAKE_PTR(final);
                 if (ret_reused)
                         *ret_reused = true;
@@ -271,6 +272,7 @@ int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *
                 goto fail;
         }
         (void) rm_rf(tmp);
+        cache_note_use(cache, "appliance", key);
         *ret_path = TAKE_PTR(final);
         if (ret_reused)
                 *ret_reused = false;

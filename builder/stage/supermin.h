@@ -15,7 +15,7 @@
 
 /* Build or reuse the appliance; *ret_path is the directory to give
  * libguestfs (guestfs_set_path).  ret_reused tells whether it was cached. */
-int supermin_prepare(ErrorSlot *err, const Cache *cache, char **ret_path, bool *ret_reused);
+int supermin_prepare(ErrorSlot *err, Cache *cache, char **ret_path, bool *ret_reused);
 
 /* Where the system's supermin.d is, or -ENOENT. */
 int supermin_find_system_dir(ErrorSlot *err, char **ret);

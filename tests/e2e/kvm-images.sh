@@ -39,6 +39,20 @@ assert fin == ["gateway", "workstation"], fin
 assert sorted(a["name"] for a in d["artifacts"]) == sums, sums
 assert d["buildinfo"].endswith("/whonix.buildinfo")' "$report" "$out/SHA256SUMS"
 
+# The cache remembers what this build used, and 'cache' lists it so.
+check "the cache's last-build names both final disks of this build (from its report's keys)" \
+        python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+used = open(sys.argv[2]).read().split()
+fin = ["final/%s.img" % s["key"] for s in d["stages"] if s["stage"] == "finalize"]
+assert len(fin) == 2 and all(f in used for f in fin), (fin, used)
+assert any(u.startswith("appliance/") for u in used) and any(u.startswith("base/") for u in used)' \
+        "$report" "$WB_TEST_CACHE/last-build"
+"$WHONIX_BUILD" cache --cache "$WB_TEST_CACHE" >"$T/cache-list" 2>&1
+diag "$(tail -n 1 "$T/cache-list")"
+check "whonix-build cache lists the test cache, marking what the build used ($(grep -c ' yes$' "$T/cache-list") entries)" \
+        test "$(grep -c ' yes$' "$T/cache-list")" -ge 8
+
 for f in Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Gateway.xml Whonix-Workstation.xml \
         Whonix-External.xml Whonix-Internal.xml; do
         check "$f is written" test -s "$out/$f"

@@ -550,12 +550,17 @@ void closedirp(DIR **d) {
 }
 
 bool utf8_is_valid(const char *s) {
-        const unsigned char *p = (const unsigned char *) s;
+        return s[utf8_valid_length(s)] == 0;
+}
+
+size_t utf8_valid_length(const char *s) {
+        const unsigned char *p = (const unsigned char *) s, *start;
 
         while (*p) {
                 uint32_t c;
                 unsigned n;
 
+                start = p;
                 if (*p < 0x80) {
                         p++;
                         continue;
@@ -570,18 +575,18 @@ bool utf8_is_valid(const char *s) {
                         c = *p & 0x07;
                         n = 3;
                 } else
-                        return false;
+                        return (size_t) (start - (const unsigned char *) s);
                 p++;
                 for (unsigned i = 0; i < n; i++, p++) {
                         if ((*p & 0xc0) != 0x80)
-                                return false;
+                                return (size_t) (start - (const unsigned char *) s);
                         c = (c << 6) | (*p & 0x3f);
                 }
                 if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) || c > 0x10ffff ||
                     (c >= 0xd800 && c <= 0xdfff))
-                        return false;
+                        return (size_t) (start - (const unsigned char *) s);
         }
-        return true;
+        return (size_t) (p - (const unsigned char *) s);
 }
 
 char *hex_upper(char *s) {

@@ -118,6 +118,9 @@ bool name_is_plain(const char *s);
 /* Whether s is valid UTF-8: no overlong forms, no surrogates, nothing above
  * U+10FFFF. */
 bool utf8_is_valid(const char *s);
+/* How many bytes from the start of s are valid UTF-8 in that sense (where
+ * the first bad sequence begins; strlen(s) if none). */
+size_t utf8_valid_length(const char *s);
 
 /* Allocating printf; returns NULL on allocation failure. */
 char *strdup_printf(const char *fmt, ...) _printf_(1, 2);

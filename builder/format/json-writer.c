@@ -77,42 +77,18 @@ static void end_value(JsonWriter *w) {
                 w->done = true;
 }
 
-/* One UTF-8 sequence's length at s, or 0 if it is not valid UTF-8. */
-static size_t utf8_length(const unsigned char *s) {
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-        if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-                        return 0;
-                if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-                        return 0; /* overlong, or a surrogate */
-                return 3;
-        }
-        if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-                        return 0;
-                if ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-                        return 0;
-                return 4;
-        }
-        return 0;
-}
-
 static void put_string(JsonWriter *w, const char *s) {
         const unsigned char *p = (const unsigned char *) s;
+        size_t valid = utf8_valid_length(s);
+        char esc[8];
 
+        if (s[valid]) {
+                error_set(w->err, -EINVAL, "a string for JSON is not valid UTF-8 at byte %zu", valid);
+                return fail(w, -EINVAL);
+        }
         put(w, "\"", 1);
-        while (*p && !w->error) {
-                size_t n = utf8_length(p);
-                char esc[8];
-
-                if (n == 0) {
-                        error_set(w->err, -EINVAL, "a string for JSON is not valid UTF-8 at byte %zu",
-                                  (size_t) (p - (const unsigned char *) s));
-                        return fail(w, -EINVAL);
-                }
+        /* Byte by byte: only ASCII is escaped, the rest is valid UTF-8. */
+        for (; *p && !w->error; p++) {
                 if (*p == '"' || *p == '\\') {
                         esc[0] = '\\';
                         esc[1] = (char) *p;
@@ -127,8 +103,7 @@ static void put_string(JsonWriter *w, const char *s) {
                         snprintf(esc, sizeof esc, "\\u%04x", *p);
                         puts_(w, esc);
                 } else
-                        put(w, (const char *) p, n);
-                p += n;
+                        put(w, (const char *) p, 1);
         }
         put(w, "\"", 1);
 }

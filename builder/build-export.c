@@ -252,19 +252,16 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
  * file's size. */
 static int report_artifacts(ErrorSlot *err, const Build *b, bool signed_output) {
         BuildReport *rep = b->o->report;
-        _cleanup_free_ char *path = path_join(b->o->output_dir, SIGN_SUMS_NAME), *text = NULL;
+        _cleanup_free_ char *path = path_join(b->o->output_dir, SIGN_SUMS_NAME);
         SumsEntry *e = NULL;
-        size_t size, n = 0;
+        size_t n = 0;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = read_full_file(path, SUMS_MAX, &text, &size);
+        r = sign_read_sums(err, b->o->output_dir, &e, &n);
         if (r < 0)
-                return error_set_errno(err, r, "cannot read '%s'", path);
-        r = sums_parse(err, text, size, &e, &n);
-        if (r < 0)
-                return error_prefix(err, r, "'%s'", path);
+                return r;
         rep->artifacts = calloc(n, sizeof *rep->artifacts);
         if (!rep->artifacts) {
                 sums_entries_free(e, n);

@@ -317,25 +317,36 @@ static int verify_listed(SignReport *rep, TrustedKey *key, const char *dir, cons
         return add_verdict(rep, entry->name, 0, strdup_printf("sha256 matches, good signature by %s", fpr));
 }
 
+int sign_read_sums(ErrorSlot *err, const char *dir, SumsEntry **ret, size_t *ret_n) {
+        _cleanup_free_ char *path = path_join(dir, SIGN_SUMS_NAME), *text = NULL;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, SUMS_MAX, &text, &size);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", path);
+        r = sums_parse(err, text, size, ret, ret_n);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", path);
+        return 0;
+}
+
 int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignReport **ret) {
         _cleanup_(trusted_key_freep) TrustedKey *key = NULL;
         _cleanup_(sign_report_freep) SignReport *rep = NULL;
-        _cleanup_free_ char *sums_path = path_join(dir, SIGN_SUMS_NAME), *text = NULL, *fpr = NULL, *why = NULL;
+        _cleanup_free_ char *fpr = NULL, *why = NULL;
         SumsEntry *entries = NULL;
-        size_t size, n = 0;
+        size_t n = 0;
         int r;
 
-        if (!sums_path)
-                return -ENOMEM;
         r = trusted_key_load(err, key_file, &key);
         if (r < 0)
                 return r;
-        r = read_full_file(sums_path, SUMS_MAX, &text, &size);
+        r = sign_read_sums(err, dir, &entries, &n);
         if (r < 0)
-                return error_set_errno(err, r, "cannot read '%s'", sums_path);
-        r = sums_parse(err, text, size, &entries, &n);
-        if (r < 0)
-                return error_prefix(err, r, "'%s'", sums_path);
+                return r;
 
         rep = calloc(1, sizeof(SignReport));
         if (!rep || !(rep->key_fingerprint = strdup(trusted_key_fingerprint(key)))) {

@@ -60,6 +60,8 @@ int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const S
 int sign_check_key(ErrorSlot *err, const char *key, const char *gpg_home);
 int sign_remove_stale(ErrorSlot *err, const char *dir, char * const *names);
 int sign_list_artifacts(ErrorSlot *err, const char *dir, char ***ret);
+/* dir's SHA256SUMS, parsed (sums.h). */
+int sign_read_sums(ErrorSlot *err, const char *dir, SumsEntry **ret, size_t *ret_n);
 
 
 typedef struct SignVerdict {

@@ -198,26 +198,27 @@ check "status: chosen bridges, Tor at 100% (exit 0)" \
 t_switch=$(stamp)
 
 # --- a switch while connected: the old way's connections end first --------
-s=$(date +%s)
-wc_run direct
-rc=$?
-diag "bridges to direct ($(( $(date +%s) - s )) s): $(grep -v '^Tor: *[0-9]*%' "$T/out" | tail -n 4 | tr '\n' '|')"
-check "bridges to direct while connected: Tor goes offline first, then bootstraps anew (exit 0)" \
-        sh -c '[ "$1" -eq 0 ] && grep -q "^Tor: went offline; every connection of the previous choice is closed" "$2" &&
-                grep -q "Tor: a new circuit was built: connected" "$2"' sh "$rc" "$T/out"
+# switch_while_connected WHAT DESCRIPTION ARGS...: whonix-connect ARGS while
+# Tor is connected; it must take Tor offline first, then build a circuit.
+switch_while_connected() {
+        local what=$1 desc=$2 s rc
+        shift 2
+        s=$(date +%s)
+        wc_run "$@"
+        rc=$?
+        diag "$what ($(( $(date +%s) - s )) s): $(grep -v '^Tor: *[0-9]*%' "$T/out" | tail -n 4 | tr '\n' '|')"
+        check "$what while connected: $desc (exit 0)" \
+                sh -c '[ "$1" -eq 0 ] && grep -q "^Tor: went offline; every connection of the previous choice is closed" "$2" &&
+                        grep -q "Tor: a new circuit was built: connected" "$2"' sh "$rc" "$T/out"
+}
+switch_while_connected "bridges to direct" "Tor goes offline first, then bootstraps anew" direct
 check "after the switch no connection to the bridge is left open" \
         sh -c '! ip netns exec "$1" ss -Htn state established | grep -q " $2 *$"' sh "$gwns" \
         "$TORNET_BRIDGE_IP:$TORNET_OBFS4_PORT"
 page_from_exit switched
 
 # --- and to the bridge again, while connected directly ---------------------
-s=$(date +%s)
-wc_run bridges "$T/bridge.txt"
-rc=$?
-diag "direct to bridges ($(( $(date +%s) - s )) s): $(grep -v '^Tor: *[0-9]*%' "$T/out" | tail -n 4 | tr '\n' '|')"
-check "direct to bridges while connected: offline first, then a new circuit through the bridge (exit 0)" \
-        sh -c '[ "$1" -eq 0 ] && grep -q "^Tor: went offline; every connection of the previous choice is closed" "$2" &&
-                grep -q "Tor: a new circuit was built: connected" "$2"' sh "$rc" "$T/out"
+switch_while_connected "direct to bridges" "offline first, then a new circuit through the bridge" bridges "$T/bridge.txt"
 ip netns exec "$gwns" ss -Htn state established >"$T/ss-after"
 check "after the switch no connection to a relay is left open, only the bridge's ($(awk '{ print $4 }' "$T/ss-after" | sort -u | xargs))" \
         sh -c '! grep -q ":$2 *\$" "$1" && grep -q " $3 *\$" "$1"' sh "$T/ss-after" "$TORNET_ORPORT" \

@@ -548,13 +548,16 @@ lines gw | awk -v cs="cs$cs" '$3 == cs && $4 != "end" { $1 = $2 = $3 = ""; sub(/
 # Tor names the source only in a stream's NEW event, the circuit in the
 # later ones (a TransPort stream gets no SUCCEEDED event: there is no SOCKS
 # reply; the last attachment counts).
-circ_of() { # local port: the circuit of the stream from $WS_IP:PORT
-        awk -v src="SOURCE_ADDR=$WS_IP:$1" '/ ws-done\.wb-test:80 / { exit }
+# circ_of_new WORD: the circuit of the stream whose NEW event has WORD (its
+# target, or SOURCE_ADDR=...) among its fields.
+circ_of_new() {
+        awk -v w="$1" '/ ws-done\.wb-test:80 / { exit }
                 $1 != "650" || $2 != "STREAM" { next }
-                $4 == "NEW" { for (i = 6; i <= NF; i++) if ($i == src) id = $3 }
+                $4 == "NEW" { for (i = 6; i <= NF; i++) if ($i == w) id = $3 }
                 $4 ~ /^(SENTCONNECT|REMAP|SUCCEEDED)$/ && id != "" && $3 == id && $5 != "0" { c = $5 }
                 END { print c }' "$T/events"
 }
+circ_of() { circ_of_new "SOURCE_ADDR=$WS_IP:$1"; } # local port: the stream from $WS_IP:PORT
 set_of() { # circuit: its conflux set, or the circuit itself
         local c
         [ -n "$1" ] || return 0
@@ -586,16 +589,9 @@ isolated byname socks-9117
 
 # New identity: the circuit (conflux set) of each "nym" fetch.  Its name
 # is the target only in the stream's NEW event (the exit's answer remaps it
-# to the address), the circuit in the later ones.
-circ_of_name() {
-        awk -v t="$1:80" '/ ws-done\.wb-test:80 / { exit }
-                $1 != "650" || $2 != "STREAM" { next }
-                $4 == "NEW" && $6 == t { id = $3 }
-                $4 ~ /^(SENTCONNECT|REMAP|SUCCEEDED)$/ && id != "" && $3 == id && $5 != "0" { c = $5 }
-                END { print c }' "$T/events"
-}
+# to the address).
 for n in 1 2 3; do
-        c=$(circ_of_name "nym-$n.wb-test")
+        c=$(circ_of_new "nym-$n.wb-test:80")
         nym_set[$n]=$(set_of "$c")
         res=$(lines ws | grep "^WBANON workstation nym $n " | head -n 1)
         diag "nym-$n: circuit ${c:-?} (${nym_set[$n]:-?}), path $(path_of "$c"); ${res#WBANON workstation }"

@@ -45,8 +45,35 @@ static const char *check_text(const char *s) {
         return utf8_is_valid(s) ? NULL : "not valid UTF-8";
 }
 
-static const char *check_flavor(const char *s) {
-        return streq(s, "gateway") || streq(s, "workstation") ? NULL : "must be 'gateway' or 'workstation'";
+/* "gateway" or "workstation", alone or with a variant after a dash
+ * ("workstation-desktop"): lowercase letters and digits, at most 32 bytes
+ * in all.  The part before the dash is the machine's role. */
+const char *recipe_flavor_check(const char *s) {
+        const char *dash;
+
+        if (strlen(s) > 32)
+                return "must be at most 32 characters";
+        dash = strchr(s, '-');
+        if (!recipe_flavor_role(s))
+                return "must be 'gateway' or 'workstation', or one of them with a variant after a dash "
+                       "(e.g. 'workstation-desktop')";
+        if (dash && (!dash[1] || strspn(dash + 1, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(dash + 1)))
+                return "a flavor's variant is lowercase letters and digits (e.g. 'workstation-desktop')";
+        return NULL;
+}
+
+const char *recipe_flavor_role(const char *flavor) {
+        static const char *const roles[] = { "gateway", "workstation" };
+
+        if (!flavor)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(roles); i++) {
+                size_t n = strlen(roles[i]);
+
+                if (strncmp(flavor, roles[i], n) == 0 && (flavor[n] == 0 || flavor[n] == '-'))
+                        return roles[i];
+        }
+        return NULL;
 }
 
 static const char *check_distribution(const char *s) {
@@ -251,7 +278,7 @@ typedef struct Item {
 static const Item items[] = {
         { "Config", "Include", ITEM_INCLUDE, 0, NULL, "file name", NULL },
         STRING("Config", "Description", description, check_text, "description", NULL),
-        STRING("Config", "Flavor", flavor, check_flavor, "flavor", NULL),
+        STRING("Config", "Flavor", flavor, recipe_flavor_check, "flavor", NULL),
         STRING("Distribution", "Distribution", distribution, check_distribution, "distribution", "debian"),
         STRING("Distribution", "Suite", suite, check_archive_word, "suite", "trixie"),
         STRING("Distribution", "Architecture", architecture, check_architecture, "architecture", "amd64"),
@@ -276,6 +303,7 @@ static const Item items[] = {
         { "VM", "DiskSize", ITEM_DISK_SIZE, 0, NULL, "size", NULL },
         LIST("VM", "KernelCommandLine", kernel_cmdline, check_kernel_word, "kernel parameter"),
         LIST("VM", "Networks", networks, check_network, "network"),
+        STRING("VM", "Graphics", graphics, check_yes_no, "value", "no"),
         STRING("Tor", "ConnectAtBoot", tor_connect_at_boot, check_yes_no, "value", NULL),
         { "Tor", "Bridges", ITEM_LINES, offsetof(Recipe, tor_bridges), tor_bridge_line_check, "bridge line", NULL },
 };
@@ -725,6 +753,7 @@ static int parse_source(Parser *p, const char *path, const char *dir, const char
 /* Checks of the merged recipe, which no single line can make. */
 static int check_recipe(ErrorSlot *err, const Recipe *r) {
         bool external, internal;
+        const char *role;
 
         if (!r->components[0])
                 return set_error(err, -EINVAL, "%s: Components= is empty: the archive needs at least one component",
@@ -737,7 +766,8 @@ static int check_recipe(ErrorSlot *err, const Recipe *r) {
         if (r->tor_bridges[0] && r->tor_connect_at_boot && streq(r->tor_connect_at_boot, "no"))
                 return set_error(err, -EINVAL, "%s: [Tor] Bridges= connects at boot through those bridges and "
                                  "ConnectAtBoot=no waits for a choice at the console: set one of them", r->path);
-        if ((r->tor_bridges[0] || r->tor_connect_at_boot) && !streq_ptr(r->flavor, "gateway"))
+        role = recipe_flavor_role(r->flavor);
+        if ((r->tor_bridges[0] || r->tor_connect_at_boot) && !streq_ptr(role, "gateway"))
                 return set_error(err, -EINVAL, "%s: [Tor] settings are for a gateway (Flavor=gateway)", r->path);
         if (!r->flavor)
                 return 0;
@@ -749,14 +779,14 @@ static int check_recipe(ErrorSlot *err, const Recipe *r) {
 
         external = strv_contains(r->networks, "external");
         internal = strv_contains(r->networks, "internal");
-        if (streq(r->flavor, "gateway") && (!external || !internal))
+        if (streq(role, "gateway") && (!external || !internal))
                 return set_error(err, -EINVAL, "%s: a gateway needs the networks 'external' and 'internal' in Networks=",
                                 r->path);
         /* The point of the design: the workstation has no route to the
          * outside, so a layer must not be able to give it one. */
-        if (streq(r->flavor, "workstation") && external)
+        if (streq(role, "workstation") && external)
                 return set_error(err, -EINVAL, "%s: a workstation must not have the network 'external'", r->path);
-        if (streq(r->flavor, "workstation") && !internal)
+        if (streq(role, "workstation") && !internal)
                 return set_error(err, -EINVAL, "%s: a workstation needs the network 'internal' in Networks=",
                                 r->path);
         return 0;
@@ -1024,9 +1054,11 @@ int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_
         r = readdir_sorted(dir, recipe_file_name, NULL, 0, &names);
         if (r < 0)
                 return error_set_errno(err, r, "%s: cannot open recipe directory", dir);
-        /* Sorted by file name, shown without ".conf". */
+        /* Shown without ".conf", sorted by that name (a variant after its
+         * base: whonix-workstation, then whonix-workstation-desktop). */
         STRV_FOREACH(n, names)
                 (*n)[strlen(*n) - strlen(".conf")] = 0;
+        strv_sort(names);
         descriptions = strv_new_empty();
         if (!descriptions)
                 return -ENOMEM;
@@ -1057,7 +1089,7 @@ int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_
 char *recipe_path_for_flavor(const char *dir, const char *flavor) {
         char *p;
 
-        if (!flavor || check_flavor(flavor)) {
+        if (!flavor || recipe_flavor_check(flavor)) {
                 errno = EINVAL;
                 return NULL;
         }

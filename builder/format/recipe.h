@@ -68,7 +68,8 @@ typedef struct Recipe {
         char **includes;         /* the files the top-level file names in Include=, absolute, in order (NULL: none) */
         /* [Config] */
         char *description;
-        char *flavor;            /* "gateway", "workstation", or NULL for a pure layer such as kicksecure */
+        char *flavor;            /* "gateway", "workstation", "workstation-desktop" (a role, and a variant after a
+                                  * dash), or NULL for a pure layer such as kicksecure */
         /* [Distribution] */
         char *distribution;      /* only "debian"; default "debian" */
         char *suite;             /* default "trixie"; [a-z0-9-]+ */
@@ -101,6 +102,8 @@ typedef struct Recipe {
         unsigned cpus;           /* 1..64, default 1 */
         uint64_t disk_size;      /* bytes, DiskSize=100G; >= 2G; default 100G */
         char **kernel_cmdline;   /* KernelCommandLine= words, appended across layers */
+        char *graphics;          /* Graphics=: "yes" (a display, a video device and a tablet for a desktop) or
+                                  * "no" (default: the serial console only) */
         char **networks;         /* each "external" or "internal" */
         /* [Tor] a gateway's connection to the Tor network (format/tor-connection.h) */
         char *tor_connect_at_boot; /* "yes", "no" or NULL (unset: no file, Tor connects at boot) */
@@ -143,6 +146,14 @@ int recipe_format(const Recipe *r, char **ret);
  * Every recipe is parsed; one that does not parse is an error naming the
  * file and line. */
 int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_descriptions);
+
+/* The role a flavor name gives its machine: "gateway" or "workstation"
+ * ("workstation-desktop" is a workstation); NULL if it gives none. */
+const char *recipe_flavor_role(const char *flavor);
+
+/* NULL if s is a valid flavor name ("gateway", "workstation", or one of
+ * them with a variant after a dash: "workstation-desktop"), else why not. */
+const char *recipe_flavor_check(const char *s);
 
 /* Path of the recipe for a flavor ("gateway" -> "<dir>/whonix-gateway.conf",
  * "workstation" -> "<dir>/whonix-workstation.conf").  NULL for an unknown

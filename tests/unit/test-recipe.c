@@ -170,8 +170,9 @@ static void test_products(const char *recipes_dir) {
                endswith(gw->files[1], "/kicksecure.conf"), "gateway files: itself, then kicksecure");
         tap_ok(strv_length(gw->includes) == 1 && streq(gw->includes[0], gw->files[1]),
                "gateway includes: kicksecure, by name (its shared layer)");
-        tap_ok(strv_length(gw->components) == 1 && streq(gw->components[0], "main"),
-               "gateway components: 'main' once (kicksecure names the default again)");
+        tap_ok(strv_length(gw->components) == 2 && streq(gw->components[0], "main") &&
+                       streq(gw->components[1], "contrib"),
+               "gateway components: 'main' once, then 'contrib' (kicksecure replaces the default list)");
         tap_ok(gw->path[0] == '/', "gateway path is absolute");
 
         tap_ok(streq_ptr(ws->flavor, "workstation"), "workstation flavor");
@@ -195,10 +196,11 @@ static void test_products(const char *recipes_dir) {
                 tap_diag("%s", error_message(&err, k));
         error_done(&err);
         if (k >= 0) {
-                tap_ok(strv_length(names) == 3 && streq(names[0], "kicksecure") &&
-                       streq(names[1], "whonix-gateway") && streq(names[2], "whonix-workstation"),
+                tap_ok(strv_length(names) == 4 && streq(names[0], "kicksecure") &&
+                       streq(names[1], "whonix-gateway") && streq(names[2], "whonix-workstation") &&
+                       streq(names[3], "whonix-workstation-desktop"),
                        "recipe_list names sorted");
-                tap_ok(strv_length(descriptions) == 3 && streq(descriptions[1], gw->description),
+                tap_ok(strv_length(descriptions) == 4 && streq(descriptions[1], gw->description),
                        "recipe_list descriptions");
         }
 
@@ -210,6 +212,18 @@ static void test_products(const char *recipes_dir) {
         free(p);
         p = recipe_path_for_flavor(recipes_dir, "router");
         tap_ok(!p && errno == EINVAL, "no path for an unknown flavor");
+        p = recipe_path_for_flavor(recipes_dir, "workstation-desktop");
+        tap_ok(p && endswith(p, "/whonix-workstation-desktop.conf") && access(p, R_OK) == 0,
+               "path for workstation-desktop");
+        free(p);
+        p = recipe_path_for_flavor(recipes_dir, "workstation-../x");
+        tap_ok(!p && errno == EINVAL, "no path for a variant that is not a plain word");
+
+        tap_ok(streq_ptr(recipe_flavor_role("gateway"), "gateway"), "role of gateway");
+        tap_ok(streq_ptr(recipe_flavor_role("workstation-desktop"), "workstation"), "role of workstation-desktop");
+        tap_ok(!recipe_flavor_role("workstations"), "no role for 'workstations'");
+        tap_ok(!recipe_flavor_role("desktop"), "no role for 'desktop'");
+        tap_ok(!recipe_flavor_role(NULL), "no role for no flavor");
 }
 
 static void expect_buffer_error(const char *data, size_t size, const char *base_dir, const char *message,

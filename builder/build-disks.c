@@ -134,11 +134,10 @@ static int strv_minus(char * const *a, char * const *b, char ***ret) {
         return 0;
 }
 
-/* How many flavors run side by side after the shared layer, each in an
- * appliance of its own (one appliance is 1.5 GiB; what the guest sees does
- * not change with this). */
-static unsigned flavor_threads(const Build *b) {
-        return b->o->jobs < b->n_flavors ? b->o->jobs : (unsigned) b->n_flavors;
+/* How many flavors run side by side, each in an appliance of its own (one
+ * appliance is 1.5 GiB; what the guest sees does not change with this). */
+static unsigned threads_for(const Build *b, size_t n) {
+        return b->o->jobs < n ? b->o->jobs : (unsigned) n;
 }
 
 typedef struct LayerJob {
@@ -278,42 +277,96 @@ static int tor_connection_file(ErrorSlot *err, const Recipe *rc, char **ret) {
         return 0;
 }
 
-/* The flavor's own layer: what its recipe adds to the shared one. */
-static int customize_flavor(ErrorSlot *err, size_t i, void *userdata) {
-        Build *b = userdata;
-        Flavor *f = &b->flavors[i];
+/* The recipe a flavor builds at a level: its layers bottom first, then its
+ * own; NULL above its top. */
+static const Recipe *recipe_at(const Flavor *f, size_t level) {
+        return level < f->n_layers ? f->layers[level] : level == f->n_layers ? f->recipe : NULL;
+}
+
+static const char *parent_key_at(const Flavor *f, size_t level) {
+        return level == 0 ? f->base_key : f->layer_keys[level - 1];
+}
+
+static const char *parent_disk_at(const Flavor *f, size_t level) {
+        return level == 0 ? f->base_disk : f->layer_disks[level - 1];
+}
+
+typedef struct Level {
+        Build *b;
+        size_t level;
+        size_t *flavors;        /* indexes of the flavors whose steps run now */
+} Level;
+
+/* One recipe's layer for one flavor: what it adds to the recipe below it.
+ * A recipe that makes a machine (Flavor=) sets its host name and, a
+ * gateway's, the Tor connection, wherever it stands: a workstation layer
+ * below a desktop is the very layer the workstation flavor builds, and
+ * found in the cache. */
+static int customize_level_job(ErrorSlot *err, size_t i, void *userdata) {
+        Level *l = userdata;
+        Build *b = l->b;
+        Flavor *f = &b->flavors[l->flavors[i]];
+        const Recipe *rc = recipe_at(f, l->level), *below = l->level > 0 ? recipe_at(f, l->level - 1) : NULL;
         _cleanup_free_ char *tor = NULL;
         int r;
 
-        r = tor_connection_file(err, f->recipe, &tor);
-        if (r < 0)
-                return r;
-        return customize_recipe(err, b, f->name, f->recipe, f->layer, f->recipe->hostname, tor,
-                                f->layer ? f->layer_key : f->base_key, f->layer ? f->layer_disk : f->base_disk,
-                                &f->flavor_key, &f->flavor_disk);
+        if (rc->flavor) {
+                r = tor_connection_file(err, rc, &tor);
+                if (r < 0)
+                        return r;
+        }
+        return customize_recipe(err, b, rc->flavor ?: rc->name, rc, below, rc->flavor ? rc->hostname : NULL, tor,
+                                parent_key_at(f, l->level), parent_disk_at(f, l->level),
+                                &f->layer_keys[l->level], &f->layer_disks[l->level]);
 }
 
+/* The same recipe on the same parent is the same step: built once. */
+static bool same_step(const Flavor *a, const Flavor *c, size_t level) {
+        return streq(recipe_at(a, level)->path, recipe_at(c, level)->path) &&
+               streq(parent_key_at(a, level), parent_key_at(c, level));
+}
+
+/* Level by level, bottom up: at each, the distinct steps side by side, then
+ * the flavors whose step another flavor has just built (from the cache). */
 int stage_customize(ErrorSlot *err, Build *b) {
+        _cleanup_free_ size_t *order = calloc(b->n_flavors, sizeof(size_t));
+        size_t levels = 0;
         int r;
 
-        /* The shared layer (the recipe every flavor includes first): built
-         * for the first flavor, found cached by the others. */
-        for (size_t i = 0; i < b->n_flavors; i++) {
-                Flavor *f = &b->flavors[i];
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_flavors; i++)
+                if (b->flavors[i].n_layers + 1 > levels)
+                        levels = b->flavors[i].n_layers + 1;
+        for (size_t level = 0; level < levels; level++) {
+                Level l = { .b = b, .level = level, .flavors = order };
+                size_t n = 0, n_dup = 0;
+                _cleanup_free_ size_t *dups = calloc(b->n_flavors, sizeof(size_t));
 
-                if (!f->layer)
-                        continue;
-                r = customize_recipe(err, b, f->layer->name, f->layer, NULL, NULL, NULL, f->base_key, f->base_disk,
-                                     &f->layer_key, &f->layer_disk);
+                if (!dups)
+                        return -ENOMEM;
+                for (size_t i = 0; i < b->n_flavors; i++) {
+                        bool seen = false;
+
+                        if (!recipe_at(&b->flavors[i], level))
+                                continue;
+                        for (size_t j = 0; j < n && !seen; j++)
+                                seen = same_step(&b->flavors[order[j]], &b->flavors[i], level);
+                        if (seen)
+                                dups[n_dup++] = i;
+                        else
+                                order[n++] = i;
+                }
+                r = parallel_run(err, n, threads_for(b, n), customize_level_job, &l);
+                if (r < 0 || (r = check_cancel(err)) < 0)
+                        return r;
+                memcpy(order, dups, n_dup * sizeof(size_t));
+                r = parallel_run(err, n_dup, 1, customize_level_job, &l);
                 if (r < 0 || (r = check_cancel(err)) < 0)
                         return r;
         }
-        r = parallel_run(err, b->n_flavors, flavor_threads(b), customize_flavor, b);
-        if (r < 0)
-                return r;
-        return check_cancel(err);
+        return 0;
 }
-
 
 #define FINALIZE_ATTEMPTS 3u
 
@@ -358,11 +411,11 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
                 .suite = b->suite,
                 .inrelease_sha256 = b->sources->inrelease_sha256,
         };
-        FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->flavor_disk };
+        FinalizeJob job = { .b = b, .spec = &spec, .layer_disk = f->layer_disks[f->n_layers] };
         bool built;
         int r;
 
-        r = finalize_key(err, &spec, f->flavor_key, &f->final_key);
+        r = finalize_key(err, &spec, f->layer_keys[f->n_layers], &f->final_key);
         if (r < 0)
                 return r;
         /* Written beside the disk before the disk is moved into place, so a
@@ -385,5 +438,5 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
 }
 
 int stage_finalize(ErrorSlot *err, Build *b) {
-        return parallel_run(err, b->n_flavors, flavor_threads(b), finalize_flavor, b);
+        return parallel_run(err, b->n_flavors, threads_for(b, b->n_flavors), finalize_flavor, b);
 }

@@ -16,13 +16,16 @@
 typedef struct Flavor {
         char *name;
         Recipe *recipe;
-        Recipe *layer;          /* the shared layer the flavor's recipe includes first, or NULL */
+        /* The layers below the flavor's own, bottom first: the recipe its
+         * recipe includes first, the one that one includes first, and so
+         * on (workstation-desktop: kicksecure, whonix-workstation).  Each
+         * is built once for every flavor that stands on it. */
+        Recipe **layers;
+        size_t n_layers;
         char *base_key;         /* bootstrap */
         char *base_disk;
-        char *layer_key;        /* shared layer */
-        char *layer_disk;
-        char *flavor_key;       /* the flavor's own layer */
-        char *flavor_disk;
+        char **layer_keys;      /* n_layers + 1 of each: the layers', then the flavor's own */
+        char **layer_disks;
         char *final_key;
         char *final_disk;       /* raw, sparse */
         char *packages;         /* the final disk's installed packages (packages.h format) */

@@ -34,13 +34,17 @@ static void build_done(Build *b) {
                 Flavor *f = &b->flavors[i];
                 free(f->name);
                 recipe_free(f->recipe);
-                recipe_free(f->layer);
+                for (size_t k = 0; k < f->n_layers; k++)
+                        recipe_free(f->layers[k]);
+                for (size_t k = 0; f->layer_keys && k <= f->n_layers; k++) {
+                        free(f->layer_keys[k]);
+                        free(f->layer_disks[k]);
+                }
+                free(f->layers);
+                free(f->layer_keys);
+                free(f->layer_disks);
                 free(f->base_key);
                 free(f->base_disk);
-                free(f->layer_key);
-                free(f->layer_disk);
-                free(f->flavor_key);
-                free(f->flavor_disk);
                 free(f->final_key);
                 free(f->final_disk);
                 free(f->packages);
@@ -201,6 +205,41 @@ static int check_early(ErrorSlot *err, const Build *b) {
         return 0;
 }
 
+/* The recipes below a flavor's: the first file a recipe includes is the
+ * layer it stands on (whonix-workstation-desktop.conf on
+ * whonix-workstation.conf, that on kicksecure.conf), built once for every
+ * flavor above it.  Bottom first. */
+#define LAYERS_MAX 8u
+
+static int load_layers(ErrorSlot *err, const Build *b, Flavor *f) {
+        const Recipe *rc = f->recipe;
+
+        while (strv_length(rc->includes) > 0) {
+                Recipe *l = NULL, **layers;
+                int r;
+
+                if (f->n_layers >= LAYERS_MAX)
+                        return error_set(err, -ELOOP, "'%s' stands on more than %u layers", f->recipe->path,
+                                         LAYERS_MAX);
+                r = recipe_load(err, rc->includes[0], b->o->data_dir, &l);
+                if (r < 0)
+                        return r;
+                layers = reallocarray(f->layers, f->n_layers + 1, sizeof *layers);
+                if (!layers) {
+                        recipe_free(l);
+                        return -ENOMEM;
+                }
+                memmove(layers + 1, layers, f->n_layers * sizeof *layers);
+                layers[0] = l;
+                f->layers = layers;
+                f->n_layers++;
+                rc = l;
+        }
+        f->layer_keys = calloc(f->n_layers + 1, sizeof(char *));
+        f->layer_disks = calloc(f->n_layers + 1, sizeof(char *));
+        return f->layer_keys && f->layer_disks ? 0 : -ENOMEM;
+}
+
 static int stage_recipe(ErrorSlot *err, Build *b) {
         _cleanup_free_ char *recipes_dir = path_join(b->o->data_dir, "recipes");
         uint64_t start = now_usec();
@@ -219,24 +258,23 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                 if (!path && errno == EINVAL) {
                         _cleanup_free_ char *shown = escape_for_message(strempty(b->o->flavors[i]), true);
 
-                        return error_set(err, -EINVAL, "unknown flavor '%s' (gateway or workstation)",
-                                         strempty(shown));
+                        return error_set(err, -EINVAL, "unknown flavor '%s' (gateway, workstation or "
+                                         "workstation-VARIANT)", strempty(shown));
                 }
                 f->name = strdup(b->o->flavors[i]);
                 if (!path || !f->name)
                         return -ENOMEM;
+                if (access(path, F_OK) < 0 && errno == ENOENT)
+                        return error_set(err, -ENOENT, "unknown flavor '%s': there is no recipe '%s' "
+                                         "(whonix-build recipes lists them)", f->name, path);
                 r = recipe_load(err, path, b->o->data_dir, &f->recipe);
                 if (r < 0)
                         return r;
                 if (!streq_ptr(f->recipe->flavor, f->name))
                         return error_set(err, -EINVAL, "'%s' does not define the flavor '%s'", path, f->name);
-                /* The first file a flavor's recipe includes is its shared
-                 * layer (kicksecure.conf): built once, below both flavors. */
-                if (strv_length(f->recipe->includes) > 0) {
-                        r = recipe_load(err, f->recipe->includes[0], b->o->data_dir, &f->layer);
-                        if (r < 0)
-                                return r;
-                }
+                r = load_layers(err, b, f);
+                if (r < 0)
+                        return r;
         }
 
         /* Both flavors must agree on the distribution: they share one base

@@ -4,8 +4,11 @@
 
 static const CliOption table[] = {
         { 't', "target", "kvm|virtualbox", COMPLETE_WORDS, "kvm virtualbox", "what to produce (default: kvm)" },
-        { 'f', "flavor", "gateway|workstation|all", COMPLETE_WORDS, "gateway workstation all",
-          "which VMs to build (default: all)" },
+        { 'f', "flavor", "LIST", COMPLETE_WORDS, "cli desktop all gateway workstation workstation-desktop",
+          "which VMs to build, comma-separated: flavors (gateway,\n"
+          "workstation, workstation-desktop) or pairs: cli (the\n"
+          "Gateway and the CLI Workstation; the default), desktop\n"
+          "(the Gateway and the desktop Workstation), all (the three)" },
         { OPT_SUITE, "suite", "SUITE", COMPLETE_NONE, NULL, "Debian suite (default: the recipe's, trixie)" },
         { OPT_MIRROR, "mirror", "URL", COMPLETE_NONE, NULL, "Debian mirror (default: the one the host's apt uses)" },
         { OPT_PROXY, "proxy", "http://HOST:PORT", COMPLETE_NONE, NULL,
@@ -53,6 +56,10 @@ static const CliOption table[] = {
         { OPT_REBUILT, "rebuilt", "DIR", COMPLETE_DIR, NULL,
           "verify: compare with this earlier rebuild instead\n"
           "of rebuilding (its whonix.buildinfo and artifacts)" },
+        { OPT_REBUILD_CACHE, "rebuild-cache", "DIR", COMPLETE_DIR, NULL,
+          "verify: rebuild with this cache of your own, kept and\n"
+          "reused by the next verify, instead of a fresh one (it\n"
+          "must never hold what the publisher's cache held)" },
         { 'h', "help", NULL, COMPLETE_NONE, NULL, "show this help" },
         { 'V', "version", NULL, COMPLETE_NONE, NULL, "show the version" },
 };

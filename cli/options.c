@@ -109,16 +109,51 @@ static int set_checked(char **field, const char *option, const char *value, cons
         return free_and_strdup(field, value) < 0 ? -ENOMEM : 0;
 }
 
+/* The pairs --flavor names: a Gateway and the Workstations that go with it. */
+static const struct {
+        const char *name;
+        const char *flavors;
+} flavor_sets[] = {
+        { "cli", "gateway,workstation" },
+        { "desktop", "gateway,workstation-desktop" },
+        { "all", "gateway,workstation,workstation-desktop" },
+};
+
+/* --flavor=LIST: flavors and pair names, comma-separated; each flavor once,
+ * in the order first named. */
 static int set_flavors(CliOptions *o, const char *v) {
+        _cleanup_strv_free_ char **words = NULL, **flavors = NULL;
+        int r;
+
+        r = strv_split(v, ",", &words);
+        if (r < 0)
+                return r;
+        if (!words[0])
+                return usage_error("bad --flavor '': expected a flavor or a pair (cli, desktop, all)");
+        STRV_FOREACH(w, words) {
+                _cleanup_strv_free_ char **expanded = NULL;
+                const char *why;
+
+                for (size_t i = 0; i < ELEMENTSOF(flavor_sets) && !expanded; i++)
+                        if (streq(*w, flavor_sets[i].name) && strv_split(flavor_sets[i].flavors, ",", &expanded) < 0)
+                                return -ENOMEM;
+                if (!expanded) {
+                        if ((why = recipe_flavor_check(*w))) {
+                                _cleanup_free_ char *shown = escape_for_message(*w, true);
+
+                                return usage_error("bad --flavor '%s': %s, or a pair: cli, desktop, all",
+                                                   strempty(shown), why);
+                        }
+                        if (strv_extend(&expanded, *w) < 0)
+                                return -ENOMEM;
+                }
+                STRV_FOREACH(f, expanded)
+                        if (!strv_contains(flavors, *f) && strv_extend(&flavors, *f) < 0)
+                                return -ENOMEM;
+        }
         strv_free(o->flavors);
-        o->flavors = NULL;
-        if (streq(v, "all"))
-                return strv_extend(&o->flavors, "gateway") < 0 || strv_extend(&o->flavors, "workstation") < 0
-                               ? -ENOMEM
-                               : 0;
-        if (streq(v, "gateway") || streq(v, "workstation"))
-                return strv_extend(&o->flavors, v);
-        return usage_error("bad --flavor '%s': expected gateway, workstation or all", v);
+        o->flavors = TAKE_PTR(flavors);
+        return 0;
 }
 
 static int default_data_dir(char **ret) {
@@ -163,7 +198,7 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
         o->target = TARGET_KVM;
         o->source_date_epoch = -1;
         o->jobs = ncpu > 0 ? (unsigned) ncpu : 1;
-        r = set_flavors(o, "all");
+        r = set_flavors(o, "cli");
         if (r < 0)
                 return r;
 
@@ -213,6 +248,12 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (isempty(optarg))
                                 return usage_error("--rebuilt needs a directory");
                         if (free_and_strdup(&o->rebuilt_dir, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case OPT_REBUILD_CACHE:
+                        if (isempty(optarg))
+                                return usage_error("--rebuild-cache needs a directory");
+                        if (free_and_strdup(&o->rebuild_cache_dir, optarg) < 0)
                                 return -ENOMEM;
                         break;
                 case OPT_CACHE:
@@ -329,4 +370,5 @@ void cli_options_done(CliOptions *o) {
         free(o->gpg_home);
         free(o->key_file);
         free(o->rebuilt_dir);
+        free(o->rebuild_cache_dir);
 }

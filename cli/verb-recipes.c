@@ -16,7 +16,12 @@ int verb_recipes(const CliOptions *o, int argc, char **argv) {
                 error_done(&err);
                 return EXIT_FAILED;
         }
+        /* One column for the names, as wide as the longest. */
+        int width = 0;
         for (size_t i = 0; names[i]; i++)
-                printf("%-22s %s\n", names[i], descriptions && descriptions[i] ? descriptions[i] : "");
+                if ((int) strlen(names[i]) > width)
+                        width = (int) strlen(names[i]);
+        for (size_t i = 0; names[i]; i++)
+                printf("%-*s  %s\n", width, names[i], descriptions && descriptions[i] ? descriptions[i] : "");
         return EXIT_OK;
 }

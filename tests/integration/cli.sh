@@ -15,7 +15,7 @@ check "--version prints the version" grep -Eq '^whonix-build [0-9]+\.[0-9]+\.[0-
 
 "$wb" recipes >"$T/recipes" 2>&1
 check "recipes exits 0" test $? -eq 0
-for r in kicksecure whonix-gateway whonix-workstation; do
+for r in kicksecure whonix-gateway whonix-workstation whonix-workstation-desktop; do
         check "recipes lists $r" grep -q "^$r " "$T/recipes"
 done
 
@@ -28,7 +28,8 @@ usage() { # description, expected message, args...
 }
 usage "unknown option" "unknown option '--frobnicate'" --frobnicate
 usage "bad target" "bad --target 'vmware'" --target vmware
-usage "bad flavor" "bad --flavor 'desktop'" --flavor desktop
+usage "bad flavor" "bad --flavor 'router'" --flavor router
+usage "bad flavor in a list" "bad --flavor 'workstation-Big'" --flavor gateway,workstation-Big
 usage "bad jobs" "bad --jobs '0'" --jobs 0
 usage "bad suite" "bad --suite 'Tri xie'" --suite "Tri xie"
 usage "bad mirror" "bad --mirror 'ftp://x'" --mirror ftp://x
@@ -50,6 +51,17 @@ check "no output directory after usage errors" test ! -e "$T/out"
 "$wb" --until recipe --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/out" >"$T/r" 2>&1
 check "--until recipe exits 0" test $? -eq 0
 check "the recipe stage reports both flavors and the mirror" grep -Eq '^stage recipe +[0-9.]+ s  2 flavor\(s\), suite trixie, mirror http://127.0.0.1:9/debian' "$T/r"
+
+# Pairs and lists: each flavor once, the recipe stage counts them.
+for f in "desktop 2" "all 3" "gateway,workstation-desktop,gateway 2" "cli,desktop 3" "workstation-desktop 1"; do
+        set -- $f
+        "$wb" --until recipe --flavor "$1" --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/out" >"$T/p" 2>&1
+        check "--flavor $1: $2 flavor(s)" grep -Eq "^stage recipe +[0-9.]+ s  $2 flavor\(s\)" "$T/p"
+done
+"$wb" --until recipe --flavor workstation-nosuch --mirror http://127.0.0.1:9/debian --cache "$T/cache" --output "$T/out" >"$T/p" 2>&1
+rc=$?
+check "a flavor without a recipe fails (exit $rc), naming the recipe it looked for" \
+        sh -c '[ "$1" -eq 1 ] && grep -q "unknown flavor .workstation-nosuch.: there is no recipe .*/recipes/whonix-workstation-nosuch.conf" "$2"' sh "$rc" "$T/p"
 "$wb" --until recipe --cache "$T/cache" --output "$T/out" >"$T/r2" 2>&1
 check "without --mirror the host's apt mirror is used" grep -Eq '^stage recipe .* mirror https?://' "$T/r2"
 diag_file "$T/r2" 2

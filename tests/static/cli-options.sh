@@ -57,7 +57,9 @@ check "the parser knows every option --help lists${unknown:+ (unknown:$unknown)}
 check "whonix-build --ta<Tab> gives --target= (a value follows)" test "$(complete whonix-build --ta)" = "--target="
 check "whonix-build --target <Tab> offers kvm and virtualbox" \
         test "$(complete whonix-build --target '' | paste -sd' ')" = "kvm virtualbox"
-check "whonix-build -f w<Tab> offers workstation" test "$(complete whonix-build -f w)" = "workstation"
+check "whonix-build -f w<Tab> offers the two Workstations" \
+        test "$(complete whonix-build -f w | paste -sd' ')" = "workstation workstation-desktop"
+check "whonix-build -f d<Tab> offers the desktop pair" test "$(complete whonix-build -f d)" = "desktop"
 check "whonix-build --until f<Tab> offers the stages fetch and finalize" \
         test "$(complete whonix-build --until f | paste -sd' ')" = "fetch finalize"
 check "whonix-build --mirror <Tab> offers nothing (a URL)" test -z "$(complete whonix-build --mirror '')"

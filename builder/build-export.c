@@ -104,17 +104,34 @@ static int export_kvm_into(ErrorSlot *err, const Build *b, const char *staging, 
         return 0;
 }
 
-/* Both VMs in one OVA: streamOptimized VMDKs written from the final raw
- * disks, then the tar (ovf, mf, disks); with --ova-per-vm one OVA per VM
- * too, for importers that take one machine per OVA (virt-v2v). */
+/* The OVA of a pair: "Whonix" for the Gateway with the CLI Workstation,
+ * "Whonix-Desktop" with workstation-desktop ("Whonix-" and the variant,
+ * its first letter upper case).  NULL: out of memory. */
+static char *pair_name(const char *workstation_flavor) {
+        const char *dash = workstation_flavor ? strchr(workstation_flavor, '-') : NULL;
+        char *name;
+
+        if (!dash)
+                return strdup("Whonix");
+        name = strdup_printf("Whonix-%s", dash + 1);
+        if (name)
+                name[strlen("Whonix-")] = (char) (name[strlen("Whonix-")] - 'a' + 'A');
+        return name;
+}
+
+/* One streamOptimized VMDK per VM, written from the final raw disks; then
+ * one OVA per pair (the Gateway with each Workstation; a build of one role
+ * alone makes one OVA of what it built) and, with --ova-per-vm, one OVA per
+ * VM too, for importers that take one machine per OVA (virt-v2v). */
 static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
         _cleanup_free_ OvaVm *vms = calloc(b->n_flavors, sizeof(OvaVm));
-        _cleanup_free_ char *ova = path_join(staging, "Whonix.ova");
         _cleanup_strv_free_ char **vmdks = NULL;
-        OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch, .ovf_name = "Whonix" };
+        OvaOptions opts = { .seed = build_seed(b), .mtime = b->source_date_epoch };
+        ssize_t gateway = -1;
+        size_t n_workstations = 0;
         int r;
 
-        if (!vms || !ova)
+        if (!vms)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 const Flavor *f = &b->flavors[i];
@@ -138,11 +155,35 @@ static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, 
                         .vmdk_path = vmdks[i],
                         .capacity_bytes = f->recipe->disk_size,
                 };
+                if (streq_ptr(recipe_flavor_role(f->name), "gateway"))
+                        gateway = (ssize_t) i;
+                else
+                        n_workstations++;
         }
-        log_progress("export", "Whonix.ova", 0, 0);
-        r = ova_write(err, vms, b->n_flavors, ova, &opts);
-        if (r < 0 || (r = strv_extend(names, "Whonix.ova")) < 0)
-                return r;
+
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                _cleanup_free_ char *pair = NULL, *file = NULL, *p = NULL;
+                OvaVm two[2];
+                size_t n = 0;
+                OvaOptions one = opts;
+
+                /* Each Workstation makes a pair with the Gateway; the
+                 * Gateway alone only when no Workstation was built. */
+                if ((ssize_t) i == gateway && n_workstations > 0)
+                        continue;
+                if (gateway >= 0)
+                        two[n++] = vms[gateway];
+                if ((ssize_t) i != gateway)
+                        two[n++] = vms[i];
+                pair = pair_name((ssize_t) i == gateway ? NULL : b->flavors[i].name);
+                if (!pair || !(file = strdup_printf("%s.ova", pair)) || !(p = path_join(staging, file)))
+                        return -ENOMEM;
+                one.ovf_name = pair;
+                log_progress("export", file, 0, 0);
+                r = ova_write(err, two, n, p, &one);
+                if (r < 0 || (r = strv_consume(names, TAKE_PTR(file))) < 0)
+                        return r;
+        }
         for (size_t i = 0; b->o->ova_per_vm && i < b->n_flavors; i++) {
                 const char *vm = b->flavors[i].recipe->vm_name;
                 _cleanup_free_ char *name = strdup_printf("%s.ova", vm), *p = NULL;

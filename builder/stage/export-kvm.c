@@ -230,9 +230,14 @@ int kvm_domain_xml(ErrorSlot *err, const Recipe *r, const KvmDomainOptions *opts
         xml_writer_open(&w, "video", NULL);
         xml_writer_empty(&w, "model", "type", "virtio", NULL);
         xml_writer_close(&w);
-        /* Deliberately absent: USB tablet and sound.  Fewer emulated devices
-         * is less attack surface and less to fingerprint; the PS/2 mouse
-         * and keyboard libvirt adds for the display are enough. */
+        /* A desktop (Graphics=yes) gets a pointer that follows the host's
+         * without a grab: a virtio tablet (no USB controller needed).
+         * Deliberately absent everywhere: a USB tablet and sound.  Fewer
+         * emulated devices is less attack surface and less to fingerprint;
+         * for a console, the PS/2 mouse and keyboard libvirt adds for the
+         * display are enough. */
+        if (streq_ptr(r->graphics, "yes"))
+                xml_writer_empty(&w, "input", "type", "tablet", "bus", "virtio", NULL);
 
         xml_writer_close(&w); /* devices */
         xml_writer_close(&w); /* domain */

@@ -258,7 +258,11 @@ static int virtual_system(ErrorSlot *err, XmlWriter *w, const OvaVm *vm, size_t 
         xml_writer_empty(w, "Memory", "RAMSize", mem, NULL);
         /* No USB controller, so no USB tablet: PS/2 devices. */
         xml_writer_empty(w, "HID", "Pointing", "PS2Mouse", "Keyboard", "PS2Keyboard", NULL);
-        xml_writer_empty(w, "Display", "controller", "VMSVGA", "VRAMSize", "16", NULL);
+        /* A desktop (Graphics=yes) gets the video memory Whonix gives its
+         * own (a console needs little).  Its pointer follows the host's
+         * through the kernel's vboxguest driver, still without USB. */
+        xml_writer_empty(w, "Display", "controller", "VMSVGA", "VRAMSize",
+                         streq_ptr(r->graphics, "yes") ? "128" : "16", NULL);
         xml_writer_empty(w, "RemoteDisplay", "enabled", "false", NULL);
         xml_writer_open(w, "BIOS", NULL);
         xml_writer_empty(w, "IOAPIC", "enabled", "true", NULL);

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "compare.h"
 #include "log.h"
+#include "recipe.h"
 #include "sha256.h"
 #include "supermin.h"
 #include "verify.h"
@@ -105,7 +106,8 @@ static int diff_packages(const char *flavor, const PackageList *a, const Package
 }
 
 /* Rebuild into out_dir with a fresh stage cache under cache->dir that
- * shares only the package cache disk. */
+ * shares only the package cache disk, or with the verifier's own stage
+ * cache (o->rebuild_cache_dir), kept. */
 static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, const Buildinfo *bi, const char *out_dir) {
         _cleanup_free_ char *stage_cache = NULL, *debs = cache_path(cache, "debs.img", NULL);
         Target target;
@@ -115,14 +117,24 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 return -ENOMEM;
         if (target_from_string(bi->target, &target) < 0)
                 return error_set(err, -EINVAL, "unknown target '%s'", bi->target);
-        r = mkdtemp_in(cache->dir, "verify-", &stage_cache);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create a stage cache in '%s'", cache->dir);
+        if (o->rebuild_cache_dir)
+                stage_cache = strdup(o->rebuild_cache_dir);
+        else {
+                r = mkdtemp_in(cache->dir, "verify-", &stage_cache);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot create a stage cache in '%s'", cache->dir);
+        }
+        if (!stage_cache)
+                return -ENOMEM;
 
-        /* The release's per-VM OVAs say it was made with --ova-per-vm. */
-        bool per_vm = false;
+        /* A release made with --ova-per-vm has one OVA per VM besides one
+         * per pair (a Workstation with the Gateway, or what was built). */
+        size_t n_ova = 0, n_workstations = 0;
         for (size_t i = 0; i < bi->n_artifacts; i++)
-                per_vm = per_vm || (endswith(bi->artifacts[i].name, ".ova") && !streq(bi->artifacts[i].name, "Whonix.ova"));
+                n_ova += endswith(bi->artifacts[i].name, ".ova") ? 1 : 0;
+        STRV_FOREACH(f, bi->flavors)
+                n_workstations += streq_ptr(recipe_flavor_role(*f), "workstation") ? 1 : 0;
+        bool per_vm = n_ova > (n_workstations > 0 ? n_workstations : 1);
 
         BuildOptions b = {
                 .target = target,
@@ -141,9 +153,15 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 .debs_disk = debs,
                 .ova_per_vm = per_vm,
         };
-        log_notice("verify: rebuilding every stage in '%s' (only the package cache disk is shared)", stage_cache);
+        if (o->rebuild_cache_dir)
+                log_notice("verify: rebuilding in your own cache '%s' (what it holds from earlier rebuilds is reused; "
+                           "the package cache disk is '%s')", stage_cache, debs);
+        else
+                log_notice("verify: rebuilding every stage in '%s' (only the package cache disk is shared)",
+                           stage_cache);
         r = build_run(err, &b);
-        (void) rm_rf(stage_cache);
+        if (!o->rebuild_cache_dir)
+                (void) rm_rf(stage_cache);
         if (r < 0)
                 return error_prefix(err, r, "the rebuild failed");
         return 0;
@@ -219,6 +237,16 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
         if (r < 0)
                 return r;
 
+        if (o->rebuild_cache_dir) {
+                _cleanup_free_ char *a = realpath(o->rebuild_cache_dir, NULL), *c = realpath(cache->dir, NULL);
+
+                if (o->rebuilt_dir)
+                        return error_set(err, -EINVAL, "a rebuild cache is for a rebuild: not with an earlier "
+                                         "rebuild to compare (--rebuilt)");
+                if (a && c && streq(a, c))
+                        return error_set(err, -EINVAL, "the rebuild cache '%s' is the main cache: a rebuild must "
+                                         "use a cache of its own", o->rebuild_cache_dir);
+        }
         if (o->rebuilt_dir)
                 out_dir = o->rebuilt_dir;
         else {

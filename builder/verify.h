@@ -21,6 +21,10 @@
  *    SHA256), else the pinned packages cannot be had and verify refuses
  *    (-ESTALE) before building anything.  With rebuilt_dir, an earlier
  *    rebuild (its whonix.buildinfo and artifacts) is compared instead.
+ *    With rebuild_cache_dir, the rebuild uses that stage cache instead of
+ *    a fresh one and keeps it: a verifier's own cache, reused from one
+ *    release to the next.  What it reuses was built there, from the same
+ *    keys, never taken from the publisher; it must differ from cache_dir.
  * 4. Every artifact's SHA256 is compared, and the installed packages per
  *    flavor.  A disk image (qcow2) that differs from the published one is
  *    explained file by file (compare.h).
@@ -62,6 +66,7 @@ typedef struct VerifyOptions {
         const char *buildinfo_path;
         const char *artifacts_dir;      /* the published artifacts (may be NULL) */
         const char *rebuilt_dir;        /* compare this earlier rebuild instead of rebuilding (may be NULL) */
+        const char *rebuild_cache_dir;  /* rebuild with this stage cache, kept (NULL: a fresh one, removed) */
         const char *output_dir;         /* keep the rebuild here (NULL: removed afterwards) */
         const char *cache_dir;
         const char *data_dir;

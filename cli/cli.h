@@ -33,6 +33,7 @@ typedef struct CliOptions {
         bool output_given;      /* --output was on the command line */
         bool ova_per_vm;        /* --ova-per-vm */
         char *rebuilt_dir;      /* --rebuilt: verify against an earlier rebuild */
+        char *rebuild_cache_dir;   /* verify --rebuild-cache */
         bool json;              /* --json: a report on stdout */
         unsigned max_age_days;  /* --max-age; 0: none */
         uint64_t max_size;      /* --max-size in bytes; 0: none */

@@ -19,6 +19,7 @@ enum {
         OPT_GPG_HOME,
         OPT_KEY,
         OPT_REBUILT,
+        OPT_REBUILD_CACHE,
         OPT_OVA_PER_VM,
         OPT_STALL_TIMEOUT,
         OPT_JSON,

@@ -14,6 +14,7 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
                 .buildinfo_path = argv[0],
                 .artifacts_dir = argc > 1 ? argv[1] : NULL,
                 .rebuilt_dir = o->rebuilt_dir,
+                .rebuild_cache_dir = o->rebuild_cache_dir,
                 .output_dir = o->output_given ? o->output_dir : NULL,
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,

@@ -21,6 +21,8 @@ skip_all() {
         exit 77
 }
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+# bail_out WHY: the test cannot go on at all (TAP's "Bail out!"), a failure.
+bail_out() { echo "Bail out! $*"; exit 1; }
 # Show a file as TAP diagnostics (last N lines).
 # temp_dir_with_pids: T, a temporary directory, and pids, the background
 # processes the test starts (pids="$pids $!"); on exit both go (our own

@@ -125,7 +125,7 @@ check "kicksecure-harden.sh is valid sh" sh -n "$script"
 check "kicksecure.conf runs kicksecure-harden.sh" grep -qx 'Scripts=scripts/kicksecure-harden.sh' "$WB_SOURCE_ROOT/recipes/kicksecure.conf"
 if command -v shellcheck >/dev/null; then
         check "shellcheck kicksecure-harden.sh" shellcheck -s sh "$script"
-        for s in whonix-gateway.sh whonix-workstation.sh; do
+        for s in whonix-gateway.sh whonix-workstation.sh whonix-workstation-desktop.sh; do
                 check "shellcheck $s" shellcheck -s sh "$WB_SOURCE_ROOT/recipes/scripts/$s"
         done
         check "shellcheck whonix-selfcheck" shellcheck -s bash "$ov/kicksecure/usr/local/bin/whonix-selfcheck"

@@ -437,6 +437,35 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
         return check_cancel(err);
 }
 
+typedef struct FinalizeOrder {
+        Build *b;
+        size_t *order;
+} FinalizeOrder;
+
+static int finalize_in_order(ErrorSlot *err, size_t i, void *userdata) {
+        FinalizeOrder *o = userdata;
+
+        return finalize_flavor(err, o->order[i], o->b);
+}
+
+/* The flavor with the most layers (the largest disk, the longest
+ * finalize: the desktop) starts first, so that it does not run alone at
+ * the end while the other CPU idles. */
 int stage_finalize(ErrorSlot *err, Build *b) {
-        return parallel_run(err, b->n_flavors, threads_for(b, b->n_flavors), finalize_flavor, b);
+        _cleanup_free_ size_t *order = calloc(b->n_flavors, sizeof(size_t));
+        FinalizeOrder o = { .b = b, .order = order };
+
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                size_t j = i;
+
+                /* Insertion sort, stable: deeper first, else in order. */
+                while (j > 0 && b->flavors[order[j - 1]].n_layers < b->flavors[i].n_layers) {
+                        order[j] = order[j - 1];
+                        j--;
+                }
+                order[j] = i;
+        }
+        return parallel_run(err, b->n_flavors, threads_for(b, b->n_flavors), finalize_in_order, &o);
 }

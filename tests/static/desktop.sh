@@ -78,6 +78,12 @@ prof=$ov/etc/profile.d/60-whonix-tor-browser.sh
 check "Tor Browser's environment is valid sh" sh -n "$prof"
 env=$(env -i sh -c ". '$prof'; env" | grep '^TOR_' | sort)
 check "Tor Browser starts no Tor of its own (TOR_SKIP_LAUNCH=1)" grep -qx 'TOR_SKIP_LAUNCH=1' <<<"$env"
+# LightDM starts the session through /etc/X11/Xsession, which reads
+# Xsession.d, not /etc/profile.
+xs=$ov/etc/X11/Xsession.d/60whonix-tor-browser
+check "the graphical session (Xsession.d) reads the same settings" \
+        sh -c 'sh -n "$1" && [ "$(grep -v "^#" "$1")" = ". /etc/profile.d/60-whonix-tor-browser.sh" ] &&
+                [ -f "$2/etc/profile.d/60-whonix-tor-browser.sh" ]' sh "$xs" "$ov"
 wsscript=$WB_SOURCE_ROOT/recipes/scripts/whonix-workstation.sh
 for v in SOCKS CONTROL; do
         host=$(sed -n "s/^TOR_${v}_HOST=//p" <<<"$env") port=$(sed -n "s/^TOR_${v}_PORT=//p" <<<"$env")

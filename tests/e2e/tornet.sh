@@ -105,7 +105,10 @@
 # Set before tornet_start: TORNET_EXTRA_NAMES, more names that dnsmasq
 # gives the server's address (e.g. one per program a test runs, so that the
 # streams tell the programs apart); TORNET_REPO_DIR, a directory that the
-# server serves under /repo/ (e.g. an apt repository).
+# server serves under /repo/ (e.g. an apt repository); TORNET_EXIT_PORTS,
+# more ports the exits accept anywhere besides 80 (a client picks an exit
+# for a name by the port: e.g. 443 for a test's HTTPS server, 6667 for
+# IRC; the namespace has no route off the subnet, so "anywhere" is it).
 
 TORNET_PREFIX=${TORNET_PREFIX:-10.99.0}
 TORNET_TIMEOUT=${TORNET_TIMEOUT:-240}
@@ -123,6 +126,7 @@ TORNET_PIDS=()
 TORNET_EXTRA_NS=()
 TORNET_EXTRA_NAMES=${TORNET_EXTRA_NAMES:-}
 TORNET_REPO_DIR=${TORNET_REPO_DIR:-}
+TORNET_EXIT_PORTS=${TORNET_EXIT_PORTS:-}
 TORNET_ONIONS=
 
 # name role last-octet
@@ -241,6 +245,7 @@ ExitPolicyRejectPrivate 0
 ExitPolicyRejectLocalInterfaces 0
 ExitPolicy accept $TORNET_SUBNET:*
 ExitPolicy accept *:$TORNET_SERVER_PORT
+$(for p in $TORNET_EXIT_PORTS; do echo "ExitPolicy accept *:$p"; done)
 ExitPolicy reject *:*
 ServerDNSResolvConfFile $TORNET_DIR/resolv.conf
 ServerDNSDetectHijacking 0

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# whonix-build --target kvm writes the six files; the images are compact,
-# pass qemu-img check, and hold Debian of the right suite with a kernel, a
-# grub.cfg that points at the fixed root UUID, and the flavor's hostname.
+# whonix-build --target kvm --flavor all writes the eight files (three
+# images, their domains, two networks); the images are compact, pass
+# qemu-img check, and hold Debian of the right suite with a kernel, a
+# grub.cfg that points at the fixed root UUID, and the flavor's hostname;
+# the desktop's domain has a display a desktop can use.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -35,17 +37,17 @@ fin = sorted(s["flavor"] for s in d["stages"] if s["stage"] == "finalize" and s[
 sums = sorted(l.split()[1] for l in open(sys.argv[2]))
 assert d["result"] == "ok" and d["exit_status"] == 0 and d["error"] is None, d["result"]
 assert all(n in stages for n in ("recipe", "fetch", "appliance", "bootstrap", "customize", "finalize", "export", "sign")), stages
-assert fin == ["gateway", "workstation"], fin
+assert fin == ["gateway", "workstation", "workstation-desktop"], fin
 assert sorted(a["name"] for a in d["artifacts"]) == sums, sums
 assert d["buildinfo"].endswith("/whonix.buildinfo")' "$report" "$out/SHA256SUMS"
 
 # The cache remembers what this build used, and 'cache' lists it so.
-check "the cache's last-build names both final disks of this build (from its report's keys)" \
+check "the cache's last-build names the three final disks of this build (from its report's keys)" \
         python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 used = open(sys.argv[2]).read().split()
 fin = ["final/%s.img" % s["key"] for s in d["stages"] if s["stage"] == "finalize"]
-assert len(fin) == 2 and all(f in used for f in fin), (fin, used)
+assert len(fin) == 3 and all(f in used for f in fin), (fin, used)
 assert any(u.startswith("appliance/") for u in used) and any(u.startswith("base/") for u in used)' \
         "$report" "$WB_TEST_CACHE/last-build"
 "$WHONIX_BUILD" cache --cache "$WB_TEST_CACHE" >"$T/cache-list" 2>&1
@@ -53,14 +55,14 @@ diag "$(tail -n 1 "$T/cache-list")"
 check "whonix-build cache lists the test cache, marking what the build used ($(grep -c ' yes$' "$T/cache-list") entries)" \
         test "$(grep -c ' yes$' "$T/cache-list")" -ge 8
 
-for f in Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Gateway.xml Whonix-Workstation.xml \
-        Whonix-External.xml Whonix-Internal.xml; do
+for f in Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Workstation-Desktop.qcow2 Whonix-Gateway.xml \
+        Whonix-Workstation.xml Whonix-Workstation-Desktop.xml Whonix-External.xml Whonix-Internal.xml; do
         check "$f is written" test -s "$out/$f"
 done
 check "no temporary files are left in the output" bash -c "! ls -A '$out' | grep -q '^\.'"
 
 if command -v virt-xml-validate >/dev/null; then
-        for f in Whonix-Gateway Whonix-Workstation; do
+        for f in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 check "$f.xml is a valid libvirt domain" virt-xml-validate "$out/$f.xml" domain
         done
         for f in Whonix-External Whonix-Internal; do
@@ -70,12 +72,24 @@ else
         skip_one "virt-xml-validate is not installed (libvirt-clients): the XML not validated against libvirt's schemas"
 fi
 check "the Gateway is on both networks" test "$(grep -c "<source network=" "$out/Whonix-Gateway.xml")" -eq 2
-check "the Workstation is on Whonix-Internal only" bash -c \
-        "[ \$(grep -c '<source network=' '$out/Whonix-Workstation.xml') -eq 1 ] && grep -q \"<source network='Whonix-Internal'\" '$out/Whonix-Workstation.xml'"
+for vm in Whonix-Workstation Whonix-Workstation-Desktop; do
+        check "$vm is on Whonix-Internal only" bash -c \
+                "[ \$(grep -c '<source network=' '$out/$vm.xml') -eq 1 ] && grep -q \"<source network='Whonix-Internal'\" '$out/$vm.xml'"
+done
+check "the desktop's domain: a virtio screen on a SPICE display that opens no port, a virtio tablet, 2 GiB" \
+        python3 -c 'import sys, xml.etree.ElementTree as ET
+d = ET.parse(sys.argv[1]).getroot()
+g = d.find("devices/graphics")
+assert g.get("type") == "spice" and g.find("listen").get("type") == "none", ET.tostring(g)
+assert d.find("devices/video/model").get("type") == "virtio"
+assert [(i.get("type"), i.get("bus")) for i in d.findall("devices/input")] == [("tablet", "virtio")]
+assert d.find("memory").text == "2048" and d.find("memory").get("unit") == "MiB", d.find("memory").text' \
+        "$out/Whonix-Workstation-Desktop.xml"
+check "the CLI Workstation's domain has no tablet" sh -c '! grep -q "<input type=.tablet" "$1"' sh "$out/Whonix-Workstation.xml"
 check "Whonix-Internal has no forward and no ip" bash -c "! grep -Eq '<forward|<ip' '$out/Whonix-Internal.xml'"
 
 machine_id=$(sed -n 's/^MachineId=//p' "$WB_SOURCE_ROOT/recipes/kicksecure.conf")
-for vm in Whonix-Gateway Whonix-Workstation; do
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         img="$out/$vm.qcow2"
         [ -s "$img" ] || continue
         check "$vm: qemu-img check passes" qemu-img check -q "$img"
@@ -84,7 +98,11 @@ for vm in Whonix-Gateway Whonix-Workstation; do
         fsize=$(stat -c %s "$img")
         diag "$vm: virtual $((vsize >> 30)) GiB, file $((fsize >> 20)) MiB"
         check "$vm: virtual size is the recipe's 100 GiB" test "$vsize" -eq $((100 << 30))
-        check "$vm: the file is compact (< 2 GiB)" test "$fsize" -lt $((2 << 30))
+        if [ "$vm" = Whonix-Workstation-Desktop ]; then
+                check "$vm: the file is within the desktop's budget (< 1.5 GiB)" test "$fsize" -lt $((3 << 29))
+        else
+                check "$vm: the file is compact (< 2 GiB)" test "$fsize" -lt $((2 << 30))
+        fi
 
         "$inspect" "$img" /dev/sda2 uuid >"$T/uuid" 2>"$T/err"
         check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
@@ -111,7 +129,7 @@ done
 # the files the build writes or that packages fill in from their
 # surroundings; the image's apt sources are the recipe's, over Tor.
 host_name=$(hostname)
-for vm in Whonix-Gateway Whonix-Workstation; do
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         img="$out/$vm.qcow2"
         "$inspect" "$img" /dev/sda2 cat /etc/resolv.conf /etc/hosts /etc/hostname /etc/mailname /etc/machine-id \
                 /etc/apt/sources.list.d/debian.sources /etc/apt/apt.conf.d/50whonix-tor /etc/fstab /etc/default/grub \
@@ -134,9 +152,13 @@ for vm in Whonix-Gateway Whonix-Workstation; do
 done
 check "Gateway: resolv.conf sends its own lookups to Tor (127.0.0.1)" grep -qx 'nameserver 127.0.0.1' "$T/id-Whonix-Gateway"
 check "Gateway: apt uses its own SOCKS port 9104" grep -q '^Acquire::tor::Proxy "socks5h://apt-transport-tor@127.0.0.1:9104";' "$T/id-Whonix-Gateway"
-check "Workstation: apt uses the Gateway's apt port 9104" \
-        grep -q '^Acquire::tor::Proxy "socks5h://apt-transport-tor@10.152.152.10:9104";' "$T/id-Whonix-Workstation"
-for vm in Whonix-Gateway Whonix-Workstation; do
+for vm in Whonix-Workstation Whonix-Workstation-Desktop; do
+        check "$vm: apt uses the Gateway's apt port 9104" \
+                grep -q '^Acquire::tor::Proxy "socks5h://apt-transport-tor@10.152.152.10:9104";' "$T/id-$vm"
+done
+check "Whonix-Workstation-Desktop: apt sources carry contrib (torbrowser-launcher)" \
+        grep -q '^Components: main contrib$' "$T/id-Whonix-Workstation-Desktop"
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm.xml: a generic CPU model, not the host's" \
                 sh -c 'grep -q "<model fallback=.forbid.>qemu64</model>" "$1" && ! grep -q "host-passthrough\|host-model" "$1"' \
                 sh "$out/$vm.xml"

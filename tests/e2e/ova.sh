@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# whonix-build --target virtualbox: one OVA (ovf, mf, then the disks) whose
-# VMDKs are streamOptimized, pass qemu-img check, match the manifest, hold
-# the right system, and come out bit-identical from a second export.
+# whonix-build --target virtualbox --flavor all: one OVA per pair (ovf, mf,
+# then the disks: Whonix.ova with the CLI Workstation, Whonix-Desktop.ova
+# with the desktop one) whose VMDKs are streamOptimized, pass qemu-img
+# check, match the manifest, hold the right system, and come out
+# bit-identical from a second export.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -22,10 +24,10 @@ ova=$WB_E2E_OVA/Whonix.ova
 check "Whonix.ova is written" test -s "$ova"
 [ -s "$ova" ] || { done_testing; exit; }
 diag "Whonix.ova: $(( $(stat -c %s "$ova") >> 20 )) MiB"
-check "the output holds the OVA, one per VM (--ova-per-vm), the buildinfo and SHA256SUMS, nothing else" \
+check "the output holds one OVA per pair, one per VM (--ova-per-vm), the buildinfo and SHA256SUMS, nothing else" \
         test "$(LC_ALL=C ls -A "$WB_E2E_OVA" | tr '\n' ' ')" = \
-        "SHA256SUMS Whonix-Gateway.ova Whonix-Workstation.ova Whonix.ova whonix.buildinfo "
-for vm in Whonix-Gateway Whonix-Workstation; do
+        "SHA256SUMS Whonix-Desktop.ova Whonix-Gateway.ova Whonix-Workstation-Desktop.ova Whonix-Workstation.ova Whonix.ova whonix.buildinfo "
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm.ova holds its own ovf, mf and disk, in order" \
                 test "$(tar -tf "$WB_E2E_OVA/$vm.ova" | tr '\n' ' ')" = "$vm.ovf $vm.mf $vm-disk1.vmdk "
 done
@@ -52,7 +54,26 @@ if command -v xmllint >/dev/null; then
         check "Whonix.ovf is well-formed XML" xmllint --noout "$T/x/Whonix.ovf"
 fi
 
-for vm in Whonix-Gateway Whonix-Workstation; do
+# The desktop pair: the same Gateway disk, the desktop Workstation's, and
+# a machine with the video memory of a desktop.
+dova=$WB_E2E_OVA/Whonix-Desktop.ova
+check "Whonix-Desktop.ova: ovf, mf, the Gateway's disk, the desktop Workstation's" \
+        test "$(tar -tf "$dova" | tr '\n' ' ')" = \
+        "Whonix-Desktop.ovf Whonix-Desktop.mf Whonix-Gateway-disk1.vmdk Whonix-Workstation-Desktop-disk1.vmdk "
+mkdir "$T/d"
+tar -xf "$dova" -C "$T/d"
+check "both pairs carry the very same Gateway disk" cmp -s "$T/d/Whonix-Gateway-disk1.vmdk" "$T/x/Whonix-Gateway-disk1.vmdk"
+check "the desktop's machine has 128 MiB of VMSVGA video memory, the CLI's 16" \
+        python3 -c 'import sys, xml.etree.ElementTree as ET
+def vram(path, name):
+    for e in ET.parse(path).getroot().iter():
+        if e.tag.endswith("Machine") and e.get("name") == name:
+            d = next(x for x in e.iter() if x.tag.endswith("Display"))
+            return d.get("controller"), d.get("VRAMSize")
+assert vram(sys.argv[1], "Whonix-Workstation-Desktop") == ("VMSVGA", "128"), vram(sys.argv[1], "Whonix-Workstation-Desktop")
+assert vram(sys.argv[2], "Whonix-Workstation") == ("VMSVGA", "16")' "$T/d/Whonix-Desktop.ovf" "$T/x/Whonix.ovf"
+mv "$T/d/Whonix-Workstation-Desktop-disk1.vmdk" "$T/x/"
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         d="$T/x/$vm-disk1.vmdk"
         check "$vm: qemu-img check passes on the VMDK" qemu-img check -q -f vmdk "$d"
         qemu-img info --output=json "$d" >"$T/$vm.json"
@@ -63,7 +84,9 @@ for vm in Whonix-Gateway Whonix-Workstation; do
         check "$vm: Debian trixie inside" grep -q '^VERSION_CODENAME=trixie$' "$T/$vm.files"
 done
 
-ensure_ova "$T/again"
+# Again, of the CLI pair alone (the same Whonix.ova; the desktop's VMDK,
+# the longest to write, is not needed for this).
+ensure_ova "$T/again" --flavor cli
 check "a second export succeeds" test $? -eq 0
 check "two exports of the same inputs are bit-identical" \
         test "$(sha256sum <"$ova")" = "$(sha256sum <"$T/again/Whonix.ova")"

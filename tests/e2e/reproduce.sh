@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Bit-identical rebuilds, as a third party checks them.  The e2e build
 # (tests/e2e/images.sh) ran side by side with a second, independent build of
-# the same source: in a cache of its own (nothing shared but the mirror), in
-# another environment (TZ, LANG, umask, an empty HOME).  whonix-build verify
-# then rebuilds the e2e build's release from its whonix.buildinfo, with
-# --rebuild-cache naming that second build's cache: it pins the release's
+# the same source (of the CLI pair; WB_E2E_REBUILD_FLAVORS=all: the three):
+# in a cache of its own (nothing shared but the mirror), in another
+# environment (TZ, LANG, umask, an empty HOME).  A release of those flavors
+# is made from the e2e build's cache (every stage cached: export only), and
+# whonix-build verify rebuilds it from its whonix.buildinfo with
+# --rebuild-cache naming the second build's cache: it pins the release's
 # inputs (InRelease, SOURCE_DATE_EPOCH, seed, flavors) and finds every stage
 # there, made from the same keys by the other build; every artifact must
 # match bit for bit.  Then one byte of one file in a copy of one image is
@@ -59,13 +61,32 @@ else
         skip_one "the independent build's cache was warm from an earlier run here ($built built of all): fresh in CI"
 fi
 
+# The release to verify: the e2e build's, of the flavors the independent
+# build made.
+if [ "$WB_E2E_REBUILD_FLAVORS" = all ]; then
+        rel=$out
+else
+        rel=$T/release
+        (
+                flock 9
+                "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --cache "$WB_TEST_CACHE" --output "$rel" \
+                        >"$T/release.log" 2>&1
+        ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
+        check "a release of the $WB_E2E_REBUILD_FLAVORS flavors from the e2e build's cache (nothing built)" \
+                sh -c '[ -s "$1/whonix.buildinfo" ] && ! grep -Eq "^stage (bootstrap|customize|finalize) .* built" "$2"' \
+                sh "$rel" "$T/release.log"
+fi
+info=$rel/whonix.buildinfo
+n_images=$(grep -c '^Packages-' "$info")
+artifacts=$(sed -n 's/^[0-9a-f]\{64\}  //p' "$rel/SHA256SUMS" | grep -v '^whonix.buildinfo$')
+
 # verify, as a third party runs it: a different clock zone, locale and
 # umask than the first build.
 start=$(date +%s)
 (
         flock 9
         cd "$T" && umask 077 && TZ=America/St_Johns LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-                "$WHONIX_BUILD" verify "$info" "$out" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_E2E_REBUILD_CACHE" \
+                "$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_E2E_REBUILD_CACHE" \
                 --output "$T/rebuilt" >"$T/verify.out" 2>"$T/verify.err"
 ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
 rc=$?
@@ -81,22 +102,23 @@ check "verify rebuilt in the independent build's cache, pinning the release's In
         sh "$WB_E2E_REBUILD_CACHE" "$T/verify.err" "$(sed -n 's/^InRelease-SHA256: \(.\{16\}\).*/\1/p' "$info")"
 check "every stage of verify's rebuild is the independent build's (cached there: same inputs, same keys)" \
         sh -c '! grep -Eq "^stage (bootstrap|customize|finalize) +[0-9.]+ s  built" "$1" &&
-                [ "$(grep -Ec "^stage finalize +[0-9.]+ s  cached disk" "$1")" -eq 3 ]' sh "$T/verify.err"
-for a in Whonix-External.xml Whonix-Internal.xml Whonix-Gateway.xml Whonix-Workstation.xml Whonix-Workstation-Desktop.xml \
-        Whonix-Gateway.qcow2 Whonix-Workstation.qcow2 Whonix-Workstation-Desktop.qcow2; do
+                [ "$(grep -Ec "^stage finalize +[0-9.]+ s  cached disk" "$1")" -eq "$2" ]' sh "$T/verify.err" "$n_images"
+check "the release verified has $n_images images and their XML ($(wc -w <<<"$artifacts") artifacts)" \
+        test "$(wc -w <<<"$artifacts")" -eq $((2 * n_images + 2))
+for a in $artifacts; do
         check "verify: $a matches bit for bit" grep -Eq "^MATCH +$a " "$T/verify.out"
 done
-"$WHONIX_BUILD" verify "$info" "$out" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_TEST_CACHE" >"$T/same.out" 2>&1
+"$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_TEST_CACHE" >"$T/same.out" 2>&1
 rc=$?
 check "verify refuses a rebuild cache that is the main cache (exit $rc)" \
         sh -c '[ "$1" -eq 1 ] && grep -q "is the main cache: a rebuild must use a cache of its own" "$2"' sh "$rc" "$T/same.out"
 
 # One byte of /etc/hostname changed in a copy of the Workstation image.
 mkdir "$T/tampered"
-for f in "$out"/*; do ln -s "$f" "$T/tampered/"; done
+for f in "$rel"/*; do ln -s "$f" "$T/tampered/"; done
 rm "$T/tampered/Whonix-Workstation.qcow2"
-cp --sparse=always "$out/Whonix-Workstation.qcow2" "$T/tampered/"
-"$inspect" "$out/Whonix-Workstation.qcow2" /dev/sda2 cat /etc/hostname >"$T/hostname"
+cp --sparse=always "$rel/Whonix-Workstation.qcow2" "$T/tampered/"
+"$inspect" "$rel/Whonix-Workstation.qcow2" /dev/sda2 cat /etc/hostname >"$T/hostname"
 sed -i 's/t$/u/' "$T/hostname"
 "$inspect" --rw "$T/tampered/Whonix-Workstation.qcow2" /dev/sda2 upload "$T/hostname" /etc/hostname
 check "one byte of /etc/hostname is changed in a copy of the Workstation image" test $? -eq 0

@@ -104,12 +104,21 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 check "$vm: the file is compact (< 2 GiB)" test "$fsize" -lt $((2 << 30))
         fi
 
+        # Three appliance launches per image (each costs seconds under
+        # TCG): the UUID; every file the checks below read, in one cat
+        # (for the identity checks too, and the network files of the
+        # roles; a file a flavor lacks is only a line in the error log);
+        # the directories, in one ls (the names of absent files too).
         "$inspect" "$img" /dev/sda2 uuid >"$T/uuid" 2>"$T/err"
         check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
         uuid=$(cat "$T/uuid")
         "$inspect" "$img" /dev/sda2 cat /etc/os-release /etc/hostname /etc/fstab /boot/grub/grub.cfg /etc/machine-id \
-                >"$T/files" 2>>"$T/err"
-        "$inspect" "$img" /dev/sda2 ls /boot /etc/ssh /var/lib/apt/lists >"$T/ls" 2>>"$T/err"
+                /etc/resolv.conf /etc/hosts /etc/mailname /etc/apt/sources.list.d/debian.sources \
+                /etc/apt/apt.conf.d/50whonix-tor /etc/default/grub /etc/passwd /etc/group /etc/issue /etc/motd \
+                /etc/network/interfaces /etc/tor/torrc >"$T/files" 2>"$T/id-$vm.err"
+        cp "$T/files" "$T/id-$vm"
+        "$inspect" "$img" /dev/sda2 ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt >"$T/ls" 2>>"$T/err"
+        cp "$T/ls" "$T/ls-$vm"
         check "$vm: Debian trixie" grep -q '^VERSION_CODENAME=trixie$' "$T/files"
         check "$vm: hostname is 'host'" grep -qx 'host' "$T/files"
         check "$vm: a kernel and an initramfs in /boot" bash -c "grep -q '^vmlinuz-' '$T/ls' && grep -q '^initrd.img-' '$T/ls'"
@@ -119,9 +128,8 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm: machine-id is the recipe's, the same for every image and build" grep -qx "$machine_id" "$T/files"
         check "$vm: os-release names the system" grep -qx "NAME=\"$vm\"" "$T/files"
         check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
-        "$inspect" "$img" /dev/sda2 exists /usr/sbin/policy-rc.d 2>/dev/null
-        rc=$?
-        check "$vm: no policy-rc.d left from the build (wb-inspect: 1 absent, 3 could not look; got $rc)" test $rc -eq 1
+        check "$vm: no policy-rc.d left from the build in /usr/sbin (which lists nft: the listing worked)" \
+                sh -c '! grep -qx "policy-rc.d" "$1" && grep -qx "nft" "$1"' sh "$T/ls"
         diag_file "$T/err" 5
 done
 
@@ -130,20 +138,15 @@ done
 # surroundings; the image's apt sources are the recipe's, over Tor.
 host_name=$(hostname)
 for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
-        img="$out/$vm.qcow2"
-        "$inspect" "$img" /dev/sda2 cat /etc/resolv.conf /etc/hosts /etc/hostname /etc/mailname /etc/machine-id \
-                /etc/apt/sources.list.d/debian.sources /etc/apt/apt.conf.d/50whonix-tor /etc/fstab /etc/default/grub \
-                /boot/grub/grub.cfg /etc/passwd /etc/group /etc/issue /etc/motd /etc/os-release \
-                >"$T/id-$vm" 2>"$T/id-$vm.err"
         check "$vm: no appliance address (169.254.x, 10.0.2.x) in the files the build writes" \
                 sh -c '! grep -Eq "169\.254\.|10\.0\.2\." "$1"' sh "$T/id-$vm"
         case $host_name in
         localhost | host | debian | "") diag "the build host's name '$host_name' is too common to search for" ;;
-        *) check "$vm: the build host's name '$host_name' is in none of them" sh -c '! grep -qiw -- "$1" "$2"' sh "$host_name" "$T/id-$vm" ;;
+        *) check "$vm: the build host's name '$host_name' is in none of them (comments aside)" \
+                sh -c '! grep -v "^[[:space:]]*#" "$2" | grep -qiw -- "$1"' sh "$host_name" "$T/id-$vm" ;;
         esac
-        "$inspect" "$img" /dev/sda2 exists /etc/apt/sources.list 2>/dev/null
-        rc=$?
-        check "$vm: no /etc/apt/sources.list (debootstrap's, with the build's mirror; wb-inspect rc=$rc)" test $rc -eq 1
+        check "$vm: no /etc/apt/sources.list (debootstrap's, with the build's mirror), beside sources.list.d" \
+                sh -c '! grep -qx "sources.list" "$1" && grep -qx "sources.list.d" "$1"' sh "$T/ls-$vm"
         for suite in "trixie trixie-updates" trixie-security; do
                 check "$vm: apt sources: '$suite' over tor+https" \
                         sh -c 'grep -A1 "^URIs: tor+https://deb.debian.org/" "$1" | grep -qx "Suites: $2"' sh "$T/id-$vm" "$suite"
@@ -164,13 +167,11 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 sh "$out/$vm.xml"
 done
 
-img="$out/Whonix-Workstation.qcow2"
-"$inspect" "$img" /dev/sda2 cat /etc/resolv.conf /etc/network/interfaces >"$T/ws" 2>/dev/null
+cp "$T/id-Whonix-Workstation" "$T/ws"
 check "Workstation: DNS is the Gateway" grep -qx 'nameserver 10.152.152.10' "$T/ws"
 check "Workstation: eth0 is 10.152.152.11 behind 10.152.152.10" \
         bash -c "grep -q 'address 10.152.152.11' '$T/ws' && grep -q 'gateway 10.152.152.10' '$T/ws'"
-img="$out/Whonix-Gateway.qcow2"
-"$inspect" "$img" /dev/sda2 cat /etc/tor/torrc /etc/network/interfaces >"$T/gw" 2>/dev/null
+cp "$T/id-Whonix-Gateway" "$T/gw"
 check "Gateway: Tor's TransPort is on the internal address" grep -q '^TransPort 10.152.152.10:9040' "$T/gw"
 check "Gateway: eth1 is 10.152.152.10" grep -q 'address 10.152.152.10' "$T/gw"
 

@@ -237,13 +237,13 @@ check "network safety: the root namespace got no interface" \
 # session's display.
 panel_wait='for i in $(seq 900); do pgrep -u user -x lxqt-panel >/dev/null && break; sleep 1; done; pgrep -u user -x lxqt-panel >/dev/null && echo panel-up after $i s'
 soffice_cmd='soffice --headless --convert-to pdf --outdir /tmp ~/wb-test.fodt >/tmp/soffice.log 2>&1; cat /tmp/soffice.log | tail -n 2; head -c 5 /tmp/wb-test.pdf; echo; stat -c "pdf-size %s" /tmp/wb-test.pdf'
-hexchat_cmd="export DISPLAY=:0; (hexchat >/tmp/hexchat.log 2>&1 &); for i in \$(seq 600); do ss -Htn state established '( dport = :9101 )' | grep -q 10.152.152.10 && break; sleep 1; done; ss -Htn state established '( dport = :9101 )'; sleep 60; hexchat --existing --command='msg $IRC_CHANNEL $HELLO'; echo said-rc=\$?"
+hexchat_cmd="export DISPLAY=:0; (hexchat >/tmp/hexchat.log 2>&1 &); for i in \$(seq 600); do ss -Htn state established '( dport = :9101 )' | grep -q 10.152.152.10 && break; sleep 1; done; ss -Htn state established '( dport = :9101 )'; sleep 30; hexchat --existing --command='msg $IRC_CHANNEL $HELLO'; echo said-rc=\$?"
 tbl_cmd='export DISPLAY=:0; (PYTHONUNBUFFERED=1 torbrowser-launcher >/tmp/tbl.log 2>&1 &); for i in $(seq 900); do ls ~/.cache/torbrowser/download/*.verification_failed >/dev/null 2>&1 && break; sleep 1; done; sleep 5; echo tbl-after $i s; ls ~/.cache/torbrowser/download/; cat /tmp/tbl.log; ls -d ~/.local/share/torbrowser/tbb/x86_64/tor-browser 2>&1'
 env_cmd='tr "\0" "\n" </proc/$(pgrep -u user -x lxqt-panel | head -n 1)/environ | grep "^TOR_" | sort'
 python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "${WB_DESKTOP_TIMEOUT:-2400}" \
         "(automatic login)" 'user@host:~\$ $' -- \
-        'systemctl is-system-running --wait' "$panel_wait" 'sleep 20' "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
-        'sleep 10' "$tbl_cmd" 'sleep 5' >"$T/ws.session" 2>&1 &
+        'systemctl is-system-running --wait' "$panel_wait" 'sleep 10' "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
+        'sleep 5' "$tbl_cmd" 'sleep 3' >"$T/ws.session" 2>&1 &
 console_pid=$!
 
 # answer N: command N's output (JSON-decoded); rc_of N: its exit status.
@@ -261,7 +261,7 @@ shot() { # NAME: the screen now, kept as an artifact
         python3 "$WB_SOURCE_ROOT/tests/helpers/screen.py" "$T/ws.qmp" "$artifacts/desktop-$1.png" 2>&1 | tail -n 1
 }
 wait_cmd 2 && t_panel=$(( $(date +%s) - t_vms ))
-# Command 3 waits 20 s: the desktop draws its wallpaper and icons.
+# Command 3 waits 10 s: the desktop draws its wallpaper and icons.
 wait_cmd 3
 screen1=$(shot session)
 wait_cmd 7

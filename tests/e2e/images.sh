@@ -4,31 +4,57 @@
 # the finished images in seconds).  A lock serializes the callers.
 #
 # The build makes all three images (--flavor all: the Gateway, the CLI and
-# the desktop Workstation).  The first time, a second, independent build
-# runs side by side with it, of the CLI pair (tests/e2e/reproduce.sh
-# verifies the CLI pair's release against it): in a cache of its own
-# (WB_E2E_REBUILD_CACHE), in another environment (time zone, locale,
-# umask, an empty HOME), into WB_E2E_REBUILT.  The two builds share
-# nothing but the mirror.  Only the CLI pair: a second cold build of the
-# desktop (some 11 minutes under TCG here) does not fit CI's 90 minutes;
-# WB_E2E_REBUILD_FLAVORS=all rebuilds the three (then reproduce verifies
-# the three).
+# the desktop Workstation).  Then, once per build directory (and again
+# when the build changed), a second, independent build of the CLI pair
+# (tests/e2e/reproduce.sh verifies the CLI pair's release against it): in
+# a cache of its own (WB_E2E_REBUILD_CACHE), in another environment (time
+# zone, locale, umask, an empty HOME), up to its final disks (verify
+# exports them itself).  It starts from a copy of the first build's base
+# (the bootstrap) and package cache disk and builds every layer and final
+# disk itself: a second cold bootstrap (9 minutes under TCG here; two side
+# by side gain nothing, each appliance already keeps both CPUs busy) and
+# a second desktop do not fit CI's 90 minutes beside the desktop's test.
+# WB_E2E_REBUILD_BASE=own bootstraps its own; WB_E2E_REBUILD_FLAVORS=all
+# rebuilds the three (then reproduce verifies the three).
 WB_E2E_IMAGES=${WB_E2E_IMAGES:-$WB_BUILD_ROOT/e2e-images}
 WB_E2E_REBUILD_CACHE=${WB_E2E_REBUILD_CACHE:-$WB_BUILD_ROOT/e2e-rebuild-cache}
 WB_E2E_REBUILT=${WB_E2E_REBUILT:-$WB_BUILD_ROOT/e2e-rebuilt}
 WB_E2E_REBUILD_FLAVORS=${WB_E2E_REBUILD_FLAVORS:-cli}
-export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS
+WB_E2E_REBUILD_BASE=${WB_E2E_REBUILD_BASE:-shared}
+export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS WB_E2E_REBUILD_BASE
+
+# The first build's bases and package cache disk, copied into the rebuild's
+# cache (unless WB_E2E_REBUILD_BASE=own).
+_e2e_share_base() {
+        local k
+        [ "$WB_E2E_REBUILD_BASE" = own ] && return 0
+        mkdir -p "$WB_E2E_REBUILD_CACHE/base" || return 1
+        [ -e "$WB_E2E_REBUILD_CACHE/debs.img" ] ||
+                cp --sparse=always "$WB_TEST_CACHE/debs.img" "$WB_E2E_REBUILD_CACHE/debs.img" || return 1
+        for k in $(python3 -c 'import json, sys
+print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"] if s["stage"] == "bootstrap"})))' \
+                "$WB_BUILD_ROOT/e2e-build.json"); do
+                [ -e "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" ] ||
+                        cp --sparse=always "$WB_TEST_CACHE/base/$k.qcow2" "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" || return 1
+        done
+}
 
 # The independent build; its exit status in e2e-rebuild.rc.
 _e2e_rebuild() {
         local home rc
         home=$(mktemp -d)
-        (
-                cd "$home" && umask 077 && HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-                        "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --json --cache "$WB_E2E_REBUILD_CACHE" \
-                        --output "$WB_E2E_REBUILT" >"$WB_BUILD_ROOT/e2e-rebuild.json" 2>"$WB_BUILD_ROOT/e2e-rebuild.log"
-        )
-        rc=$?
+        if _e2e_share_base; then
+                (
+                        cd "$home" && umask 077 && HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+                                "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --json \
+                                --cache "$WB_E2E_REBUILD_CACHE" --until finalize --output "$WB_E2E_REBUILT" \
+                                >"$WB_BUILD_ROOT/e2e-rebuild.json" 2>"$WB_BUILD_ROOT/e2e-rebuild.log"
+                )
+                rc=$?
+        else
+                echo "ensure_images: cannot copy the base into '$WB_E2E_REBUILD_CACHE'" >"$WB_BUILD_ROOT/e2e-rebuild.log"
+                rc=1
+        fi
         rm -rf "$home"
         echo "$rc" >"$WB_BUILD_ROOT/e2e-rebuild.rc"
 }
@@ -38,17 +64,10 @@ ensure_images() {
         (
                 flock 9
                 stamp=$WB_BUILD_ROOT/e2e-rebuild.stamp
-                rpid=
-                # No rebuild yet for this build directory: both at once.
-                if [ ! -s "$stamp" ]; then
-                        _e2e_rebuild &
-                        rpid=$!
-                fi
                 # The report (--json) on stdout, for kvm-images to check.
                 "$WHONIX_BUILD" --flavor all --target kvm --json --cache "$WB_TEST_CACHE" --output "$WB_E2E_IMAGES" \
                         >"$WB_BUILD_ROOT/e2e-build.json" 2>"$WB_BUILD_ROOT/e2e-build.log"
                 rc=$?
-                [ -z "$rpid" ] || wait "$rpid"
                 if [ "$rc" -ne 0 ]; then
                         # On stderr: meson prints it for a failed test, so a
                         # CI log says why the build failed.
@@ -56,10 +75,11 @@ ensure_images() {
                         tail -n 60 "$WB_BUILD_ROOT/e2e-build.log" >&2
                         exit 1
                 fi
-                # The build changed since the rebuild (a later local run):
-                # rebuild too, now.
-                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"; echo "$WB_E2E_REBUILD_FLAVORS") | sha256sum)
-                if [ -z "$rpid" ] && [ "$(cat "$stamp")" != "$sum" ]; then
+                # No rebuild yet, or the build changed since (a later local
+                # run): the independent build, now.
+                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"; echo "$WB_E2E_REBUILD_FLAVORS $WB_E2E_REBUILD_BASE") |
+                        sha256sum)
+                if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
                         _e2e_rebuild
                 fi
                 # Only a rebuild that succeeded is kept as done.
@@ -75,10 +95,10 @@ WB_E2E_OVA=${WB_E2E_OVA:-$WB_BUILD_ROOT/e2e-ova}
 export WB_E2E_OVA
 
 # The same build exported for VirtualBox (every stage but export is cached).
-ensure_ova() { # [output dir [build options...]]: by default all three, and one OVA per VM too
+ensure_ova() { # [output dir [build options...]]: by default all three
         local out=${1:-$WB_E2E_OVA}
         [ $# -gt 0 ] && shift
-        [ $# -gt 0 ] || set -- --flavor all --ova-per-vm
+        [ $# -gt 0 ] || set -- --flavor all
         mkdir -p "$WB_BUILD_ROOT"
         (
                 flock 9

@@ -24,13 +24,9 @@ ova=$WB_E2E_OVA/Whonix.ova
 check "Whonix.ova is written" test -s "$ova"
 [ -s "$ova" ] || { done_testing; exit; }
 diag "Whonix.ova: $(( $(stat -c %s "$ova") >> 20 )) MiB"
-check "the output holds one OVA per pair, one per VM (--ova-per-vm), the buildinfo and SHA256SUMS, nothing else" \
-        test "$(LC_ALL=C ls -A "$WB_E2E_OVA" | tr '\n' ' ')" = \
-        "SHA256SUMS Whonix-Desktop.ova Whonix-Gateway.ova Whonix-Workstation-Desktop.ova Whonix-Workstation.ova Whonix.ova whonix.buildinfo "
-for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
-        check "$vm.ova holds its own ovf, mf and disk, in order" \
-                test "$(tar -tf "$WB_E2E_OVA/$vm.ova" | tr '\n' ' ')" = "$vm.ovf $vm.mf $vm-disk1.vmdk "
-done
+# (One OVA per VM, --ova-per-vm, is the v2v test's: it imports one.)
+check "the output holds one OVA per pair, the buildinfo and SHA256SUMS, nothing else" \
+        test "$(LC_ALL=C ls -A "$WB_E2E_OVA" | tr '\n' ' ')" = "SHA256SUMS Whonix-Desktop.ova Whonix.ova whonix.buildinfo "
 check "SHA256SUMS covers the OVA and the buildinfo" bash -c "cd '$WB_E2E_OVA' && sha256sum -c --strict --quiet SHA256SUMS"
 check "the buildinfo records the OVA's SHA256" \
         grep -q "^ $(sha256sum "$ova" | cut -d' ' -f1) $(stat -c %s "$ova") Whonix.ova\$" "$WB_E2E_OVA/whonix.buildinfo"

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Bit-identical rebuilds, as a third party checks them.  The e2e build
-# (tests/e2e/images.sh) ran side by side with a second, independent build of
-# the same source (of the CLI pair; WB_E2E_REBUILD_FLAVORS=all: the three):
-# in a cache of its own (nothing shared but the mirror), in another
-# environment (TZ, LANG, umask, an empty HOME).  A release of those flavors
+# Bit-identical rebuilds, as a third party checks them.  After the e2e build
+# (tests/e2e/images.sh) a second, independent build of the same source ran
+# (of the CLI pair; WB_E2E_REBUILD_FLAVORS=all: the three), in a cache of
+# its own and another environment (TZ, LANG, umask, an empty HOME),
+# starting from a copy of the first build's base (WB_E2E_REBUILD_BASE=own:
+# its own bootstrap too) and building every layer and final disk itself.  A release of those flavors
 # is made from the e2e build's cache (every stage cached: export only), and
 # whonix-build verify rebuilds it from its whonix.buildinfo with
 # --rebuild-cache naming the second build's cache: it pins the release's
@@ -45,16 +46,19 @@ check "the independent build of the same source succeeded (exit $(cat "$WB_BUILD
 diag_file "$WB_BUILD_ROOT/e2e-rebuild.log" 3
 check "it used a cache of its own, not the e2e build's" \
         sh -c '[ "$(realpath "$1")" != "$(realpath "$2")" ] && [ -d "$1/final" ]' sh "$WB_E2E_REBUILD_CACHE" "$WB_TEST_CACHE"
-# Every step it used (a base, a layer, a final disk: by key; steps that
-# flavors share appear once built and then reused) it built in that run.
+# Every step it used (a layer, a final disk, and with its own base the
+# base: by key; steps that flavors share appear once built and then
+# reused) it built in that run.
+stages="customize finalize"
+[ "$WB_E2E_REBUILD_BASE" = own ] && stages="bootstrap $stages"
 built=$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-steps = [s for s in d["stages"] if s["stage"] in ("bootstrap", "customize", "finalize")]
+steps = [s for s in d["stages"] if s["stage"] in sys.argv[2].split()]
 keys = {s["key"] for s in steps}
-print(len({s["key"] for s in steps if s["outcome"] == "built"}), len(keys))' "$rb" 2>/dev/null)
+print(len({s["key"] for s in steps if s["outcome"] == "built"}), len(keys))' "$rb" "$stages" 2>/dev/null)
 set -- $built
 if [ "${1:-0}" -gt 0 ] && [ "$1" = "${2:-}" ]; then
-        ok "the independent build made every stage itself: $1 of $2 distinct bootstrap, layer and finalize steps built"
+        ok "the independent build made every stage itself: $1 of $2 distinct steps ($stages) built"
 elif [ -n "${CI:-}" ]; then
         fail "the independent build made every stage itself ($built built of all)"
 else

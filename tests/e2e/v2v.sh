@@ -27,6 +27,8 @@ fi
 # One machine: the per-VM OVAs are made by the same code, and each
 # conversion costs minutes of CI under TCG.
 for vm in $vms; do
+        check "$vm.ova (--ova-per-vm) holds its own ovf, mf and disk, in order" \
+                test "$(tar -tf "$T/ova/$vm.ova" | tr '\n' ' ')" = "$vm.ovf $vm.mf $vm-disk1.vmdk "
         mkdir "$T/$vm"
         start=$(date +%s)
         timeout 1800 virt-v2v -i ova "$T/ova/$vm.ova" -o local -os "$T/$vm" -of qcow2 >"$T/$vm.log" 2>&1

@@ -856,7 +856,10 @@ static int run_common(ErrorSlot *err, Appliance *a, bool chroot, char * const *e
 
         a->streaming = false;
         a->lines = 0;
+        uint64_t started = now_usec();
         out = guestfs_debug(a->g, "sh", debug_argv);
+        /* With --verbose, each command's time: where a stage's time goes. */
+        log_debug("%s: '%.120s' took %.1f s", a->label, cmd, (double) (now_usec() - started) / 1e6);
         if (!out)
                 return gerr(err, a, 0, "cannot run a command in the appliance");
 

@@ -119,9 +119,35 @@ static char *pair_name(const char *workstation_flavor) {
         return name;
 }
 
+typedef struct VmdkJobs {
+        const Build *b;
+        char **vmdks;
+} VmdkJobs;
+
+/* One flavor's VMDK (the conversions run side by side: each is deflate
+ * on one CPU). */
+static int export_vmdk(ErrorSlot *err, size_t i, void *userdata) {
+        VmdkJobs *vj = userdata;
+        const Flavor *f = &vj->b->flavors[i];
+        _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
+        VmdkOptions vo = { .adapter_type = "ide" };
+        int r;
+
+        if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))
+                return -ENOMEM;
+        r = id_hex(build_seed(vj->b), what, 4, &cid_hex);
+        if (r < 0)
+                return r;
+        vo.extent_name = name;
+        vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
+        log_progress("export", name, 0, 0);
+        return vmdk_from_raw(err, f->final_disk, vj->vmdks[i], &vo, NULL);
+}
+
 /* One streamOptimized VMDK per VM, written from the final raw disks; then
  * one OVA per pair (the Gateway with each Workstation; a build of one role
- * alone makes one OVA of what it built) and, with --ova-per-vm, one OVA per
+ * alone makes one OVA of what it built: recipe_pair_count(), by which verify
+ * tells a release made with --ova-per-vm) and, with --ova-per-vm, one OVA per
  * VM too, for importers that take one machine per OVA (virt-v2v). */
 static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
         _cleanup_free_ OvaVm *vms = calloc(b->n_flavors, sizeof(OvaVm));
@@ -134,22 +160,15 @@ static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, 
         if (!vms)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
+                _cleanup_free_ char *name = ova_disk_name(b->flavors[i].recipe);
+                if (!name || (r = strv_consume(&vmdks, path_join(staging, name))) < 0)
+                        return name ? r : -ENOMEM;
+        }
+        r = parallel_run(err, b->n_flavors, b->o->jobs, export_vmdk, &(VmdkJobs) { .b = b, .vmdks = vmdks });
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->n_flavors; i++) {
                 const Flavor *f = &b->flavors[i];
-                _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
-                VmdkOptions vo = { .adapter_type = "ide", .extent_name = name };
-
-                if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))
-                        return -ENOMEM;
-                r = id_hex(build_seed(b), what, 4, &cid_hex);
-                if (r < 0)
-                        return r;
-                vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
-                if ((r = strv_consume(&vmdks, path_join(staging, name))) < 0)
-                        return r;
-                log_progress("export", name, 0, 0);
-                r = vmdk_from_raw(err, f->final_disk, vmdks[i], &vo, NULL);
-                if (r < 0)
-                        return r;
                 vms[i] = (OvaVm) {
                         .recipe = f->recipe,
                         .vmdk_path = vmdks[i],

@@ -129,12 +129,10 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
 
         /* A release made with --ova-per-vm has one OVA per VM besides one
          * per pair (a Workstation with the Gateway, or what was built). */
-        size_t n_ova = 0, n_workstations = 0;
+        size_t n_ova = 0;
         for (size_t i = 0; i < bi->n_artifacts; i++)
                 n_ova += endswith(bi->artifacts[i].name, ".ova") ? 1 : 0;
-        STRV_FOREACH(f, bi->flavors)
-                n_workstations += streq_ptr(recipe_flavor_role(*f), "workstation") ? 1 : 0;
-        bool per_vm = n_ova > (n_workstations > 0 ? n_workstations : 1);
+        bool per_vm = n_ova > recipe_pair_count(bi->flavors);
 
         BuildOptions b = {
                 .target = target,

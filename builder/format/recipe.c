@@ -76,6 +76,14 @@ const char *recipe_flavor_role(const char *flavor) {
         return NULL;
 }
 
+size_t recipe_pair_count(char * const *flavors) {
+        size_t n = 0, workstations = 0;
+
+        for (; flavors && *flavors; flavors++, n++)
+                workstations += streq_ptr(recipe_flavor_role(*flavors), "workstation") ? 1 : 0;
+        return workstations > 0 ? workstations : n > 0 ? 1 : 0;
+}
+
 static const char *check_distribution(const char *s) {
         return streq(s, "debian") ? NULL : "only 'debian' is supported";
 }

@@ -151,6 +151,11 @@ int recipe_list(ErrorSlot *err, const char *dir, char ***ret_names, char ***ret_
  * ("workstation-desktop" is a workstation); NULL if it gives none. */
 const char *recipe_flavor_role(const char *flavor);
 
+/* How many pairs, one OVA each, the machines of these flavors make: each
+ * Workstation with the Gateway; the Gateway alone when no Workstation is
+ * among them.  The export writes them, verify counts them. */
+size_t recipe_pair_count(char * const *flavors);
+
 /* NULL if s is a valid flavor name ("gateway", "workstation", or one of
  * them with a variant after a dash: "workstation-desktop"), else why not. */
 const char *recipe_flavor_check(const char *s);

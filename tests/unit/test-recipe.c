@@ -222,6 +222,15 @@ static void test_products(const char *recipes_dir) {
         tap_ok(streq_ptr(recipe_flavor_role("gateway"), "gateway"), "role of gateway");
         tap_ok(streq_ptr(recipe_flavor_role("workstation-desktop"), "workstation"), "role of workstation-desktop");
         tap_ok(!recipe_flavor_role("workstations"), "no role for 'workstations'");
+        tap_ok(recipe_pair_count((char *[]) { (char *) "gateway", (char *) "workstation", NULL }) == 1,
+               "pairs: gateway + workstation make one");
+        tap_ok(recipe_pair_count((char *[]) { (char *) "gateway", (char *) "workstation",
+                                              (char *) "workstation-desktop", NULL }) == 2,
+               "pairs: the Gateway with each of two Workstations makes two");
+        tap_ok(recipe_pair_count((char *[]) { (char *) "gateway", NULL }) == 1, "pairs: the Gateway alone makes one");
+        tap_ok(recipe_pair_count((char *[]) { (char *) "workstation-desktop", NULL }) == 1,
+               "pairs: a Workstation alone makes one");
+        tap_ok(recipe_pair_count((char *[]) { NULL }) == 0 && recipe_pair_count(NULL) == 0, "pairs: none of nothing");
         tap_ok(!recipe_flavor_role("desktop"), "no role for 'desktop'");
         tap_ok(!recipe_flavor_role(NULL), "no role for no flavor");
 }

@@ -23,7 +23,6 @@ skip_all() {
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
 # bail_out WHY: the test cannot go on at all (TAP's "Bail out!"), a failure.
 bail_out() { echo "Bail out! $*"; exit 1; }
-# Show a file as TAP diagnostics (last N lines).
 # temp_dir_with_pids: T, a temporary directory, and pids, the background
 # processes the test starts (pids="$pids $!"); on exit both go (our own
 # processes only, by PID).  POSIX sh: some tests are not bash.
@@ -36,6 +35,17 @@ _stop_pids_and_temp() {
         for _p in $pids; do kill "$_p" 2>/dev/null; wait "$_p" 2>/dev/null; done
         rm -rf "$T"
 }
+# on_exit FUNCTION: FUNCTION runs when the script ends, by its end, an
+# exit, or a signal (bash runs no EXIT trap when an untrapped signal kills
+# it, so each signal exits with 128 + its number, through the EXIT trap).
+on_exit() {
+        trap "$1" EXIT
+        trap 'exit 129' HUP
+        trap 'exit 130' INT
+        trap 'exit 141' PIPE
+        trap 'exit 143' TERM
+}
+# Show a file as TAP diagnostics (last N lines).
 diag_file() { tail -n "${2:-30}" "$1" | sed 's/^/# /'; }
 
 : "${WHONIX_BUILD:?run under meson test}"

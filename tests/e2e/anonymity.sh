@@ -92,11 +92,7 @@ cleanup() {
         tornet_stop
         [ -n "${WB_ANON_KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
+on_exit cleanup
 
 inspect="$WB_BUILD_ROOT/tests/wb-inspect"
 e2e=$WB_SOURCE_ROOT/tests/e2e

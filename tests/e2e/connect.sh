@@ -41,11 +41,7 @@ cleanup() {
         tornet_stop
         rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
+on_exit cleanup
 
 connect=$WB_SOURCE_ROOT/overlays/whonix-gateway/usr/local/bin/whonix-connect
 builtin=$WB_SOURCE_ROOT/overlays/whonix-gateway/usr/share/whonix/bridges

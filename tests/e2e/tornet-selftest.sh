@@ -24,13 +24,7 @@ cleanup() {
         tornet_stop
         rm -rf "$T"
 }
-trap cleanup EXIT
-# A signal ends the script through the EXIT trap (bash runs no EXIT trap
-# when an untrapped signal kills it).
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
+on_exit cleanup
 
 t0=$(date +%s)
 if tornet_start; then

@@ -8,7 +8,10 @@
 # colour (0: a blank screen, one colour); panel: one edge (bottom or top
 # strip of 20..60 rows) is mostly one colour that differs from the middle of
 # the screen, and holds a few other colours (icons, a clock).
-# Usage: screen.py QMP_SOCKET OUT.png
+# With WAIT (seconds), it looks again every 5 s until the panel shows or
+# WAIT has passed (a desktop under TCG on a busy machine paints late), and
+# says how long it waited (waited=S).
+# Usage: screen.py QMP_SOCKET OUT.png [WAIT]
 import json
 import os
 import socket
@@ -81,8 +84,8 @@ def strip_colours(w, rgb, y0, y1):
     return c
 
 
-def main():
-    sock_path, png = sys.argv[1], sys.argv[2]
+def look(sock_path, png):
+    """One screendump, kept as PNG: (description, panel shown) or (None, error)."""
     fd, ppm = tempfile.mkstemp(suffix=".ppm")
     os.close(fd)
     try:
@@ -92,8 +95,7 @@ def main():
                 break
             except (OSError, RuntimeError) as e:
                 if attempt == 2:
-                    print(f"FAIL screendump: {e}", flush=True)
-                    return 1
+                    return None, f"FAIL screendump: {e}"
                 time.sleep(2)
         w, h, rgb = read_ppm(ppm)
     finally:
@@ -119,8 +121,24 @@ def main():
         if main_n / band_total >= 0.5 and len(band) >= 5:
             panel, edge = "yes", name
             break
-    print(f"SCREEN width={w} height={h} colours={len(everything)} busy={busy:.1f} panel={panel} "
-          f"panel_edge={edge} PNG={png}", flush=True)
+    return (f"width={w} height={h} colours={len(everything)} busy={busy:.1f} panel={panel} "
+            f"panel_edge={edge} PNG={png}"), panel == "yes"
+
+
+def main():
+    sock_path, png = sys.argv[1], sys.argv[2]
+    wait = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+    start = time.monotonic()
+    while True:
+        what, shown = look(sock_path, png)
+        if what is None:
+            print(shown, flush=True)
+            return 1
+        waited = time.monotonic() - start
+        if shown or waited >= wait:
+            break
+        time.sleep(5)
+    print(f"SCREEN {what} waited={waited:.0f}", flush=True)
     return 0
 
 

@@ -13,10 +13,16 @@
 # its capture of the external network and the clearnet host's logs.  The
 # clearnet host is 10.0.2.2: its listeners answer with WB-CLEARNET, its DNS
 # server answers every name with 10.0.2.99.  Each probe uses its own port
-# (or DNS name), so the host can tell whose packet a capture holds.
+# (or DNS name), so the host can tell whose packet a capture holds.  A
+# second Workstation on the same internal network (the desktop one) has
+# the files "tag" (its DNS names' prefix, instead of "ws") and
+# "port-offset" (added to each of its ports) beside "role".
 set -u
 here=$(dirname "$0")
 role=$(cat "$here/role")
+tag=$(cat "$here/tag" 2>/dev/null || echo ws)
+po=$(cat "$here/port-offset" 2>/dev/null || echo 0)
+port() { echo $(( $1 + po )); }
 net() { perl "$here/leak-net.pl" "$@" 2>&1; }
 out=/dev/ttyS1
 say() { printf 'WBLEAK %s\n' "$*" >"$out"; }
@@ -113,29 +119,29 @@ workstation() {
         verdict ws-routes "$([ -z "$bad" ] && [ -z "$r6" ] && echo "$r4" | grep -q 'default via 10.152.152.10' && echo yes)" \
                 "ipv4: $r4 ipv6: ${r6:-none}"
 
-        blocked ws-tcp "$(net tcp $clearnet 7101)"
-        blocked ws-udp "$(net udp $clearnet 7102)"
+        blocked ws-tcp "$(net tcp $clearnet $(port 7101))"
+        blocked ws-udp "$(net udp $clearnet $(port 7102))"
         blocked ws-icmp "$(net ping $clearnet)"
         a6=$(ip -6 addr show 2>&1 | grep inet6 | tr '\n' ' ')
-        t6=$(net tcp6 2001:db8::2 7103)
-        u6=$(net udp6 2001:db8::2 7103)
+        t6=$(net tcp6 2001:db8::2 $(port 7103))
+        u6=$(net udp6 2001:db8::2 $(port 7103))
         verdict ws-ipv6 "$(case "$t6$u6" in *connected* | *sent,*) ;; *) [ -z "$a6" ] && echo yes ;; esac)" \
                 "addresses: ${a6:-none}; tcp6: $t6; udp6: $u6"
-        blocked ws-dns-clearnet "$(net dns $clearnet ws-clearnet.leak.test)"
-        blocked ws-dns-gateway "$(net dns $gw_int ws-gateway.leak.test)"
+        blocked ws-dns-clearnet "$(net dns $clearnet $tag-clearnet.leak.test)"
+        blocked ws-dns-gateway "$(net dns $gw_int $tag-gateway.leak.test)"
         # Positive: DNS to the Gateway is answered by its Tor.
         d=$(net dns $gw_int $onion)
         verdict ws-dns-tor "$(tor_answer "$d")" "$onion to $gw_int: $d"
         # TCP to anywhere ends at the Gateway's TransPort, not at the host.
-        blocked ws-tcp-gw-external "$(net tcp 10.0.2.15 7104)"
+        blocked ws-tcp-gw-external "$(net tcp 10.0.2.15 $(port 7104))"
 
         # Root on a compromised Workstation: firewall off, routes changed.
         nft flush ruleset
         verdict ws-root-flush-firewall "$([ -z "$(nft list ruleset)" ] && echo yes)" "nft flush ruleset: $(nft list ruleset | wc -l) lines left"
-        blocked ws-root-nofw-tcp "$(net tcp $clearnet 7105)"
-        blocked ws-root-nofw-udp "$(net udp $clearnet 7106)"
+        blocked ws-root-nofw-tcp "$(net tcp $clearnet $(port 7105))"
+        blocked ws-root-nofw-udp "$(net udp $clearnet $(port 7106))"
         blocked ws-root-nofw-icmp "$(net ping $clearnet)"
-        blocked ws-root-nofw-dns "$(net dns $clearnet ws-nofw.leak.test)"
+        blocked ws-root-nofw-dns "$(net dns $clearnet $tag-nofw.leak.test)"
         # ... because the Gateway hands DNS aimed anywhere to its Tor.
         d=$(net dns $clearnet $onion)
         verdict ws-root-nofw-dns-tor "$(tor_answer "$d")" "$onion to $clearnet (redirected): $d"
@@ -143,23 +149,25 @@ workstation() {
         # A route straight to the clearnet host, on the link.
         ip route add $clearnet/32 dev eth0 2>/dev/null
         r=$(ip route get $clearnet 2>&1 | head -n 1)
-        blocked ws-root-route-onlink-tcp "route: $r; $(net tcp $clearnet 7107)"
-        blocked ws-root-route-onlink-udp "$(net udp $clearnet 7108)"
+        blocked ws-root-route-onlink-tcp "route: $r; $(net tcp $clearnet $(port 7107))"
+        blocked ws-root-route-onlink-udp "$(net udp $clearnet $(port 7108))"
         ip route del $clearnet/32 dev eth0 2>/dev/null
-        # An address on the external network, so the host is "on link".
-        ip addr add 10.0.2.77/24 dev eth0 2>/dev/null
-        blocked ws-root-addr-external-tcp "$(net tcp $clearnet 7109)"
-        blocked ws-root-addr-external-udp "$(net udp $clearnet 7110)"
+        # An address on the external network, so the host is "on link"
+        # (each Workstation its own).
+        ext_addr=10.0.2.$((77 + po))
+        ip addr add "$ext_addr/24" dev eth0 2>/dev/null
+        blocked ws-root-addr-external-tcp "$(net tcp $clearnet $(port 7109))"
+        blocked ws-root-addr-external-udp "$(net udp $clearnet $(port 7110))"
         blocked ws-root-addr-external-icmp "$(net ping $clearnet)"
-        ip addr del 10.0.2.77/24 dev eth0 2>/dev/null
+        ip addr del "$ext_addr/24" dev eth0 2>/dev/null
         # The default gateway elsewhere: another address on the internal
         # network (nobody there), then the Gateway's own external address.
         ip route replace default via 10.152.152.1 dev eth0 onlink
-        blocked ws-root-gateway-elsewhere-tcp "$(net tcp $clearnet 7111)"
-        blocked ws-root-gateway-elsewhere-udp "$(net udp $clearnet 7112)"
+        blocked ws-root-gateway-elsewhere-tcp "$(net tcp $clearnet $(port 7111))"
+        blocked ws-root-gateway-elsewhere-udp "$(net udp $clearnet $(port 7112))"
         ip route replace default via 10.0.2.15 dev eth0 onlink
-        blocked ws-root-gateway-external-tcp "$(net tcp $clearnet 7113)"
-        blocked ws-root-gateway-external-udp "$(net udp $clearnet 7114)"
+        blocked ws-root-gateway-external-tcp "$(net tcp $clearnet $(port 7113))"
+        blocked ws-root-gateway-external-udp "$(net udp $clearnet $(port 7114))"
         blocked ws-root-gateway-external-icmp "$(net ping $clearnet)"
         ip route replace default via $gw_int dev eth0
         # A DHCP client on the internal NIC: no server answers, and the
@@ -259,5 +267,9 @@ esac
 # The Gateway's Tor runs with an obfs4 bridge configured: its transport
 # process, and whose it is.
 [ "$role" = gateway ] && say "transport $(ps -C obfs4proxy -o user:20=,args= | head -n 1)"
+# A desktop Workstation: its display manager, and whether the graphical
+# session had started by now (the probes ran beside it).
+[ -e /etc/systemd/system/display-manager.service ] &&
+        say "desktop display-manager=$(systemctl is-active display-manager) session=$(pgrep -x lxqt-session >/dev/null && echo up || echo not-yet)"
 say "failed-units $(systemctl --failed --no-legend --plain | cut -d' ' -f1 | tr '\n' ' ')"
 say "done $role"

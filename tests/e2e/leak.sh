@@ -1,10 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Leak tests: the Gateway and the Workstation booted together (qemu TCG) on
-# two isolated test networks, then probes inside both try every way out
-# that a program, or root on the Workstation, might take, while tcpdump
+# Leak tests: the Gateway and both Workstations (the CLI one and the
+# desktop one, its graphical session coming up too) booted together (qemu
+# TCG) on two isolated test networks, then probes inside each try every way
+# out that a program, or root on a Workstation, might take, while tcpdump
 # records the external network.  A second Gateway, whose firewall fails to
-# load, must keep its external NIC down.
+# load, must keep its external NIC down.  The desktop Workstation runs the
+# same probes from 10.152.152.12 (a second Workstation on the internal
+# network, as Whonix documents it: the address in its throwaway overlay),
+# with ports 40 above the CLI one's and DNS names of its own (dws-...), so
+# that the capture tells the two apart.
 #
 # Network safety (DESIGN.md): everything lives in network namespaces this
 # test creates (tests/e2e/netlab.sh); no qemu user-mode NIC, no NAT, no
@@ -47,14 +52,15 @@ cleanup() {
         netlab_down
         rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit cleanup
 inspect="$WB_BUILD_ROOT/tests/wb-inspect"
 e2e=$WB_SOURCE_ROOT/tests/e2e
 
 GW_EXT_MAC=52:54:00:b7:00:01
 GW_INT_MAC=52:54:00:b7:00:02
 WS_MAC=52:54:00:b7:00:03
+DWS_MAC=52:54:00:b7:00:04
+DWS_PORT_OFFSET=40
 BGW_EXT_MAC=52:54:00:b7:00:11
 BGW_INT_MAC=52:54:00:b7:00:12
 WS_NET=10.152.128.0/18
@@ -65,7 +71,7 @@ t=$(date +%s)
 ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
 out=$WB_E2E_IMAGES
 t_images=$(( $(date +%s) - t ))
-for vm in Whonix-Gateway Whonix-Workstation; do
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         sha256sum "$out/$vm.qcow2" | cut -d' ' -f1 >"$T/$vm.sum"
 done
 
@@ -74,7 +80,7 @@ done
 # scripts, and the Gateway's test torrc (and for the broken Gateway, a
 # firewall ruleset with a syntax error).
 stage_overlay() { # NAME ROLE
-        local s=$T/stage-$1
+        local s=$T/stage-$1 role=$2
         mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-leak" "$s/etc/tor/torrc.d"
         cat >"$s/etc/systemd/system/wb-leak.service" <<'UNIT'
 [Unit]
@@ -92,7 +98,8 @@ UNIT
         ln -s ../wb-leak.service "$s/etc/systemd/system/multi-user.target.wants/wb-leak.service"
         install -m 0755 "$e2e/leak-probe.sh" "$s/usr/local/lib/wb-leak/leak-probe.sh"
         install -m 0644 "$e2e/leak-net.pl" "$s/usr/local/lib/wb-leak/leak-net.pl"
-        echo "$2" >"$s/usr/local/lib/wb-leak/role"
+        [ "$role" = desktop-workstation ] && role=workstation
+        echo "$role" >"$s/usr/local/lib/wb-leak/role"
         chmod 0755 "$s/usr/local/lib/wb-leak"
         local files="etc/systemd/system/wb-leak.service etc/systemd/system/multi-user.target.wants/wb-leak.service
                 usr/local/lib/wb-leak usr/local/lib/wb-leak/leak-probe.sh usr/local/lib/wb-leak/leak-net.pl
@@ -126,6 +133,17 @@ TORRC
                   echo "wb-leak-test: this line is not nftables syntax"; } >"$s/etc/nftables.conf"
                 files="$files etc/tor/torrc.d/50-test.conf etc/nftables.conf"
                 ;;
+        desktop-workstation)
+                # The second Workstation's address, its probes' names and ports.
+                mkdir -p "$s/etc/network"
+                sed 's/^\([[:space:]]*address\) 10\.152\.152\.11$/\1 10.152.152.12/' \
+                        "$WB_SOURCE_ROOT/overlays/whonix-workstation/etc/network/interfaces" >"$s/etc/network/interfaces"
+                grep -q 'address 10.152.152.12$' "$s/etc/network/interfaces" || return 1
+                chmod 0644 "$s/etc/network/interfaces"
+                echo dws >"$s/usr/local/lib/wb-leak/tag"
+                echo "$DWS_PORT_OFFSET" >"$s/usr/local/lib/wb-leak/port-offset"
+                files="$files etc/network/interfaces usr/local/lib/wb-leak/tag usr/local/lib/wb-leak/port-offset"
+                ;;
         esac
         # shellcheck disable=SC2086
         tar --owner=0 --group=0 --numeric-owner --no-recursion -C "$s" -cf "$T/$1.tar" $files
@@ -142,12 +160,16 @@ make_overlay bgw Whonix-Gateway broken-gateway & p3=$!
 wait $p1; r1=$?
 wait $p2; r2=$?
 wait $p3; r3=$?
-check "probes and test torrc injected into throwaway overlays ($(( $(date +%s) - t )) s)" test $((r1 + r2 + r3)) -eq 0
-for n in gw ws bgw; do [ -s "$T/$n.inspect" ] && diag_file "$T/$n.inspect" 5; done
+# The fourth launch after the first three: four appliances on two CPUs
+# only wait for each other.
+make_overlay dws Whonix-Workstation-Desktop desktop-workstation; r4=$?
+check "probes and test torrc injected into throwaway overlays ($(( $(date +%s) - t )) s)" test $((r1 + r2 + r3 + r4)) -eq 0
+for n in gw ws bgw dws; do [ -s "$T/$n.inspect" ] && diag_file "$T/$n.inspect" 5; done
 
 # --- the networks ---------------------------------------------------------
 root_links=$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')
 if netlab_up && netlab_tap gw-ext br-ext && netlab_tap gw-int br-int && netlab_tap ws-int br-int &&
+        netlab_tap dws-int br-int &&
         netlab_tap bgw-ext br-ext && netlab_tap bgw-int br-int2 &&
         netlab_services "$GW_EXT_MAC" "$BGW_EXT_MAC"; then
         ok "test networks in namespaces $NL_LAB and $NL_CN; capture, DHCP, DNS, listeners up"
@@ -161,10 +183,13 @@ check "network safety: the root namespace got no interface" \
         test "$(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')" = "$root_links"
 
 # boot NAME [TAP MAC]...: one VM in the lab namespace, NICs in that order
-# (eth0, eth1), console on ttyS0, probe results on ttyS1.
+# (eth0, eth1), console on ttyS0, probe results on ttyS1.  The desktop
+# Workstation as its libvirt XML describes it (2 GiB, a virtio screen and
+# tablet), so that its graphical session starts.
 boot() {
-        local name=$1 nics=() i=0
+        local name=$1 nics=() i=0 machine=(-m 1024)
         shift
+        [ "$name" = dws ] && machine=(-m 2048 -device virtio-vga -device virtio-tablet-pci)
         while [ $# -ge 2 ]; do
                 nics+=(-netdev "tap,id=n$i,ifname=$1,script=no,downscript=no"
                         -device "virtio-net-pci,netdev=n$i,mac=$2")
@@ -172,7 +197,7 @@ boot() {
                 shift 2
         done
         : >"$T/$name.probe"
-        ip netns exec "$NL_LAB" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 -m 1024 \
+        ip netns exec "$NL_LAB" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 1 "${machine[@]}" \
                 -nodefaults -no-user-config -display none "${nics[@]}" -device virtio-rng-pci \
                 -drive "file=$T/$name.qcow2,if=virtio,format=qcow2" \
                 -serial "file:$T/$name.console" -serial "file:$T/$name.probe" -no-reboot \
@@ -202,6 +227,7 @@ lines() { tr -d '\r' <"$T/$1.probe" | grep -a '^WBLEAK '; }
 t=$(date +%s)
 boot gw gw-ext "$GW_EXT_MAC" gw-int "$GW_INT_MAC"
 boot ws ws-int "$WS_MAC"
+boot dws dws-int "$DWS_MAC"
 limit=${WB_LEAK_TIMEOUT:-600}
 wait_done "$limit" gw
 diag "Gateway: probes finished after $(( $(date +%s) - t )) s"
@@ -209,6 +235,8 @@ boot bgw bgw-ext "$BGW_EXT_MAC" bgw-int "$BGW_INT_MAC"
 t2=$(date +%s)
 wait_done "$limit" ws
 diag "Workstation: probes finished after $(( $(date +%s) - t )) s"
+wait_done "$limit" dws
+diag "desktop Workstation: probes finished after $(( $(date +%s) - t )) s"
 wait_done "$limit" bgw
 diag "broken Gateway: probes finished after $(( $(date +%s) - t2 )) s"
 stop_vms
@@ -217,7 +245,7 @@ netlab_stop_services
 ext=$T/ext.pcap
 
 # --- verdicts -----------------------------------------------------------
-for n in gw ws bgw; do
+for n in gw ws dws bgw; do
         if ! grep -aq '^WBLEAK done' "$T/$n.probe"; then
                 diag "$n: the probes did not finish; console tail:"
                 tr -d '\r' <"$T/$n.console" | grep -a . | tail -n 25 | sed 's/^/#   /'
@@ -263,8 +291,18 @@ probe() {
         esac
 }
 
+# Each Workstation probe runs on the desktop Workstation too: its port 40
+# higher, its DNS names "dws-" where the CLI one's are "ws-".
+dws_wire() { # PORT-OR-DNSNAME of the CLI Workstation's probe
+        case $1 in
+        [0-9]*) echo $(( $1 + DWS_PORT_OFFSET )) ;;
+        ws-*) echo "d$1" ;;
+        *) echo "$1" ;;
+        esac
+}
 while read -r vm name w desc; do
         [ -n "$vm" ] && probe "$vm" "$name" "$w" "$desc"
+        [ "$vm" = ws ] && probe dws "$name" "$(dws_wire "$w")" "(desktop) $desc"
 done <<'PROBES'
 gw gw-eth0-dhcp - external NIC got its address from the test network's DHCP (a leak would get out)
 gw gw-ip-forward - net.ipv4.ip_forward is 0
@@ -318,7 +356,7 @@ bgw bgw-root-dhcp - fail closed: no DHCP request gets out
 PROBES
 
 # Hardening, as the booted guests see it (both flavors).
-for vm in gw ws; do
+for vm in gw ws dws; do
         for name in $(lines "$vm" | awk '$2 ~ /^(sysctl-|module-)/ {print $2}') cmdline apparmor no-ntp no-sshd; do
                 probe "$vm" "$name" - "hardening"
         done
@@ -341,8 +379,8 @@ check "Tor (debian-tor) may leave: connections to its test directory authority w
 res=$(lines gw | grep -a '^WBLEAK transport ' | head -n 1 | tr -d '\r')
 check "the matrix ran with an obfs4 bridge configured: Tor's obfs4proxy ran as debian-tor (${res#WBLEAK transport })" \
         grep -q '^WBLEAK transport debian-tor  */usr/bin/obfs4proxy' <<<"$res"
-wire_check "nothing from the Workstation on the external network (MAC or address)" \
-        "ether host $WS_MAC or net $WS_NET"
+wire_check "nothing from either Workstation on the external network (MAC or address)" \
+        "ether host $WS_MAC or ether host $DWS_MAC or net $WS_NET"
 wire_check "nothing from the Gateway but ARP, DHCP and Tor's own connections" \
         "ether src $GW_EXT_MAC and not arp and not (udp src port 68 and udp dst port 67) and not ($TOR_DIRAUTH)"
 wire_check "no IPv6 on the external network" "ip6"
@@ -356,8 +394,15 @@ grep 'query\[' "$T/dnsmasq.log" | head -n 5 | sed 's/^/#   /'
 # are on the internal network, where the Gateway stops them.
 n=$(netlab_count "$T/int.pcap" "ether src $WS_MAC and dst host 10.0.2.2")
 check "the Workstation's probe packets were on the internal network ($n)" test "$n" -gt 0
+n=$(netlab_count "$T/int.pcap" "ether src $DWS_MAC and src host 10.152.152.12 and dst host 10.0.2.2")
+check "the desktop Workstation's probe packets were on the internal network, from 10.152.152.12 ($n)" test "$n" -gt 0
+res=$(lines dws | grep -a '^WBLEAK desktop ' | head -n 1)
+check "the desktop Workstation's probes ran beside its display manager (${res#WBLEAK desktop })" \
+        grep -q '^WBLEAK desktop display-manager=active ' <<<"$res"
+lines ws | grep -q '^WBLEAK desktop '
+check "the CLI Workstation has no display manager" test $? -ne 0
 
-for vm in Whonix-Gateway Whonix-Workstation; do
+for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm: the shipped image was not modified" \
                 test "$(sha256sum "$out/$vm.qcow2" | cut -d' ' -f1)" = "$(cat "$T/$vm.sum")"
 done

@@ -25,7 +25,7 @@ NL_CN=wb-leak-$NL_TAG-cn
 NL_CN_ADDR=10.0.2.2
 NL_CN_MAC=52:54:00:b7:0f:fe
 NL_PORT_FIRST=7100
-NL_PORT_LAST=7139
+NL_PORT_LAST=7159
 # What the clearnet DNS server answers for every name: an answer holding it
 # means a query escaped.
 NL_DNS_MARK=10.0.2.99

@@ -104,20 +104,20 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 check "$vm: the file is compact (< 2 GiB)" test "$fsize" -lt $((2 << 30))
         fi
 
-        # Three appliance launches per image (each costs seconds under
-        # TCG): the UUID; every file the checks below read, in one cat
-        # (for the identity checks too, and the network files of the
-        # roles; a file a flavor lacks is only a line in the error log);
-        # the directories, in one ls (the names of absent files too).
-        "$inspect" "$img" /dev/sda2 uuid >"$T/uuid" 2>"$T/err"
-        check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
-        uuid=$(cat "$T/uuid")
-        "$inspect" "$img" /dev/sda2 cat /etc/os-release /etc/hostname /etc/fstab /boot/grub/grub.cfg /etc/machine-id \
+        # One appliance launch per image (each costs seconds under TCG):
+        # the UUID; every file the checks below read, in one cat (for the
+        # identity checks too, and the network files of the roles; a file a
+        # flavor lacks is only a line in the error log); the directories,
+        # in one ls (the names of absent files too).
+        "$inspect" "$img" /dev/sda2 each "$T/uuid" uuid -- \
+                "$T/files" cat /etc/os-release /etc/hostname /etc/fstab /boot/grub/grub.cfg /etc/machine-id \
                 /etc/resolv.conf /etc/hosts /etc/mailname /etc/apt/sources.list.d/debian.sources \
                 /etc/apt/apt.conf.d/50whonix-tor /etc/default/grub /etc/passwd /etc/group /etc/issue /etc/motd \
-                /etc/network/interfaces /etc/tor/torrc >"$T/files" 2>"$T/id-$vm.err"
+                /etc/network/interfaces /etc/tor/torrc -- \
+                "$T/ls" ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt 2>"$T/err"
+        check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
+        uuid=$(cat "$T/uuid")
         cp "$T/files" "$T/id-$vm"
-        "$inspect" "$img" /dev/sda2 ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt >"$T/ls" 2>>"$T/err"
         cp "$T/ls" "$T/ls-$vm"
         check "$vm: Debian trixie" grep -q '^VERSION_CODENAME=trixie$' "$T/files"
         check "$vm: hostname is 'host'" grep -qx 'host' "$T/files"

@@ -15,6 +15,10 @@
  *     ln-s TARGET LINK         create a symlink (--rw)
  *     tar-in HOSTTAR DIR       unpack an uncompressed host tar at DIR, owners
  *                              and modes kept (--rw): many files, one launch
+ *     each OUT CMD ARGS... [-- OUT CMD ARGS...]...
+ *                              several of the read commands (uuid, cat, ls,
+ *                              exists, sha256) in one launch, each one's
+ *                              output into its own file OUT
  *
  * Exit status: 0 done; 1 a path of "exists" is absent (and only then);
  * 2 usage; 3 could not look (the appliance did not start, the device
@@ -52,7 +56,7 @@ int main(int argc, char **argv) {
                 argc--;
         }
         if (argc < 4) {
-                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|uuid|upload|mkdir|ln-s|tar-in ARGS...\n");
+                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|uuid|each|upload|mkdir|ln-s|tar-in ARGS...\n");
                 return 2;
         }
         status = inspect(argc, argv, rw);
@@ -60,6 +64,97 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "wb-inspect: the appliance stalled; trying once more with a fresh one\n");
                 stalled_seen = false;
                 status = inspect(argc, argv, rw);
+        }
+        return status;
+}
+
+/* One read-only command on the mounted device (uuid reads the device
+ * itself), its output to out. */
+static int run_read(Appliance *a, const char *device, const char *cmd, char **args, int n, FILE *out) {
+        ErrorSlot err = {};
+        int r, status = 0;
+
+        if (streq(cmd, "uuid")) {
+                _cleanup_free_ char *u = NULL;
+                if (n != 0) {
+                        fprintf(stderr, "wb-inspect: uuid takes no argument\n");
+                        return 2;
+                }
+                if ((r = appliance_vfs_uuid(&err, a, device, &u)) < 0)
+                        return fail(&err, r, device);
+                fprintf(out, "%s\n", u);
+                return 0;
+        }
+        if (!streq(cmd, "cat") && !streq(cmd, "ls") && !streq(cmd, "exists") && !streq(cmd, "sha256")) {
+                fprintf(stderr, "wb-inspect: unknown command '%s' (or it needs --rw)\n", cmd);
+                return 2;
+        }
+        for (int i = 0; i < n; i++) {
+                if (streq(cmd, "cat")) {
+                        _cleanup_free_ char *data = NULL;
+                        size_t size;
+                        r = appliance_read_file(&err, a, args[i], 64u << 20, &data, &size);
+                        if (r < 0) {
+                                status = fail(&err, r, args[i]);
+                                continue;
+                        }
+                        fwrite(data, 1, size, out);
+                } else if (streq(cmd, "ls")) {
+                        _cleanup_strv_free_ char **names = NULL;
+                        r = appliance_ls(&err, a, args[i], &names);
+                        if (r < 0) {
+                                status = fail(&err, r, args[i]);
+                                continue;
+                        }
+                        STRV_FOREACH(name, names)
+                                fprintf(out, "%s\n", *name);
+                } else if (streq(cmd, "exists")) {
+                        r = appliance_exists(&err, a, args[i]);
+                        if (r < 0)
+                                return fail(&err, r, args[i]);
+                        if (r == 0) {
+                                fprintf(stderr, "wb-inspect: '%s' does not exist\n", args[i]);
+                                status = EXIT_ABSENT;
+                        }
+                } else {
+                        char sum[65];
+                        r = appliance_sha256(&err, a, args[i], sum);
+                        if (r < 0) {
+                                status = fail(&err, r, args[i]);
+                                continue;
+                        }
+                        fprintf(out, "%s  %s\n", sum, args[i]);
+                }
+        }
+        return status;
+}
+
+/* each OUT CMD ARGS... [-- OUT CMD ARGS...]...: the worst status of the
+ * groups (could not look beats absent). */
+static int run_each(Appliance *a, const char *device, char **args, int n) {
+        int status = 0;
+
+        for (int i = 0; i < n;) {
+                int end = i;
+                while (end < n && !streq(args[end], "--"))
+                        end++;
+                if (end - i < 2) {
+                        fprintf(stderr, "wb-inspect: each: a group is OUT CMD ARGS...\n");
+                        return 2;
+                }
+                FILE *out = fopen(args[i], "we");
+                if (!out) {
+                        fprintf(stderr, "wb-inspect: cannot write '%s': %m\n", args[i]);
+                        return EXIT_COULD_NOT_LOOK;
+                }
+                int s = run_read(a, device, args[i + 1], args + i + 2, end - i - 2, out);
+                if (fclose(out) != 0 && s == 0)
+                        s = EXIT_COULD_NOT_LOOK;
+                if (s == 2)
+                        return 2;
+                if (s > status)
+                        status = s;
+                i = end + 1;
         }
         return status;
 }
@@ -81,14 +176,8 @@ static int inspect(int argc, char **argv, bool rw) {
             (r = appliance_launch(&err, a)) < 0)
                 return fail(&err, r, disk);
 
-        if (streq(cmd, "uuid")) {
-                _cleanup_free_ char *u = NULL;
-                if ((r = appliance_vfs_uuid(&err, a, device, &u)) < 0)
-                        return fail(&err, r, device);
-                printf("%s\n", u);
-                return 0;
-        }
-        if ((r = appliance_mount(&err, a, device, "/")) < 0)
+        /* uuid alone reads the device, unmounted. */
+        if (!streq(cmd, "uuid") && (r = appliance_mount(&err, a, device, "/")) < 0)
                 return fail(&err, r, device);
 
         if (streq(cmd, "upload") || streq(cmd, "ln-s") || streq(cmd, "tar-in")) {
@@ -101,51 +190,22 @@ static int inspect(int argc, char **argv, bool rw) {
                                            : appliance_symlink(&err, a, argv[4], argv[5]);
                 if (r < 0)
                         return fail(&err, r, argv[5]);
-        } else
-                for (int i = 4; i < argc; i++) {
-                        if (streq(cmd, "cat")) {
-                                _cleanup_free_ char *data = NULL;
-                                size_t n;
-                                r = appliance_read_file(&err, a, argv[i], 64u << 20, &data, &n);
-                                if (r < 0) {
-                                        status = fail(&err, r, argv[i]);
-                                        continue;
-                                }
-                                fwrite(data, 1, n, stdout);
-                        } else if (streq(cmd, "ls")) {
-                                _cleanup_strv_free_ char **names = NULL;
-                                r = appliance_ls(&err, a, argv[i], &names);
-                                if (r < 0) {
-                                        status = fail(&err, r, argv[i]);
-                                        continue;
-                                }
-                                STRV_FOREACH(n, names)
-                                        printf("%s\n", *n);
-                        } else if (streq(cmd, "exists")) {
-                                r = appliance_exists(&err, a, argv[i]);
-                                if (r < 0)
-                                        return fail(&err, r, argv[i]);
-                                if (r == 0) {
-                                        fprintf(stderr, "wb-inspect: '%s' does not exist\n", argv[i]);
-                                        status = EXIT_ABSENT;
-                                }
-                        } else if (streq(cmd, "sha256")) {
-                                char sum[65];
-                                r = appliance_sha256(&err, a, argv[i], sum);
-                                if (r < 0) {
-                                        status = fail(&err, r, argv[i]);
-                                        continue;
-                                }
-                                printf("%s  %s\n", sum, argv[i]);
-                        } else if (streq(cmd, "mkdir") && rw) {
-                                r = appliance_mkdir_p(&err, a, argv[i]);
-                                if (r < 0)
-                                        status = fail(&err, r, argv[i]);
-                        } else {
-                                fprintf(stderr, "wb-inspect: unknown command '%s'%s\n", cmd, rw ? "" : " (or it needs --rw)");
-                                return 2;
-                        }
+        } else if (streq(cmd, "mkdir")) {
+                if (!rw) {
+                        fprintf(stderr, "wb-inspect: mkdir needs --rw\n");
+                        return 2;
                 }
+                for (int i = 4; i < argc; i++) {
+                        r = appliance_mkdir_p(&err, a, argv[i]);
+                        if (r < 0)
+                                status = fail(&err, r, argv[i]);
+                }
+        } else if (streq(cmd, "each"))
+                status = run_each(a, device, argv + 4, argc - 4);
+        else
+                status = run_read(a, device, cmd, argv + 4, argc - 4, stdout);
+        if (status == 2)
+                return 2;
         r = appliance_shutdown(&err, a);
         if (r < 0)
                 return fail(&err, r, "shutdown");

@@ -292,8 +292,28 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
                         r = -ENOMEM;
                         goto finish;
                 }
-                if (b)
-                        memcpy(it->rebuilt_sha256, b->sha256, sizeof b->sha256);
+                /* The rebuilt file itself, not only what its buildinfo says
+                 * of it: an earlier rebuild (--rebuilt) may have changed
+                 * since it was made. */
+                if (b) {
+                        _cleanup_free_ char *hex = NULL;
+                        r = sha256_file(rebuilt_file, &hex);
+                        if (r < 0) {
+                                r = strv_consume(&it->explain, strdup_printf("cannot read the rebuilt '%s': %s",
+                                                                             rebuilt_file, strerror(-r)));
+                                if (r < 0)
+                                        goto finish;
+                                b = NULL;
+                        } else {
+                                memcpy(it->rebuilt_sha256, hex, sizeof it->rebuilt_sha256);
+                                if (!streq(hex, b->sha256) &&
+                                    (r = strv_consume(&it->explain,
+                                                      strdup_printf("the rebuilt '%s' is not the file its buildinfo "
+                                                                    "describes (sha256 %s there)",
+                                                                    rebuilt_file, b->sha256))) < 0)
+                                        goto finish;
+                        }
+                }
                 if (published) {
                         _cleanup_free_ char *hex = NULL;
                         r = sha256_file(published, &hex);
@@ -309,7 +329,7 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
                 if (it->status == VERIFY_MATCH) {
                         if (!b)
                                 it->status = VERIFY_MISSING;
-                        else if (!streq(a->sha256, b->sha256))
+                        else if (!streq(a->sha256, it->rebuilt_sha256))
                                 it->status = VERIFY_DIFFER;
                 }
                 if (it->status != VERIFY_MATCH && b && published && access(published, R_OK) == 0 &&

@@ -66,6 +66,16 @@ int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char 
 void cli_print_build_json(const CliOptions *o, const BuildReport *r, const char *result, const char *error,
                           int exit_status, double seconds);
 
+/* The other verbs' reports (README): result "ok"/"failed" (recipes),
+ * "match"/"differs"/"failed"/"interrupted" (verify), "same"/"differ"/
+ * "failed"/"interrupted" (compare); a NULL list writes an empty one. */
+struct VerifyReport;
+void cli_print_recipes_json(char * const *names, char * const *descriptions, const char *error, int exit_status);
+void cli_print_verify_json(const char *buildinfo, const struct VerifyReport *rep, const char *result, const char *error,
+                           int exit_status);
+void cli_print_compare_json(const char *a, const char *b, char * const *differences, const char *result,
+                            const char *error, int exit_status);
+
 int verb_build(const CliOptions *o, int argc, char **argv);
 int verb_recipes(const CliOptions *o, int argc, char **argv);
 int verb_sign(const CliOptions *o, int argc, char **argv);

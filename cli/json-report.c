@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* --json: the build's report for programs (CI systems, scripts), schema 1.
+/* --json: the reports of build, recipes, verify and compare for programs
+ * (CI systems, scripts), schema 1.
  * The README's "Machine-readable results" documents every field; a field is
  * never renamed or dropped within a schema number, only added. */
 #include "cli.h"
 #include "json-writer.h"
+#include "verify.h"
 
 #define BUILD_JSON_SCHEMA 1
 
@@ -70,4 +72,110 @@ void cli_print_build_json(const CliOptions *o, const BuildReport *r, const char 
         }
         fputs(text, stdout);
         fflush(stdout);
+}
+
+/* The document on stdout; if it cannot be written (a name that is not
+ * UTF-8, say), a short one that says so. */
+static void print_document(JsonWriter *w, ErrorSlot *err, const char *verb, int exit_status) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = json_writer_finish(w, &text);
+        json_writer_done(w);
+        if (r < 0) {
+                fprintf(stderr, "whonix-build: error: cannot write the JSON report: %s\n", error_message(err, r));
+                printf("{\"schema\": %d, \"verb\": \"%s\", \"result\": \"failed\", \"exit_status\": %d, "
+                       "\"error\": \"the report could not be written as JSON\"}\n",
+                       BUILD_JSON_SCHEMA, verb, exit_status);
+                error_done(err);
+                return;
+        }
+        fputs(text, stdout);
+        fflush(stdout);
+}
+
+static void open_document(JsonWriter *w, const char *verb, const char *result, const char *error, int exit_status) {
+        json_writer_open_object(w, NULL);
+        json_writer_int(w, "schema", BUILD_JSON_SCHEMA);
+        json_writer_string(w, "verb", verb);
+        json_writer_string(w, "result", result);
+        json_writer_int(w, "exit_status", exit_status);
+        json_writer_string(w, "error", error);
+}
+
+static void write_strv(JsonWriter *w, const char *key, char * const *l) {
+        json_writer_open_array(w, key);
+        STRV_FOREACH(s, l)
+                json_writer_string(w, NULL, *s);
+        json_writer_close(w);
+}
+
+void cli_print_recipes_json(char * const *names, char * const *descriptions, const char *error, int exit_status) {
+        ErrorSlot err = {};
+        JsonWriter w = JSON_WRITER_INIT(&err);
+
+        open_document(&w, "recipes", error ? "failed" : "ok", error, exit_status);
+        json_writer_open_array(&w, "recipes");
+        for (size_t i = 0; names && names[i]; i++) {
+                json_writer_open_object(&w, NULL);
+                json_writer_string(&w, "name", names[i]);
+                json_writer_string(&w, "description", descriptions && descriptions[i] ? descriptions[i] : "");
+                json_writer_close(&w);
+        }
+        json_writer_close(&w);
+        json_writer_close(&w);
+        print_document(&w, &err, "recipes", exit_status);
+}
+
+/* Stable tokens for programs (the verdict lines' words may change). */
+static const char *verify_status_token(VerifyStatus s) {
+        switch (s) {
+        case VERIFY_MATCH:
+                return "match";
+        case VERIFY_DIFFER:
+                return "differs";
+        case VERIFY_MISSING:
+                return "missing";
+        case VERIFY_PUBLISHED_BAD:
+                return "published-bad";
+        }
+        return "unknown";
+}
+
+void cli_print_verify_json(const char *buildinfo, const struct VerifyReport *rep, const char *result, const char *error,
+                           int exit_status) {
+        ErrorSlot err = {};
+        JsonWriter w = JSON_WRITER_INIT(&err);
+
+        open_document(&w, "verify", result, error, exit_status);
+        json_writer_string(&w, "buildinfo", buildinfo);
+        json_writer_open_array(&w, "artifacts");
+        for (size_t i = 0; rep && i < rep->n; i++) {
+                const VerifyItem *it = &rep->items[i];
+                json_writer_open_object(&w, NULL);
+                json_writer_string(&w, "name", it->name);
+                json_writer_string(&w, "status", verify_status_token(it->status));
+                json_writer_string(&w, "pinned_sha256", it->pinned_sha256);
+                json_writer_string(&w, "rebuilt_sha256", it->rebuilt_sha256[0] ? it->rebuilt_sha256 : NULL);
+                write_strv(&w, "explain", it->explain);
+                json_writer_close(&w);
+        }
+        json_writer_close(&w);
+        write_strv(&w, "package_differences", rep ? rep->package_diffs : NULL);
+        json_writer_string(&w, "rebuilt_dir", rep ? rep->rebuilt_dir : NULL);
+        json_writer_close(&w);
+        print_document(&w, &err, "verify", exit_status);
+}
+
+void cli_print_compare_json(const char *a, const char *b, char * const *differences, const char *result,
+                            const char *error, int exit_status) {
+        ErrorSlot err = {};
+        JsonWriter w = JSON_WRITER_INIT(&err);
+
+        open_document(&w, "compare", result, error, exit_status);
+        json_writer_string(&w, "a", a);
+        json_writer_string(&w, "b", b);
+        write_strv(&w, "differences", differences);
+        json_writer_close(&w);
+        print_document(&w, &err, "compare", exit_status);
 }

@@ -32,7 +32,8 @@ static const CliOption table[] = {
         { OPT_JSON, "json", NULL, COMPLETE_NONE, NULL,
           "build: at the end, print a report on standard output\n"
           "as JSON: every stage, built or reused, with its time;\n"
-          "each artifact with its SHA256 and size; the buildinfo\n"
+          "each artifact with its SHA256 and size; the buildinfo.\n"
+          "recipes, verify, compare: their results as JSON\n"
           "(schema: README, \"Machine-readable results\")" },
         { OPT_OVA_PER_VM, "ova-per-vm", NULL, COMPLETE_NONE, NULL,
           "virtualbox: also write one OVA per VM\n"

@@ -2,7 +2,8 @@
 /*
  * whonix-build compare IMAGE_A IMAGE_B: the files that differ between two
  * disk images (content, mode, owner, mtime, symlink target, presence), one
- * line each; exit 0 if none differ, 1 if some do.
+ * line each (or, with --json, a report listing them); exit 0 if none
+ * differ, 1 if some do.
  */
 #include "cache.h"
 #include "cli.h"
@@ -29,13 +30,24 @@ int verb_compare(const CliOptions *o, int argc, char **argv) {
                 r = supermin_prepare(&err, cache, &appliance, &reused);
         if (r >= 0)
                 r = image_compare(&err, appliance, argv[0], argv[1], &lines);
-        _cleanup_free_ char *what = strdup_printf("cannot compare '%s' and '%s'", argv[0], argv[1]);
+        _cleanup_free_ char *what = strdup_printf("cannot compare '%s' and '%s'", argv[0], argv[1]), *error = NULL;
+        if (r < 0 && o->json && !cancel_requested())
+                error = strdup_printf("%s: %s", strempty(what), error_message(&err, r));
+        bool interrupted = cancel_requested();
         r = cli_call_outcome(&err, r, "nothing was compared", what);
-        if (r >= 0)
+        if (r >= 0) {
+                if (o->json)
+                        cli_print_compare_json(argv[0], argv[1], NULL, interrupted ? "interrupted" : "failed", error, r);
                 return r;
-        STRV_FOREACH(l, lines)
-                printf("%s\n", *l);
-        fflush(stdout);
+        }
+        if (o->json)
+                cli_print_compare_json(argv[0], argv[1], lines, strv_length(lines) > 0 ? "differ" : "same", NULL,
+                                       strv_length(lines) > 0 ? EXIT_FAILED : EXIT_OK);
+        else {
+                STRV_FOREACH(l, lines)
+                        printf("%s\n", *l);
+                fflush(stdout);
+        }
         if (strv_length(lines) > 0) {
                 fprintf(stderr, "whonix-build: %zu difference(s) between '%s' (A) and '%s' (B)\n", strv_length(lines),
                         argv[0], argv[1]);

@@ -13,8 +13,14 @@ int verb_recipes(const CliOptions *o, int argc, char **argv) {
         r = recipe_list(&err, dir, &names, &descriptions);
         if (r < 0) {
                 fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
+                if (o->json)
+                        cli_print_recipes_json(NULL, NULL, error_message(&err, r), EXIT_FAILED);
                 error_done(&err);
                 return EXIT_FAILED;
+        }
+        if (o->json) {
+                cli_print_recipes_json(names, descriptions, NULL, EXIT_OK);
+                return EXIT_OK;
         }
         /* One column for the names, as wide as the longest. */
         int width = 0;

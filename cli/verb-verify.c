@@ -2,8 +2,9 @@
 /*
  * whonix-build verify BUILDINFO [ARTIFACT_DIR]: what a third party runs to
  * check a release was built from its published source.  One verdict line
- * per artifact on stdout, each difference indented under it; exit 0 only
- * if every artifact and every package list matches.
+ * per artifact on stdout (stderr with --json, whose report is stdout's),
+ * each difference indented under it; exit 0 only if every artifact and
+ * every package list matches.
  */
 #include "cli.h"
 #include "verify.h"
@@ -27,28 +28,40 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
         int r;
 
         r = verify_run(&err, &vo, &rep);
-        _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", vo.buildinfo_path);
+        _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", vo.buildinfo_path), *error = NULL;
+        if (r < 0 && o->json && !cancel_requested())
+                error = strdup_printf("%s: %s", strempty(what), error_message(&err, r));
+        bool interrupted = cancel_requested();
         r = cli_call_outcome(&err, r, "temporary files removed", what);
-        if (r >= 0)
+        if (r >= 0) {
+                if (o->json)
+                        cli_print_verify_json(vo.buildinfo_path, NULL, interrupted ? "interrupted" : "failed", error, r);
                 return r;
+        }
 
+        /* With --json, the report is standard output's and the verdict
+         * lines go to standard error. */
+        FILE *out = o->json ? stderr : stdout;
         STRV_FOREACH(l, rep->package_diffs)
-                printf("PACKAGES %s\n", *l);
+                fprintf(out, "PACKAGES %s\n", *l);
         for (size_t i = 0; i < rep->n; i++) {
                 const VerifyItem *it = &rep->items[i];
 
                 /* The status in words where DIFFERS alone does not say it. */
                 bool say = it->status != VERIFY_MATCH && it->status != VERIFY_DIFFER;
-                printf("%-7s %s  sha256 %s%s%s\n", it->status == VERIFY_MATCH ? "MATCH" : "DIFFERS", it->name,
-                       it->pinned_sha256, say ? ": " : "", say ? verify_status_to_string(it->status) : "");
+                fprintf(out, "%-7s %s  sha256 %s%s%s\n", it->status == VERIFY_MATCH ? "MATCH" : "DIFFERS", it->name,
+                        it->pinned_sha256, say ? ": " : "", say ? verify_status_to_string(it->status) : "");
                 if (it->status == VERIFY_DIFFER)
-                        printf("        rebuilt sha256 %s\n", it->rebuilt_sha256);
+                        fprintf(out, "        rebuilt sha256 %s\n", it->rebuilt_sha256);
                 STRV_FOREACH(l, it->explain)
-                        printf("        %s\n", *l);
+                        fprintf(out, "        %s\n", *l);
                 if (it->status != VERIFY_MATCH)
                         bad++;
         }
-        fflush(stdout);
+        fflush(out);
+        if (o->json)
+                cli_print_verify_json(vo.buildinfo_path, rep, rep->ok ? "match" : "differs", NULL,
+                                      rep->ok ? EXIT_OK : EXIT_FAILED);
         if (rep->rebuilt_dir)
                 fprintf(stderr, "whonix-build: the rebuilt artifacts are in '%s'\n", rep->rebuilt_dir);
         if (!rep->ok) {

@@ -137,5 +137,27 @@ check "verify names the changed file: content /etc/hostname" grep -qx '        c
 check "the published Gateway image is still the one in the buildinfo" \
         bash -c "! grep -Eq '^DIFFERS +Whonix-Gateway.qcow2 .*PUBLISHED FILE' '$T/tampered.out'"
 
+# verify --json against that rebuild (--rebuilt: nothing built): the report
+# follows schema 1 and says match; then a rebuilt file changed after its
+# rebuild (an XML) is found by its own hash, not taken on its buildinfo's
+# word: differs, naming it.
+json_check="$WB_SOURCE_ROOT/tests/helpers/check-verb-json.py"
+"$WHONIX_BUILD" verify "$info" "$rel" --rebuilt "$T/rebuilt" --cache "$WB_TEST_CACHE" --json >"$T/vj.json" 2>"$T/vj.err"
+rc=$?
+res=$(python3 "$json_check" verify "$T/vj.json" result=match exit_status=0 2>&1)
+check "verify --json: a schema-1 report, every artifact 'match' (exit $rc; $(head -n 1 <<<"$res"))" \
+        sh -c '[ "$1" -eq 0 ] && [ "${2#ok }" != "$2" ]' sh "$rc" "$res"
+sed -i 's/Whonix-Internal/Whonix-Internax/' "$T/rebuilt/Whonix-Internal.xml"
+"$WHONIX_BUILD" verify "$info" "$rel" --rebuilt "$T/rebuilt" --cache "$WB_TEST_CACHE" --json >"$T/vj2.json" 2>"$T/vj2.err"
+rc=$?
+res=$(python3 "$json_check" verify "$T/vj2.json" result=differs exit_status=1 2>&1)
+check "verify --json: a rebuilt file changed after its rebuild is hashed itself: 'differs' (exit $rc; $(head -n 1 <<<"$res"))" \
+        sh -c '[ "$1" -eq 1 ] && [ "${2#ok }" != "$2" ]' sh "$rc" "$res"
+check "... naming Whonix-Internal.xml alone, and why" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [a for a in d["artifacts"] if a["status"] != "match"]
+assert [a["name"] for a in bad] == ["Whonix-Internal.xml"], bad
+assert any("is not the file its buildinfo describes" in e for e in bad[0]["explain"]), bad[0]["explain"]' "$T/vj2.json"
+
 
 done_testing

@@ -18,6 +18,26 @@ check "recipes exits 0" test $? -eq 0
 for r in kicksecure whonix-gateway whonix-workstation whonix-workstation-desktop; do
         check "recipes lists $r" grep -q "^$r " "$T/recipes"
 done
+# --json: a schema-1 report (tests/helpers/check-verb-json.py) with the
+# same recipes and their descriptions; a data dir without recipes fails,
+# saying why, as JSON too.
+json_check="$WB_SOURCE_ROOT/tests/helpers/check-verb-json.py"
+"$wb" recipes --json >"$T/recipes.json" 2>"$T/recipes.err"
+rc=$?
+res=$(python3 "$json_check" recipes "$T/recipes.json" result=ok 2>&1)
+check "recipes --json: a schema-1 report (exit $rc; $(head -n 1 <<<"$res"))" \
+        sh -c '[ "$1" -eq 0 ] && [ "${2#ok }" != "$2" ]' sh "$rc" "$res"
+check "... naming the recipes the text lists, with their descriptions" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+text = [l.split(None, 1) for l in open(sys.argv[2]) if l.strip()]
+assert [[r["name"], r["description"]] for r in d["recipes"]] == [[n, t.strip()] for n, t in text], d["recipes"]' \
+        "$T/recipes.json" "$T/recipes"
+"$wb" recipes --json --data-dir "$T/no-such-dir" >"$T/recipes-bad.json" 2>/dev/null
+rc=$?
+res=$(python3 "$json_check" recipes "$T/recipes-bad.json" result=failed exit_status=1 2>&1)
+check "recipes --json of a data dir without recipes: failed, as JSON, saying why (exit $rc; $(head -n 1 <<<"$res"))" \
+        sh -c '[ "$1" -eq 1 ] && [ "${2#ok }" != "$2" ] && grep -q "cannot open recipe directory" "$3"' \
+        sh "$rc" "$res" "$T/recipes-bad.json"
 
 usage() { # description, expected message, args...
         local d=$1 m=$2; shift 2

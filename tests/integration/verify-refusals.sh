@@ -16,6 +16,13 @@ ref="$WB_SOURCE_ROOT/fuzz/corpus/buildinfo/reference.buildinfo"
 rc=$?
 check "a missing buildinfo fails (exit $rc)" test "$rc" -eq 1
 check "... and says which file" grep -q "cannot read '$T/nothing.buildinfo'" "$T/o1"
+json_check="$WB_SOURCE_ROOT/tests/helpers/check-verb-json.py"
+"$WHONIX_BUILD" verify "$T/nothing.buildinfo" --cache "$T/cache" --json >"$T/o1.json" 2>/dev/null
+rc=$?
+res=$(python3 "$json_check" verify "$T/o1.json" result=failed exit_status=1 2>&1)
+check "... and with --json, a schema-1 report that says so (exit $rc; $(head -n 1 <<<"$res"))" \
+        sh -c '[ "$1" -eq 1 ] && [ "${2#ok }" != "$2" ] && grep -q "cannot read .*nothing.buildinfo" "$3"' \
+        sh "$rc" "$res" "$T/o1.json"
 
 sed 's/^Target: kvm$/Target: vmware/' "$ref" >"$T/bad.buildinfo"
 "$WHONIX_BUILD" verify "$T/bad.buildinfo" --cache "$T/cache" >"$T/o2" 2>&1
@@ -77,11 +84,15 @@ if command -v qemu-img >/dev/null && command -v mke2fs >/dev/null && command -v 
         echo "same" >"$T/tree/etc/motd"
         mke2fs -q -t ext4 -E root_owner=0:0 -d "$T/tree" "$T/small.raw" 32M >/dev/null 2>&1 &&
                 qemu-img convert -q -f raw -O qcow2 "$T/small.raw" "$T/small.qcow2"
-        "$WHONIX_BUILD" compare "$T/small.qcow2" "$T/small.qcow2" --cache "$WB_TEST_CACHE" >"$T/c-same" 2>&1
+        "$WHONIX_BUILD" compare "$T/small.qcow2" "$T/small.qcow2" --cache "$WB_TEST_CACHE" --json >"$T/c-same.json" \
+                2>"$T/c-same"
         rc=$?
         diag_file "$T/c-same" 4
         check "compare of an image with itself: exit 0, no difference, not even in the superblock (exit $rc)" \
-                bash -c "[ $rc -eq 0 ] && ! grep -q 'superblock' '$T/c-same'"
+                bash -c "[ $rc -eq 0 ] && ! grep -q 'superblock' '$T/c-same' '$T/c-same.json'"
+        res=$(python3 "$json_check" compare "$T/c-same.json" result=same exit_status=0 2>&1)
+        check "... its --json report: schema 1, 'same', no difference ($(head -n 1 <<<"$res"))" \
+                sh -c '[ "${1#ok }" != "$1" ]' sh "$res"
 else
         skip_one "qemu-img, mke2fs or supermin is not installed: compare of an image with itself did not run"
 fi

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apt-sources.h"
@@ -12,6 +13,7 @@
 #include "overlay.h"
 #include "build-internal.h"
 #include "cache.h"
+#include "cache-entries.h"
 #include "cancel.h"
 #include "customize.h"
 #include "export-kvm.h"
@@ -384,6 +386,40 @@ bool build_stage_valid(const char *name) {
         return false;
 }
 
+/* The configured limits on the cache, after a build that ended well (the
+ * build still holds the cache's lock).  A failure here is a warning: the
+ * build's results stand. */
+static void auto_prune(Build *b) {
+        CachePrunePolicy p = {
+                .max_age = (int64_t) b->o->cache_max_age_days * 86400,
+                .max_bytes = b->o->cache_max_bytes,
+                .now = (int64_t) time(NULL),
+        };
+        CacheEntry *e = NULL;
+        ErrorSlot err = {};
+        uint64_t freed = 0;
+        size_t n = 0;
+        int r;
+
+        if (p.max_age == 0 && p.max_bytes == 0)
+                return;
+        r = cache_prune(&err, b->cache, &p, &e, &n);
+        if (r < 0) {
+                log_warning("the cache was not pruned to its configured limits: %s", error_message(&err, r));
+                error_done(&err);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                log_info("cache: removed %s (%.1f MiB), past the configured limits", e[i].name,
+                         (double) e[i].bytes / 1048576.0);
+                freed += e[i].bytes;
+        }
+        if (n > 0)
+                log_notice("cache: %zu entries removed (%.1f MiB) to keep within the configured limits", n,
+                           (double) freed / 1048576.0);
+        cache_entries_free(e, n);
+}
+
 int build_run(ErrorSlot *err, const BuildOptions *o) {
         _cleanup_(build_done) Build b = { .o = o };
         int r;
@@ -413,6 +449,8 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
                 if (k < 0)
                         log_warning("%s", error_message(&e, k));
                 error_done(&e);
+                if (r >= 0 && k >= 0)
+                        auto_prune(&b);
         }
         return r < 0 ? r : 0;
 }

@@ -78,6 +78,12 @@ typedef struct BuildOptions {
         const char *sign_key;   /* fingerprint of the signing key; NULL: unsigned (a loud warning) */
         const char *gpg_home;   /* where that key is; NULL: $GNUPGHOME or ~/.gnupg */
         BuildReport *report;    /* non-NULL: filled in as the stages end (also when the build fails) */
+        /* After a build that ended well (and opened the cache), remove the
+         * cache's least recently used entries until they take no more than
+         * this (0: no limit), and those unused for longer than this many
+         * days (0: no limit); never what this build used (cache-entries.h). */
+        uint64_t cache_max_bytes;
+        unsigned cache_max_age_days;
 } BuildOptions;
 
 /* Whether --until may name it: recipe, fetch, appliance, bootstrap,

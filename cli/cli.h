@@ -38,6 +38,7 @@ typedef struct CliOptions {
         unsigned max_age_days;  /* --max-age; 0: none */
         uint64_t max_size;      /* --max-size in bytes; 0: none */
         bool dry_run;           /* --dry-run */
+        char *config_path;      /* --config: the settings file (NULL: the default one, if there) */
 } CliOptions;
 
 typedef struct Verb {

@@ -54,6 +54,11 @@ static const CliOption table[] = {
           "cache prune: then remove the least recently used\n"
           "until the entries take no more (e.g. 20G)" },
         { OPT_DRY_RUN, "dry-run", NULL, COMPLETE_NONE, NULL, "cache prune: say what would go, remove nothing" },
+        { OPT_CONFIG, "config", "FILE", COMPLETE_FILE, NULL,
+          "build: your settings (default: $XDG_CONFIG_HOME/\n"
+          "whonix-build/config or ~/.config/whonix-build/config,\n"
+          "if there): [Cache] MaxSize= and MaxAge= prune the\n"
+          "cache after each build that ended well" },
         { OPT_REBUILT, "rebuilt", "DIR", COMPLETE_DIR, NULL,
           "verify: compare with this earlier rebuild instead\n"
           "of rebuilding (its whonix.buildinfo and artifacts)" },

@@ -26,6 +26,7 @@ enum {
         OPT_MAX_AGE,
         OPT_MAX_SIZE,
         OPT_DRY_RUN,
+        OPT_CONFIG,
 };
 
 /* How the shell completes an option's value. */

@@ -327,6 +327,10 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 case OPT_DRY_RUN:
                         o->dry_run = true;
                         break;
+                case OPT_CONFIG:
+                        if (free_and_strdup(&o->config_path, optarg) < 0)
+                                return -ENOMEM;
+                        break;
                 case 'h':
                         cli_print_help(stdout);
                         return 0;
@@ -371,4 +375,5 @@ void cli_options_done(CliOptions *o) {
         free(o->key_file);
         free(o->rebuilt_dir);
         free(o->rebuild_cache_dir);
+        free(o->config_path);
 }

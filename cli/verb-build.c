@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 #include "log.h"
+#include "user-config.h"
 
 int verb_build(const CliOptions *o, int argc, char **argv) {
         _cleanup_(build_report_done) BuildReport report = {};
@@ -28,6 +29,28 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
         uint64_t start = now_usec();
         double seconds;
         int r, rc;
+
+        /* Your settings: the file --config names (which must be there), else
+         * the default one if there is one. */
+        {
+                _cleanup_free_ char *def = NULL;
+                const char *path = o->config_path;
+                UserConfig uc = {};
+
+                if (!path && user_config_default_path(&def) >= 0)
+                        path = def;
+                r = path ? user_config_load(&err, path, o->config_path != NULL, &uc) : 0;
+                if (r < 0) {
+                        if (o->json)
+                                error = strdup(error_message(&err, r));
+                        rc = cli_call_outcome(&err, r, "", NULL);
+                        if (o->json)
+                                cli_print_build_json(o, &report, "failed", error, rc, 0);
+                        return rc;
+                }
+                b.cache_max_bytes = uc.cache_max_bytes;
+                b.cache_max_age_days = uc.cache_max_age_days;
+        }
 
         r = build_run(&err, &b);
         if (r < 0 && o->json && !cancel_requested())

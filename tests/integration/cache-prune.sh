@@ -5,7 +5,8 @@
 # qcow2 over their parents.  Prune never removes what the last build used
 # (last-build) or what a kept layer stands on, leaves a build's temporary
 # files alone, removes nothing while another whonix-build holds the cache,
-# and --dry-run removes nothing at all.
+# and --dry-run removes nothing at all.  A build prunes by itself past the
+# limits of its settings file (builds that only fetch, from the mirror).
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 command -v qemu-img >/dev/null || skip_all "qemu-img is not installed (tools/install-deps)"
 
@@ -101,4 +102,56 @@ check "... and keeps all 5 the last build used" \
         sh -c 'for e in appliance/aaaa base/B1.qcow2 final/F1.img layers/L1.qcow2 layers/L2.qcow2; do
                 [ -e "$1/$e" ] || exit 1; done' sh "$C"
 check "... and the package cache and sources are not entries (still there)" test -d "$C/sources"
+
+# A build prunes by itself, past the limits in your settings file (--config
+# FILE, or $XDG_CONFIG_HOME/whonix-build/config): here builds that only
+# fetch (--until fetch: no appliance) into caches of entries 30 days old
+# and one of today.
+old_cache() { # DIR
+        mkdir -p "$1"/appliance/old "$1"/base "$1"/layers "$1"/final
+        : >"$1/lock"
+        head -c 100000 /dev/urandom >"$1/appliance/old/root"
+        img "$1/base/BO.qcow2" 64M
+        img -b "$1/base/BO.qcow2" -F qcow2 "$1/layers/LO.qcow2"
+        for f in FO FN; do head -c 100000 /dev/urandom >"$1/final/$f.img"; echo "tor 1" >"$1/final/$f.packages"; done
+        touch -t "$old" "$1/appliance/old" "$1/base/BO.qcow2" "$1/layers/LO.qcow2" "$1/final/FO.img"
+}
+C2=$T/cache-auto
+old_cache "$C2"
+printf '# the test'"'"'s settings\n[Cache]\nMaxAge=10\n' >"$T/config"
+"$wb" --flavor gateway --until fetch --cache "$C2" --output "$T/out-auto" --config "$T/config" >"$T/auto.log" 2>&1
+rc=$?
+grep -E 'cache:|error' "$T/auto.log" | sed 's/^/# /'
+check "a build with [Cache] MaxAge=10 in its settings (--config) succeeds (exit $rc)" test "$rc" -eq 0
+check "... then removes the entries no build used for 10 days: the old appliance, final disk, layer and its base" \
+        sh -c 'for e in appliance/old final/FO.img final/FO.packages layers/LO.qcow2 base/BO.qcow2; do
+                [ ! -e "$1/$e" ] || exit 1; done' sh "$C2"
+check "... keeps today's final disk" test -e "$C2/final/FN.img" -a -e "$C2/final/FN.packages"
+check "... and says what it removed, and how much in all" \
+        sh -c 'grep -q "cache: removed final/FO.img " "$1" && grep -q "cache: 4 entries removed (.* MiB) to keep within the configured limits" "$1"' \
+        sh "$T/auto.log"
+check "... leaving the sources the build fetched" test -d "$C2/sources"
+
+# The default file, with a size limit: every entry the build did not use goes.
+C3=$T/cache-default
+old_cache "$C3"
+mkdir -p "$T/xdg/whonix-build"
+printf '[Cache]\nMaxSize=1\n' >"$T/xdg/whonix-build/config"
+XDG_CONFIG_HOME=$T/xdg "$wb" --flavor gateway --until fetch --cache "$C3" --output "$T/out-default" >"$T/default.log" 2>&1
+rc=$?
+check "the default settings file (\$XDG_CONFIG_HOME/whonix-build/config) is read: MaxSize=1 empties the cache's entries (exit $rc)" \
+        sh -c '[ "$1" -eq 0 ] && [ -z "$(find "$2/final" "$2/layers" "$2/base" "$2/appliance" -mindepth 1)" ]' sh "$rc" "$C3"
+
+# Settings that are wrong stop the build before it does anything.
+printf '[Cache]\nMaxAge=soon\n' >"$T/bad-config"
+"$wb" --until fetch --cache "$T/cache-bad" --output "$T/out-bad" --config "$T/bad-config" >"$T/bad.log" 2>&1
+rc=$?
+check "a settings file with a bad value: exit 1, naming file and line (exit $rc)" \
+        sh -c '[ "$1" -eq 1 ] && grep -q "bad-config:2: MaxAge= is not a number of days (1 to 36500): .soon." "$2"' \
+        sh "$rc" "$T/bad.log"
+check "... before the cache was even created" test ! -e "$T/cache-bad"
+"$wb" --until fetch --cache "$T/cache-bad" --output "$T/out-bad" --config "$T/no-such-config" >"$T/none.log" 2>&1
+rc=$?
+check "--config naming a missing file: exit 1, saying so (exit $rc)" \
+        sh -c '[ "$1" -eq 1 ] && grep -q "cannot read the configuration .*no-such-config" "$2"' sh "$rc" "$T/none.log"
 done_testing

@@ -39,6 +39,9 @@ typedef struct CliOptions {
         uint64_t max_size;      /* --max-size in bytes; 0: none */
         bool dry_run;           /* --dry-run */
         char *config_path;      /* --config: the settings file (NULL: the default one, if there) */
+        char *connect_uri;      /* install/uninstall --connect (NULL: qemu:///system) */
+        char *pool;             /* install/uninstall --pool (NULL: default) */
+        bool force;             /* install/uninstall --force */
 } CliOptions;
 
 typedef struct Verb {
@@ -84,6 +87,8 @@ int verb_verify_signature(const CliOptions *o, int argc, char **argv);
 int verb_verify(const CliOptions *o, int argc, char **argv);
 int verb_compare(const CliOptions *o, int argc, char **argv);
 int verb_completion(const CliOptions *o, int argc, char **argv);
+int verb_install(const CliOptions *o, int argc, char **argv);
+int verb_uninstall(const CliOptions *o, int argc, char **argv);
 int verb_cache(const CliOptions *o, int argc, char **argv);
 int verb_help(const CliOptions *o, int argc, char **argv);
 int verb_version(const CliOptions *o, int argc, char **argv);

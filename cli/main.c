@@ -20,6 +20,8 @@ static const Verb verbs[] = {
         { "verify",           1, 2,       verb_verify,           "rebuild BUILDINFO's release and compare with ARTIFACT_DIR" },
         { "compare",          2, 2,       verb_compare,          "list the files that differ between two disk images" },
         { "cache",            0, 1,       verb_cache,            "list the build cache, or prune it (cache prune)" },
+        { "install",          0, 1,       verb_install,          "define DIR's (or out's) images, domains and networks in libvirt" },
+        { "uninstall",        0, 1,       verb_uninstall,        "remove from libvirt what install of DIR (or out) defined" },
         { "completion",       1, 1,       verb_completion,       "print the completion script for SHELL (bash)" },
         { "help",             0, 0,       verb_help,             "show this help" },
         { "version",          0, 0,       verb_version,          "show the version" },

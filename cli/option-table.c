@@ -53,7 +53,19 @@ static const CliOption table[] = {
         { OPT_MAX_SIZE, "max-size", "SIZE", COMPLETE_NONE, NULL,
           "cache prune: then remove the least recently used\n"
           "until the entries take no more (e.g. 20G)" },
-        { OPT_DRY_RUN, "dry-run", NULL, COMPLETE_NONE, NULL, "cache prune: say what would go, remove nothing" },
+        { OPT_DRY_RUN, "dry-run", NULL, COMPLETE_NONE, NULL,
+          "cache prune, install, uninstall: say what would be\n"
+          "done, change nothing" },
+        { OPT_CONNECT, "connect", "URI", COMPLETE_NONE, NULL,
+          "install, uninstall: the libvirt connection\n"
+          "(default: qemu:///system)" },
+        { OPT_POOL, "pool", "NAME", COMPLETE_NONE, NULL,
+          "install, uninstall: the storage pool for the images\n"
+          "(default: default)" },
+        { OPT_FORCE, "force", NULL, COMPLETE_NONE, NULL,
+          "install, uninstall: replace or remove a domain,\n"
+          "network or volume of the same name that is not\n"
+          "this release's (never a running domain)" },
         { OPT_CONFIG, "config", "FILE", COMPLETE_FILE, NULL,
           "build: your settings (default: $XDG_CONFIG_HOME/\n"
           "whonix-build/config or ~/.config/whonix-build/config,\n"

@@ -27,6 +27,9 @@ enum {
         OPT_MAX_SIZE,
         OPT_DRY_RUN,
         OPT_CONFIG,
+        OPT_CONNECT,
+        OPT_POOL,
+        OPT_FORCE,
 };
 
 /* How the shell completes an option's value. */

@@ -331,6 +331,21 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         if (free_and_strdup(&o->config_path, optarg) < 0)
                                 return -ENOMEM;
                         break;
+                case OPT_CONNECT:
+                        if (isempty(optarg))
+                                return usage_error("--connect needs a libvirt URI (e.g. qemu:///system)");
+                        if (free_and_strdup(&o->connect_uri, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case OPT_POOL:
+                        if (isempty(optarg))
+                                return usage_error("--pool needs a storage pool's name");
+                        if (free_and_strdup(&o->pool, optarg) < 0)
+                                return -ENOMEM;
+                        break;
+                case OPT_FORCE:
+                        o->force = true;
+                        break;
                 case 'h':
                         cli_print_help(stdout);
                         return 0;
@@ -376,4 +391,6 @@ void cli_options_done(CliOptions *o) {
         free(o->rebuilt_dir);
         free(o->rebuild_cache_dir);
         free(o->config_path);
+        free(o->connect_uri);
+        free(o->pool);
 }

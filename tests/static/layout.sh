@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The shape of builder/, as builder/meson.build describes it:
-# - four layers and the two orchestrators (build.c with its parts
-#   build-*.c and their private build-internal.h; verify.c), nothing nested
+# - four layers and the three orchestrators (build.c with its parts
+#   build-*.c and their private build-internal.h; verify.c; install.c),
+#   nothing nested
 #   deeper, every
 #   source file in one of them and listed in builder/meson.build;
 # - a file includes headers of its own layer and the layers below it only
 #   (base <- glue, base <- format, base + glue + format <- stage, all <- top;
 #   glue and format do not include each other);
-# - only glue/ includes libguestfs, libcurl, gpgme or libarchive, and
-#   nothing in builder/ includes libvirt (only a test uses it);
+# - only glue/ includes libguestfs, libcurl, gpgme, libarchive, libvirt or
+#   libxml2 (libvirt and libxml2 for install: glue/virt-util.c and
+#   glue/libvirt-xml.c alone);
 # - the library never prints: no printf/puts/perror, nothing written to
 #   stdout or stderr;
 # - every reader in format/ has a fuzz target (fuzz/fuzz-<name>.c), and so
@@ -46,7 +48,7 @@ top=$(find . -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^\./|
 # The build orchestrator is build.c (the pipeline) and its parts build-*.c,
 # which share the private build-internal.h.
 check "builder/'s top holds only the orchestrators (found: $top)" \
-        test "$(tr ' ' '\n' <<<"$top" | grep -Ev '^(build-[a-z]+\.c|build-internal\.h)$' | tr '\n' ' ')" = "build.c build.h verify.c verify.h  "
+        test "$(tr ' ' '\n' <<<"$top" | grep -Ev '^(build-[a-z]+\.c|build-internal\.h)$' | tr '\n' ' ')" = "build.c build.h install.c install.h verify.c verify.h  "
 parts=$(find . -maxdepth 1 -name 'build-*.c' | wc -l)
 check "the build orchestrator's parts share build-internal.h ($parts parts)" \
         bash -c "[ $parts -eq 0 ] || { [ -f build-internal.h ] && ! grep -L '#include \"build-internal.h\"' build-*.c | grep -q .; }"
@@ -91,16 +93,17 @@ check "all $n includes of our own headers resolve to a file in builder/${unknown
 check "no file includes a header of a layer above it or beside it${bad:+:$bad}" test -z "$bad"
 
 # --- outside libraries only in glue/ -----------------------------------------
-libs='guestfs\.h|curl/[a-z]*\.h|gpgme\.h|archive\.h|archive_entry\.h'
+libs='guestfs\.h|curl/[a-z]*\.h|gpgme\.h|archive\.h|archive_entry\.h|libvirt/[a-z]*\.h|libxml/[a-z]*\.h'
 outside=$(grep -rlE "^#include <($libs)>" . | sed 's|^\./||' | grep -v '^glue/' | tr '\n' ' ')
-check "only glue/ includes libguestfs, libcurl, gpgme or libarchive${outside:+ (also: $outside)}" test -z "$outside"
-for lib in guestfs.h curl/curl.h gpgme.h archive.h; do
+check "only glue/ includes libguestfs, libcurl, gpgme, libarchive, libvirt or libxml2${outside:+ (also: $outside)}" \
+        test -z "$outside"
+for lib in guestfs.h curl/curl.h gpgme.h archive.h libvirt/libvirt.h libxml/parser.h; do
         check "glue/ does include <$lib> (the rule above is not vacuous)" grep -rq "^#include <$lib>" glue
 done
-virt=$(grep -rl '^#include <libvirt/' . | tr '\n' ' ')
-check "nothing in builder/ includes libvirt${virt:+ ($virt)}" test -z "$virt"
-check "whonix-build does not link libvirt" \
-        sh -c '! grep -q libvirt_dep "$1/builder/meson.build" "$1/cli/meson.build"' sh "$WB_SOURCE_ROOT"
+virt=$(grep -rl '^#include <libvirt/' . | sed 's|^\./||' | sort | tr '\n' ' ')
+check "libvirt is included by glue/virt-util.c alone (install)${virt:+ (found: $virt)}" test "$virt" = "glue/virt-util.c "
+xml=$(grep -rl '^#include <libxml/' . | sed 's|^\./||' | sort | tr '\n' ' ')
+check "libxml2 is included by glue/libvirt-xml.c alone${xml:+ (found: $xml)}" test "$xml" = "glue/libvirt-xml.c "
 
 # --- the library never prints -------------------------------------------------
 # Code only: comments and string literals are removed first (a string may

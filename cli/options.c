@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "cache.h"
 #include "cli.h"
@@ -156,19 +157,32 @@ static int set_flavors(CliOptions *o, const char *v) {
         return 0;
 }
 
+/* Whether dir holds a data dir's recipes/ and keys/. */
+static bool is_data_dir(const char *dir) {
+        _cleanup_free_ char *r = path_join(dir, "recipes"), *k = path_join(dir, "keys");
+        struct stat st;
+
+        return r && k && stat(r, &st) == 0 && S_ISDIR(st.st_mode) && stat(k, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where recipes/, keys/ and overlays/ are, without --data-dir: the
+ * environment's WHONIX_BUILD_DATA_DIR; else the current directory, if it
+ * holds recipes/ and keys/ (a recipe tree of your own, as with mkosi);
+ * else, for the binary in its own build tree, that checkout; else the
+ * installed ones (DATADIR, /usr/share/whonix-build). */
 static int default_data_dir(char **ret) {
         const char *e = getenv("WHONIX_BUILD_DATA_DIR");
-        _cleanup_free_ char *probe = NULL;
+        _cleanup_free_ char *self = NULL, *cwd = NULL, *build = NULL;
+        const char *dir = DATADIR;
 
-        if (!isempty(e)) {
-                *ret = strdup(e);
-                return *ret ? 0 : -ENOMEM;
-        }
-        /* Running from a checkout: use its recipes. */
-        probe = path_join(SOURCE_ROOT, "recipes");
-        if (!probe)
-                return -ENOMEM;
-        *ret = strdup(access(probe, R_OK) == 0 ? SOURCE_ROOT : DATADIR);
+        if (!isempty(e))
+                dir = e;
+        else if ((cwd = getcwd(NULL, 0)) && is_data_dir(cwd))
+                dir = cwd;
+        else if ((self = realpath("/proc/self/exe", NULL)) && (build = realpath(BUILD_ROOT, NULL)) &&
+                 path_is_under(self, build) && is_data_dir(SOURCE_ROOT))
+                dir = SOURCE_ROOT;
+        *ret = strdup(dir);
         return *ret ? 0 : -ENOMEM;
 }
 

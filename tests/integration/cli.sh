@@ -126,4 +126,28 @@ else
         fail "the man page was built (python3 is needed)"
 fi
 
+# Where the recipes come from without --data-dir: WHONIX_BUILD_DATA_DIR;
+# else a recipe tree in the current directory (recipes/ and keys/, as with
+# mkosi); else, for the binary in its build tree, the checkout; else the
+# installed ones (a copy of the binary outside the build tree looks there).
+mkdir -p "$T/mine"
+cp -r "$WB_SOURCE_ROOT/recipes" "$WB_SOURCE_ROOT/keys" "$WB_SOURCE_ROOT/overlays" "$T/mine/"
+sed -i 's/^Description=.*/Description=my own Gateway/' "$T/mine/recipes/whonix-gateway.conf"
+(cd "$T/mine" && "$wb" recipes) >"$T/mine.out" 2>&1
+check "a recipe tree in the current directory is the one used" grep -q '^whonix-gateway  *my own Gateway$' "$T/mine.out"
+(cd "$T" && "$wb" recipes) >"$T/elsewhere.out" 2>&1
+check "elsewhere, the binary in the build tree uses its checkout's" \
+        grep -q '^whonix-gateway  *Whonix Gateway: Tor' "$T/elsewhere.out"
+(cd "$T/mine" && WHONIX_BUILD_DATA_DIR=$WB_SOURCE_ROOT "$wb" recipes) >"$T/env.out" 2>&1
+check "WHONIX_BUILD_DATA_DIR comes before the current directory" grep -q '^whonix-gateway  *Whonix Gateway: Tor' "$T/env.out"
+mkdir -p "$T/bin"
+cp "$wb" "$T/bin/whonix-build"
+datadir=$(sed -n 's/^#define DATADIR "\(.*\)"$/\1/p' "$WB_BUILD_ROOT/config.h")
+(cd "$T" && "$T/bin/whonix-build" recipes) >"$T/installed.out" 2>&1
+if [ -d "$datadir/recipes" ]; then
+        check "a binary outside the build tree uses the installed recipes ($datadir)" grep -q '^whonix-gateway ' "$T/installed.out"
+else
+        check "a binary outside the build tree looks for the installed recipes ($datadir), not the checkout" \
+                grep -q "$datadir/recipes: cannot open recipe directory" "$T/installed.out"
+fi
 done_testing

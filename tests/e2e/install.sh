@@ -74,7 +74,7 @@ ip netns exec "$NS" unshare -m sh -c '
         exec libvirtd --config "$1/libvirtd.conf" --pid-file "$1/libvirtd.pid"' sh "$T" >"$T/log/daemon.out" 2>&1 &
 daemon_pid=$!
 URI="qemu:///system?socket=$T/run/libvirt-sock"
-for _ in $(seq 300); do
+for _ in $(seq 600); do
         [ -S "$T/run/libvirt-sock" ] && virsh -c "$URI" version >/dev/null 2>&1 && break
         kill -0 "$daemon_pid" 2>/dev/null || break
         sleep 0.2

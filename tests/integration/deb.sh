@@ -23,9 +23,14 @@ cleanup() {
 on_exit cleanup
 
 # A clean copy: the files git knows (as they are now) and .git (the
-# version names the commit).
+# version names the commit); without git, the tree without build dirs.
 mkdir "$T/src"
-(cd "$WB_SOURCE_ROOT" && git ls-files -z | tar --null -T - -cf - .git) | tar -xf - -C "$T/src"
+if commit=$(git -C "$WB_SOURCE_ROOT" rev-parse --short=12 HEAD 2>/dev/null); then
+        (cd "$WB_SOURCE_ROOT" && git ls-files -z | tar --null -T - -cf - .git) | tar -xf - -C "$T/src"
+else
+        commit=unknown
+        tar -C "$WB_SOURCE_ROOT" --exclude=./build --exclude='./obj-*' -cf - . | tar -xf - -C "$T/src"
+fi
 check "a clean copy of the checkout has debian/" test -x "$T/src/debian/rules"
 start=$(date +%s)
 (cd "$T/src" && dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1
@@ -59,7 +64,7 @@ check "dpkg -i installs it (exit $rc)" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || diag_file "$T/install.log" 10
 (cd / && env -u WHONIX_BUILD_DATA_DIR /usr/bin/whonix-build --version) >"$T/version" 2>&1
 check "the installed whonix-build --version: $(head -n 1 "$T/version")" \
-        grep -Eq "^whonix-build [0-9]+\.[0-9]+\.[0-9]+ \($(git -C "$WB_SOURCE_ROOT" rev-parse --short=12 HEAD)\)" "$T/version"
+        grep -Eq "^whonix-build [0-9]+\.[0-9]+\.[0-9]+ \($commit\)" "$T/version"
 (cd / && env -u WHONIX_BUILD_DATA_DIR /usr/bin/whonix-build recipes) >"$T/recipes" 2>&1
 check "the installed whonix-build recipes: the recipes of /usr/share/whonix-build, not the checkout's" \
         sh -c 'grep -q "^whonix-gateway " "$1" && cmp -s /usr/share/whonix-build/recipes/whonix-gateway.conf "$2/recipes/whonix-gateway.conf"' \

@@ -85,9 +85,13 @@ int stage_bootstrap(ErrorSlot *err, Build *b) {
                 r = bootstrap_key(&spec, tool_id, &f->base_key);
                 if (r < 0)
                         return r;
+                log_step_begin("bootstrap", cache_step_seconds(b->cache, "bootstrap"));
                 r = cache_produce(err, b->cache, "base", f->base_key, ".qcow2", produce_base, &job, &f->base_disk, &built);
+                log_step_end("bootstrap");
                 if (r < 0)
                         return r;
+                if (built)
+                        cache_note_step_seconds(b->cache, "bootstrap", (double) (now_usec() - start) / 1e6);
                 stage_report(b, "bootstrap",
                              &(StepFacts) { .flavor = f->name, .subject = "base", .key = f->base_key,
                                             .outcome = built ? BUILD_STEP_BUILT : BUILD_STEP_REUSED },
@@ -184,9 +188,16 @@ static int build_step(ErrorSlot *err, const Build *b, const CustomizeSpec *spec,
         r = customize_key(err, spec, parent_key, &key);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *step = strdup_printf("customize %s", shown);
+        if (!step)
+                return -ENOMEM;
+        log_step_begin(spec->label, cache_step_seconds(b->cache, step));
         r = cache_produce(err, b->cache, "layers", key, ".qcow2", produce_layer, &job, &disk, &built);
+        log_step_end(spec->label);
         if (r < 0)
                 return error_prefix(err, r, "layer step '%s'", shown);
+        if (built)
+                cache_note_step_seconds(b->cache, step, (double) (now_usec() - start) / 1e6);
         if (built)
                 stage_report(b, "customize",
                              &(StepFacts) { .subject = "layer", .name = shown, .key = key, .outcome = BUILD_STEP_BUILT },
@@ -424,9 +435,16 @@ static int finalize_flavor(ErrorSlot *err, size_t i, void *userdata) {
         if (!f->packages)
                 return -ENOMEM;
         spec.packages_path = f->packages;
+        _cleanup_free_ char *step = strdup_printf("finalize %s", f->name);
+        if (!step)
+                return -ENOMEM;
+        log_step_begin(f->name, cache_step_seconds(b->cache, step));
         r = cache_produce(err, b->cache, "final", f->final_key, ".img", produce_final, &job, &f->final_disk, &built);
+        log_step_end(f->name);
         if (r < 0)
                 return r == -ECANCELED ? r : error_prefix(err, r, "finalize of '%s'", f->name);
+        if (built)
+                cache_note_step_seconds(b->cache, step, (double) (now_usec() - start) / 1e6);
         if (access(f->packages, R_OK) < 0)
                 return error_set_errno(err, -errno, "the cached final disk of '%s' has no package list '%s'", f->name,
                                        f->packages);

@@ -5,6 +5,7 @@
  * is printed when it changes, at most every PROGRESS_PERIOD_USEC, so logs
  * show that a long step is alive without drowning in it.
  */
+#include <inttypes.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 
@@ -42,22 +43,59 @@ static unsigned terminal_width(void) {
         return 80;
 }
 
-static void progress_to_stderr(const char *stage, const char *what, uint64_t done, uint64_t total,
-                               void *userdata) {
-        char line[512];
+/* "m:ss", or "h:mm:ss" from an hour on. */
+static void duration(double seconds, char *buf, size_t size) {
+        unsigned long t = seconds > 0 ? (unsigned long) (seconds + 0.5) : 0;
+
+        if (t >= 3600)
+                snprintf(buf, size, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+        else
+                snprintf(buf, size, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* What the appliance printed may hold control characters: none reach the
+ * terminal or the log. */
+static void sanitize(char *s) {
+        for (; *s; s++)
+                if ((unsigned char) *s < 0x20 || *s == 0x7f)
+                        *s = '?';
+}
+
+static void progress_to_stderr(const ProgressEvent *e, void *userdata) {
+        char line[512], tail[96] = "";
         uint64_t now = now_usec();
         unsigned width;
         int n;
 
-        if (total > 0)
-                n = snprintf(line, sizeof line, "[%s] %s %3u%% (%.1f/%.1f MiB)", stage, strempty(what),
-                             (unsigned) (done * 100 / total), (double) done / 1048576.0, (double) total / 1048576.0);
-        else if (what)
-                n = snprintf(line, sizeof line, "[%s] %s", stage, what);
+        /* How long the step has run, and how long it took the last time. */
+        if (e->step_started_usec && now > e->step_started_usec) {
+                char el[24], ex[24];
+
+                duration((double) (now - e->step_started_usec) / 1e6, el, sizeof el);
+                if (e->step_expected_seconds > 0) {
+                        duration(e->step_expected_seconds, ex, sizeof ex);
+                        snprintf(tail, sizeof tail, "  %s of about %s", el, ex);
+                } else
+                        snprintf(tail, sizeof tail, "  %s", el);
+        }
+        if (e->unit == PROGRESS_PACKAGES) {
+                if (e->total > 0)
+                        n = snprintf(line, sizeof line, "[%s] %s  packages %" PRIu64 "/%" PRIu64 "%s", e->stage,
+                                     strempty(e->what), e->done, e->total, tail);
+                else
+                        n = snprintf(line, sizeof line, "[%s] %s  packages %" PRIu64 "%s", e->stage, strempty(e->what),
+                                     e->done, tail);
+        } else if (e->total > 0)
+                n = snprintf(line, sizeof line, "[%s] %s %3u%% (%.1f/%.1f MiB)%s", e->stage, strempty(e->what),
+                             (unsigned) (e->done * 100 / e->total), (double) e->done / 1048576.0,
+                             (double) e->total / 1048576.0, tail);
+        else if (e->what)
+                n = snprintf(line, sizeof line, "[%s] %s%s", e->stage, e->what, tail);
         else
                 return;
         if (n < 0)
                 return;
+        sanitize(line);
 
         if (tty) {
                 width = terminal_width() - 1;

@@ -24,6 +24,28 @@ int cache_default_dir(char **ret) {
         return 0;
 }
 
+/* <cache>/step-times as written by cache_write_last_build(): a line that
+ * is not "<step>\t<seconds>" is dropped (the file only informs an
+ * estimate). */
+#define STEP_TIMES_MAX (64u * 1024u)
+
+static void load_step_times(Cache *c) {
+        _cleanup_free_ char *path = path_join(c->dir, CACHE_STEP_TIMES), *text = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        size_t size;
+
+        if (!path || read_full_file(path, STEP_TIMES_MAX, &text, &size) < 0 || memchr(text, 0, size) ||
+            strv_split(text, "\n", &lines) < 0)
+                return;
+        STRV_FOREACH(l, lines) {
+                char *tab = strchr(*l, '\t'), *end = NULL;
+                double v = tab ? strtod(tab + 1, &end) : 0;
+                if (!tab || tab == *l || !end || *end || !(v > 0 && v < 1e7))
+                        continue;
+                (void) strv_extend(&c->step_times, *l);
+        }
+}
+
 int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
         _cleanup_free_ char *lock = NULL;
         _cleanup_free_ Cache *c = NULL;
@@ -65,6 +87,7 @@ int cache_open(ErrorSlot *err, const char *dir, Cache **ret) {
                         return error_set(err, r, "cache '%s' is in use by another whonix-build", dir);
                 return error_set_errno(err, r, "cannot lock '%s'", lock);
         }
+        load_step_times(c);
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -89,6 +112,7 @@ Cache *cache_free(Cache *c) {
         if (c->lock_fd >= 0)
                 close(c->lock_fd);
         strv_free(c->used);
+        strv_free(c->step_times);
         pthread_mutex_destroy(&c->used_lock);
         free(c->dir);
         free(c);
@@ -129,7 +153,65 @@ int cache_write_last_build(ErrorSlot *err, Cache *c) {
         r = write_file_atomic(path, text, strlen(text), 0644);
         if (r < 0)
                 return error_set_errno(err, r, "cannot write '%s'", path);
+
+        _cleanup_free_ char *times_path = path_join(c->dir, CACHE_STEP_TIMES), *times = NULL;
+        if (!times_path)
+                return -ENOMEM;
+        pthread_mutex_lock(&c->used_lock);
+        strv_sort(c->step_times);
+        times = c->step_times ? strv_join(c->step_times, "\n") : NULL;
+        pthread_mutex_unlock(&c->used_lock);
+        if (!times)
+                return 0;
+        _cleanup_free_ char *t = strdup_printf("%s\n", times);
+        if (!t)
+                return -ENOMEM;
+        r = write_file_atomic(times_path, t, strlen(t), 0644);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot write '%s'", times_path);
         return 0;
+}
+
+/* The line of a step in c->step_times, or NULL. */
+static char **step_line(Cache *c, const char *step) {
+        size_t n = strlen(step);
+
+        for (char **l = c->step_times; l && *l; l++)
+                if (strncmp(*l, step, n) == 0 && (*l)[n] == '\t')
+                        return l;
+        return NULL;
+}
+
+double cache_step_seconds(Cache *c, const char *step) {
+        double v = 0;
+        char **l;
+
+        if (!c || !step)
+                return 0;
+        pthread_mutex_lock(&c->used_lock);
+        l = step_line(c, step);
+        if (l)
+                v = strtod(*l + strlen(step) + 1, NULL);
+        pthread_mutex_unlock(&c->used_lock);
+        return v;
+}
+
+void cache_note_step_seconds(Cache *c, const char *step, double seconds) {
+        char *line, **l;
+
+        if (!c || !step || strchr(step, '\t') || strchr(step, '\n') || !(seconds > 0))
+                return;
+        line = strdup_printf("%s\t%.1f", step, seconds);
+        if (!line)
+                return; /* out of memory: only the estimate is lost */
+        pthread_mutex_lock(&c->used_lock);
+        l = step_line(c, step);
+        if (l) {
+                free(*l);
+                *l = line;
+        } else
+                (void) strv_consume(&c->step_times, line); /* out of memory: only the estimate is lost */
+        pthread_mutex_unlock(&c->used_lock);
 }
 
 char *cache_path(const Cache *c, const char *a, const char *b) {

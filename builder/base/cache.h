@@ -32,9 +32,11 @@ typedef struct Cache {
         int lock_fd;
         pthread_mutex_t used_lock;
         char **used;            /* entries used by this build, "<subdir>/<name>" */
+        char **step_times;      /* "<step>\t<seconds>": how long each step took when last built */
 } Cache;
 
 #define CACHE_LAST_BUILD "last-build"
+#define CACHE_STEP_TIMES "step-times"
 
 /* The default cache directory: $XDG_CACHE_HOME/whonix-build, else
  * $HOME/.cache/whonix-build. */
@@ -66,8 +68,16 @@ int cache_produce(ErrorSlot *err, Cache *c, const char *subdir, const char *key,
  * now (its mtime), and cache_write_last_build() will list it, so that a
  * prune keeps it.  cache_produce() notes its outputs itself.  Any thread. */
 void cache_note_use(Cache *c, const char *subdir, const char *name);
-/* <cache>/last-build: what this build used, one entry a line, sorted. */
+/* <cache>/last-build: what this build used, one entry a line, sorted; and
+ * <cache>/step-times (cache_note_step_seconds()). */
 int cache_write_last_build(ErrorSlot *err, Cache *c);
+
+/* How long a step ("customize gateway packages", "finalize gateway",
+ * "bootstrap") took when it was last built in this cache, for the progress
+ * line's estimate; 0 if unknown.  cache_note_step_seconds() records a build
+ * of it; cache_write_last_build() writes them.  Any thread. */
+double cache_step_seconds(Cache *c, const char *step);
+void cache_note_step_seconds(Cache *c, const char *step, double seconds);
 
 /* Incremental key over named inputs.  Names and values are length-prefixed,
  * so ("ab","c") and ("a","bc") differ; lists are hashed as given (sort them

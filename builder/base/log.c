@@ -65,10 +65,66 @@ int log_msg_errno(int level, int r, const char *fmt, ...) {
         return r < 0 ? r : -r;
 }
 
-void log_progress(const char *stage, const char *what, uint64_t done, uint64_t total) {
-        if (!progress_sink)
+/* The steps running now (one per flavor at most, and the shared ones). */
+#define MAX_STEPS 16u
+static struct {
+        char stage[64];
+        uint64_t started;
+        double expected;
+} steps[MAX_STEPS];
+
+static void emit(const char *stage, const char *what, uint64_t done, uint64_t total, ProgressUnit unit) {
+        ProgressEvent e = { .stage = stage, .what = what, .done = done, .total = total, .unit = unit };
+
+        if (!progress_sink || !stage)
                 return;
         pthread_mutex_lock(&sink_lock);
-        progress_sink(stage, what, done, total, progress_userdata);
+        for (size_t i = 0; i < MAX_STEPS; i++)
+                if (steps[i].started && streq(steps[i].stage, stage)) {
+                        e.step_started_usec = steps[i].started;
+                        e.step_expected_seconds = steps[i].expected;
+                        break;
+                }
+        progress_sink(&e, progress_userdata);
+        pthread_mutex_unlock(&sink_lock);
+}
+
+void log_progress(const char *stage, const char *what, uint64_t done, uint64_t total) {
+        emit(stage, what, done, total, PROGRESS_BYTES);
+}
+
+void log_progress_packages(const char *stage, const char *what, uint64_t done, uint64_t total) {
+        emit(stage, what, done, total, PROGRESS_PACKAGES);
+}
+
+void log_step_begin(const char *stage, double expected_seconds) {
+        size_t free_slot = MAX_STEPS;
+
+        if (!stage || strlen(stage) >= sizeof steps[0].stage)
+                return;
+        pthread_mutex_lock(&sink_lock);
+        for (size_t i = 0; i < MAX_STEPS; i++) {
+                if (steps[i].started && streq(steps[i].stage, stage)) {
+                        free_slot = i;
+                        break;
+                }
+                if (!steps[i].started && free_slot == MAX_STEPS)
+                        free_slot = i;
+        }
+        if (free_slot < MAX_STEPS) {
+                strcpy(steps[free_slot].stage, stage);
+                steps[free_slot].started = now_usec();
+                steps[free_slot].expected = expected_seconds > 0 ? expected_seconds : 0;
+        }
+        pthread_mutex_unlock(&sink_lock);
+}
+
+void log_step_end(const char *stage) {
+        if (!stage)
+                return;
+        pthread_mutex_lock(&sink_lock);
+        for (size_t i = 0; i < MAX_STEPS; i++)
+                if (steps[i].started && streq(steps[i].stage, stage))
+                        steps[i].started = 0;
         pthread_mutex_unlock(&sink_lock);
 }

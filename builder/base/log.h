@@ -16,7 +16,22 @@
 #include "util.h"
 
 typedef void (*LogSink)(int level, const char *message, void *userdata);
-typedef void (*ProgressSink)(const char *stage, const char *what, uint64_t done, uint64_t total, void *userdata);
+
+typedef enum ProgressUnit {
+        PROGRESS_BYTES,         /* done/total are bytes (total 0: unknown) */
+        PROGRESS_PACKAGES,      /* done/total are packages installed */
+} ProgressUnit;
+
+typedef struct ProgressEvent {
+        const char *stage;              /* the step's label: "bootstrap", a flavor, "export" */
+        const char *what;               /* what it does now (may be NULL) */
+        uint64_t done, total;
+        ProgressUnit unit;
+        uint64_t step_started_usec;     /* when the label's step began (log_step_begin()), 0: unknown */
+        double step_expected_seconds;   /* how long it took the last time it was built, 0: unknown */
+} ProgressEvent;
+
+typedef void (*ProgressSink)(const ProgressEvent *e, void *userdata);
 
 void log_set_sink(LogSink sink, void *userdata);
 void log_set_progress_sink(ProgressSink sink, void *userdata);
@@ -28,6 +43,11 @@ void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 int log_msg_errno(int level, int r, const char *fmt, ...) _printf_(3, 4);
 /* Report progress: total 0 means unknown; what may be NULL. */
 void log_progress(const char *stage, const char *what, uint64_t done, uint64_t total);
+void log_progress_packages(const char *stage, const char *what, uint64_t done, uint64_t total);
+/* A step of that label begins now (and is expected to take this long, 0:
+ * unknown): the label's progress events carry both until it ends. */
+void log_step_begin(const char *stage, double expected_seconds);
+void log_step_end(const char *stage);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

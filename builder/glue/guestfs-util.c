@@ -77,7 +77,15 @@ struct Appliance {
         size_t line_len;
         bool streaming;
         uint64_t lines;
+        /* A stage's own reading of the command's lines (package counts). */
+        ApplianceLineHook line_hook;
+        void *line_hook_data;
 };
+
+void appliance_set_line_hook(Appliance *a, ApplianceLineHook hook, void *userdata) {
+        a->line_hook = hook;
+        a->line_hook_data = userdata;
+}
 
 static _Atomic unsigned default_stall_seconds = APPLIANCE_STALL_SECONDS_DEFAULT;
 
@@ -185,6 +193,8 @@ static void console_line(Appliance *a, const char *line) {
         a->lines++;
         if (a->verbose)
                 log_debug("%s: %s", a->label, line);
+        if (a->line_hook && a->line_hook(line, a->line_hook_data))
+                return;
         log_progress(a->label, line, a->lines, 0);
 }
 

@@ -63,6 +63,12 @@ typedef struct ApplianceConfig {
 #define APPLIANCE_STALL_SECONDS_DEFAULT 600u
 void appliance_set_stall_seconds(unsigned seconds);
 
+/* Each line a command prints in the appliance goes to hook (until it is
+ * set to NULL) before it becomes a progress report; the hook returns true
+ * if it reported progress itself (the line is then not reported again). */
+typedef bool (*ApplianceLineHook)(const char *line, void *userdata);
+void appliance_set_line_hook(Appliance *a, ApplianceLineHook hook, void *userdata);
+
 /* Output kept from a command run in the appliance (its tail). */
 #define APPLIANCE_OUTPUT_MAX (64u * 1024u)
 

@@ -7,6 +7,7 @@
 #include "guest-apt.h"
 #include "guestfs-util.h"
 #include "log.h"
+#include "package-progress.h"
 
 /* Bump when the way a base is made changes, so old bases are not reused. */
 #define BOOTSTRAP_FORMAT "2"
@@ -115,7 +116,11 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
             strv_extend(&argv, spec->mirror) < 0)
                 return -ENOMEM;
 
+        /* How many of the packages it retrieved debootstrap has installed. */
+        PackageProgress pp = PACKAGE_PROGRESS_INIT("bootstrap", 0);
+        appliance_set_line_hook(a, package_progress_line, &pp);
         r = appliance_run(err, a, env, argv, NULL);
+        appliance_set_line_hook(a, NULL, NULL);
         if (r < 0)
                 return error_prefix(err, r, "debootstrap of '%s' from '%s' failed", spec->suite, spec->mirror);
         return 0;

@@ -7,6 +7,7 @@
 #include "guestfs-util.h"
 #include "log.h"
 #include "overlay.h"
+#include "package-progress.h"
 
 /* Bump when the way a layer is made changes. */
 #define CUSTOMIZE_FORMAT "5"
@@ -316,7 +317,12 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
                 argv[4] = strdup("--no-download");
                 if (!argv[3] || !argv[4])
                         return -ENOMEM;
+                /* How many of the packages apt takes are installed, from
+                 * its own lines. */
+                PackageProgress pp = PACKAGE_PROGRESS_INIT(spec->label, strv_length(wanted));
+                appliance_set_line_hook(a, package_progress_line, &pp);
                 r = in_chroot(err, a, spec, argv);
+                appliance_set_line_hook(a, NULL, NULL);
                 if (r < 0)
                         return error_prefix(err, r, "cannot install the packages of layer '%s'", spec->label);
         }

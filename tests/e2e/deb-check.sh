@@ -110,14 +110,28 @@ grep -qx "$deb" "$T/ls2" || restore=
 check "apt had downloaded the layer's new package ('hello') before the check stopped it" \
         grep -Eq '^hello_[^_]+_amd64\.deb$' "$T/ls2"
 
-"$WHONIX_BUILD" --flavor gateway --until customize --verbose --cache "$WB_TEST_CACHE" --data-dir "$T/data" \
-        --output "$T/out2" >"$T/run2" 2>&1
+# The next build runs on a terminal (script(1)'s pseudo-terminal), as a
+# person runs it: its progress line is redrawn in place.
+cmd=$(printf '%q ' "$WHONIX_BUILD" --flavor gateway --until customize --verbose --cache "$WB_TEST_CACHE" \
+        --data-dir "$T/data" --output "$T/out2")
+script -qfec "$cmd" "$T/run2" >/dev/null 2>&1
 rc=$?
-grep '^stage' "$T/run2" | sed 's/^/# /'
-check "the next build succeeds (rc=$rc)" test "$rc" -eq 0
+tr -d '\r' <"$T/run2" | grep -a '^stage' | sed 's/^/# /'
+check "the next build succeeds (rc=$rc)" test "$rc" = 0
 check "it downloaded tor's .deb again" grep -Eq "Get:[0-9]+ .* tor amd64 " "$T/run2"
 check "dpkg installed tor and hello" bash -c "grep -q 'Setting up tor ' '$T/run2' && grep -q 'Setting up hello ' '$T/run2'"
 cache_sha256 "$deb" >"$T/again" 2>/dev/null
+# On the terminal: the line redrawn in place ("\r\033[K"), counting the
+# layer's packages as dpkg installs them, with the step's time and the
+# time it took when the e2e build made it (the cache's step-times).
+progress=$(tr '\r' '\n' <"$T/run2" | sed 's/\x1b\[K//g' | grep -a '^\[gateway\] .*  packages [0-9]*/[0-9]*' || true)
+diag "progress: $(head -n 1 <<<"$progress") ... $(tail -n 1 <<<"$progress")"
+check "on a terminal the progress line is redrawn in place" grep -aq $'\r\033\\[K\\[gateway\\]' "$T/run2"
+check "... counting the layer's packages as dpkg sets them up, up to all of them (N/N)" \
+        sh -c 'printf "%s\n" "$1" | grep -q "setting up tor " &&
+                printf "%s\n" "$1" | tail -n 1 | grep -Eq "  packages ([0-9]+)/\1 "' sh "$progress"
+check "... with the step's time and the time it took when last built ('m:ss of about m:ss')" \
+        sh -c 'printf "%s\n" "$1" | grep -Eq "  packages [0-9]+/[0-9]+  [0-9]+:[0-9]{2} of about [0-9]+:[0-9]{2}$"' sh "$progress"
 check "the cache holds tor's .deb again, as it was before the flip" cmp -s "$T/before" "$T/again"
 
 done_testing

@@ -41,6 +41,14 @@ assert fin == ["gateway", "workstation", "workstation-desktop"], fin
 assert sorted(a["name"] for a in d["artifacts"]) == sums, sums
 assert d["buildinfo"].endswith("/whonix.buildinfo")' "$report" "$out/SHA256SUMS"
 
+# Not on a terminal (the build's log): plain progress lines, no control
+# character, at most one every 15 s.
+n_prog=$(grep -c '^  \[' "$WB_BUILD_ROOT/e2e-build.log")
+secs=$(python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["seconds"]))' "$report" 2>/dev/null || echo 0)
+check "the build's log (no terminal): plain progress lines, no control character ($n_prog lines in $secs s)" \
+        sh -c '! grep -qaP "[\x00-\x08\x0b-\x1f\x7f]" "$1" && [ "$2" -le $(( $3 / 15 + 1 )) ]' \
+        sh "$WB_BUILD_ROOT/e2e-build.log" "$n_prog" "$secs"
+
 # The cache remembers what this build used, and 'cache' lists it so.
 check "the cache's last-build names the three final disks of this build (from its report's keys)" \
         python3 -c 'import json, sys

@@ -95,5 +95,43 @@ int main(void) {
                        c ? c->dir : strempty(e.message));
                 error_done(&e);
         }
+        /* Step times: noted, written with last-build, read by the next
+         * opener; a line that is not "<step>\t<seconds>" is dropped. */
+        {
+                char tmpl[] = "/tmp/wb-cache-times-XXXXXX";
+                _cleanup_(cache_freep) Cache *c = NULL, *c2 = NULL;
+                ErrorSlot e = {};
+                char *d = mkdtemp(tmpl);
+                int r = d ? cache_open(&e, d, &c) : -EIO;
+
+                tap_ok(r == 0 && cache_step_seconds(c, "bootstrap") == 0, "a new cache knows no step time");
+                cache_note_step_seconds(c, "bootstrap", 546.64);
+                cache_note_step_seconds(c, "customize gateway packages", 47.5);
+                cache_note_step_seconds(c, "bootstrap", 533.0);
+                cache_note_step_seconds(c, "bad\tname", 1.0);
+                cache_note_step_seconds(c, "negative", -1.0);
+                tap_ok(cache_step_seconds(c, "bootstrap") == 533.0 &&
+                               cache_step_seconds(c, "customize gateway packages") == 47.5 &&
+                               cache_step_seconds(c, "negative") == 0,
+                       "the last time noted counts; a bad name or time is not noted");
+                r = r == 0 ? cache_write_last_build(&e, c) : r;
+                c = cache_free(c);
+                _cleanup_free_ char *path = d ? strdup_printf("%s/step-times", d) : NULL, *text = NULL;
+                size_t n;
+                int rr = path ? read_full_file(path, 4096, &text, &n) : -ENOMEM;
+                tap_ok(r == 0 && rr == 0 && streq(text, "bootstrap\t533.0\ncustomize gateway packages\t47.5\n"),
+                       "written as '<step>\\t<seconds>' lines, sorted (%s)", strempty(text));
+                FILE *f = path ? fopen(path, "a") : NULL;
+                if (f) {
+                        fputs("junk\nfinalize gateway\t91.2\nno-tab 3\n\tempty-name\nbig\t1e99\n", f);
+                        fclose(f);
+                }
+                r = d ? cache_open(&e, d, &c2) : -EIO;
+                tap_ok(r == 0 && cache_step_seconds(c2, "bootstrap") == 533.0 &&
+                               cache_step_seconds(c2, "finalize gateway") == 91.2 && cache_step_seconds(c2, "big") == 0 &&
+                               cache_step_seconds(c2, "junk") == 0 && strv_length(c2->step_times) == 3,
+                       "the next opener reads them back, dropping the lines that are not step times");
+                error_done(&e);
+        }
         return tap_done();
 }

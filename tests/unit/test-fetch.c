@@ -234,11 +234,11 @@ static void run_mirror_tests(const char *mirror, const char *what, bool http) {
 static unsigned progress_calls;
 static uint64_t progress_last_done, progress_last_total;
 
-static void progress_sink(const char *stage, const char *what, uint64_t done, uint64_t total, void *userdata) {
-        if (streq(stage, "fetch") && streq_ptr(what, "InRelease")) {
+static void progress_sink(const ProgressEvent *e, void *userdata) {
+        if (streq(e->stage, "fetch") && streq_ptr(e->what, "InRelease") && e->unit == PROGRESS_BYTES) {
                 progress_calls++;
-                progress_last_done = done;
-                progress_last_total = total;
+                progress_last_done = e->done;
+                progress_last_total = e->total;
         }
 }
 

@@ -15,8 +15,9 @@
 # server answers every name with 10.0.2.99.  Each probe uses its own port
 # (or DNS name), so the host can tell whose packet a capture holds.  A
 # second Workstation on the same internal network (the desktop one) has
-# the files "tag" (its DNS names' prefix, instead of "ws") and
-# "port-offset" (added to each of its ports) beside "role".
+# the files "tag" (its DNS names' prefix, instead of "ws"), "port-offset"
+# (added to each of its ports) and "user-only" (no root probes) beside
+# "role".
 set -u
 here=$(dirname "$0")
 role=$(cat "$here/role")
@@ -136,6 +137,10 @@ workstation() {
         blocked ws-tcp-gw-external "$(net tcp 10.0.2.15 $(port 7104))"
 
         # Root on a compromised Workstation: firewall off, routes changed.
+        # A second Workstation ("user-only" beside role: the desktop one,
+        # whose firewall and network files are the CLI one's, its layer
+        # below) leaves these to the first.
+        [ -e "$here/user-only" ] && return 0
         nft flush ruleset
         verdict ws-root-flush-firewall "$([ -z "$(nft list ruleset)" ] && echo yes)" "nft flush ruleset: $(nft list ruleset | wc -l) lines left"
         blocked ws-root-nofw-tcp "$(net tcp $clearnet $(port 7105))"

@@ -6,10 +6,10 @@
 # out that a program, or root on a Workstation, might take, while tcpdump
 # records the external network.  A second Gateway, whose firewall fails to
 # load, must keep its external NIC down.  The desktop Workstation runs the
-# same probes from 10.152.152.12 (a second Workstation on the internal
-# network, as Whonix documents it: the address in its throwaway overlay),
-# with ports 40 above the CLI one's and DNS names of its own (dws-...), so
-# that the capture tells the two apart.
+# same probes but root's from 10.152.152.12 (a second Workstation on the
+# internal network, as Whonix documents it: the address in its throwaway
+# overlay), with ports 40 above the CLI one's and DNS names of its own
+# (dws-...), so that the capture tells the two apart.
 #
 # Network safety (DESIGN.md): everything lives in network namespaces this
 # test creates (tests/e2e/netlab.sh); no qemu user-mode NIC, no NAT, no
@@ -142,7 +142,9 @@ TORRC
                 chmod 0644 "$s/etc/network/interfaces"
                 echo dws >"$s/usr/local/lib/wb-leak/tag"
                 echo "$DWS_PORT_OFFSET" >"$s/usr/local/lib/wb-leak/port-offset"
-                files="$files etc/network/interfaces usr/local/lib/wb-leak/tag usr/local/lib/wb-leak/port-offset"
+                : >"$s/usr/local/lib/wb-leak/user-only"
+                files="$files etc/network/interfaces usr/local/lib/wb-leak/tag usr/local/lib/wb-leak/port-offset
+                        usr/local/lib/wb-leak/user-only"
                 ;;
         esac
         # shellcheck disable=SC2086
@@ -291,8 +293,11 @@ probe() {
         esac
 }
 
-# Each Workstation probe runs on the desktop Workstation too: its port 40
-# higher, its DNS names "dws-" where the CLI one's are "ws-".
+# Each Workstation probe but root's runs on the desktop Workstation too:
+# its port 40 higher, its DNS names "dws-" where the CLI one's are "ws-".
+# Root's probes (firewall flushed, routes and addresses changed) test the
+# firewall and network files the desktop shares with the CLI Workstation
+# (its layer is on top of the CLI one's): they run there.
 dws_wire() { # PORT-OR-DNSNAME of the CLI Workstation's probe
         case $1 in
         [0-9]*) echo $(( $1 + DWS_PORT_OFFSET )) ;;
@@ -302,7 +307,10 @@ dws_wire() { # PORT-OR-DNSNAME of the CLI Workstation's probe
 }
 while read -r vm name w desc; do
         [ -n "$vm" ] && probe "$vm" "$name" "$w" "$desc"
-        [ "$vm" = ws ] && probe dws "$name" "$(dws_wire "$w")" "(desktop) $desc"
+        case $vm:$name in
+        ws:ws-root-* | ws:ws-neighbours) ;;
+        ws:*) probe dws "$name" "$(dws_wire "$w")" "(desktop) $desc" ;;
+        esac
 done <<'PROBES'
 gw gw-eth0-dhcp - external NIC got its address from the test network's DHCP (a leak would get out)
 gw gw-ip-forward - net.ipv4.ip_forward is 0

@@ -10,10 +10,11 @@
 # a cache of its own (WB_E2E_REBUILD_CACHE), in another environment (time
 # zone, locale, umask, an empty HOME), up to its final disks (verify
 # exports them itself).  It starts from a copy of the first build's base
-# (the bootstrap) and package cache disk and builds every layer and final
-# disk itself: a second cold bootstrap (9 minutes under TCG here; two side
-# by side gain nothing, each appliance already keeps both CPUs busy) and
-# a second desktop do not fit CI's 90 minutes beside the desktop's test.
+# (the bootstrap), its Kicksecure layer (shared by every flavor: the
+# kernel, GRUB) and package cache disk, and builds the flavors' own layers
+# and final disks itself: a second cold bootstrap and Kicksecure layer (12
+# minutes under TCG here; two side by side gain nothing) and a second
+# desktop do not fit CI's 90 minutes beside the boot tests.
 # WB_E2E_REBUILD_BASE=own bootstraps its own; WB_E2E_REBUILD_FLAVORS=all
 # rebuilds the three (then reproduce verifies the three).
 WB_E2E_IMAGES=${WB_E2E_IMAGES:-$WB_BUILD_ROOT/e2e-images}
@@ -23,12 +24,14 @@ WB_E2E_REBUILD_FLAVORS=${WB_E2E_REBUILD_FLAVORS:-cli}
 WB_E2E_REBUILD_BASE=${WB_E2E_REBUILD_BASE:-shared}
 export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS WB_E2E_REBUILD_BASE
 
-# The first build's bases and package cache disk, copied into the rebuild's
-# cache (unless WB_E2E_REBUILD_BASE=own).
+# The first build's bases, its shared Kicksecure layer (both steps) and
+# package cache disk, copied into the rebuild's cache (unless
+# WB_E2E_REBUILD_BASE=own).  A copied layer names its parent in the first
+# build's cache (qcow2 backing path): the same bytes as the copy.
 _e2e_share_base() {
         local k
         [ "$WB_E2E_REBUILD_BASE" = own ] && return 0
-        mkdir -p "$WB_E2E_REBUILD_CACHE/base" || return 1
+        mkdir -p "$WB_E2E_REBUILD_CACHE/base" "$WB_E2E_REBUILD_CACHE/layers" || return 1
         [ -e "$WB_E2E_REBUILD_CACHE/debs.img" ] ||
                 cp --sparse=always "$WB_TEST_CACHE/debs.img" "$WB_E2E_REBUILD_CACHE/debs.img" || return 1
         for k in $(python3 -c 'import json, sys
@@ -36,6 +39,13 @@ print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"] 
                 "$WB_BUILD_ROOT/e2e-build.json"); do
                 [ -e "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" ] ||
                         cp --sparse=always "$WB_TEST_CACHE/base/$k.qcow2" "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" || return 1
+        done
+        for k in $(python3 -c 'import json, sys
+print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"]
+                       if s["stage"] == "customize" and (s["name"] or "").split(" ")[0] == "kicksecure"})))' \
+                "$WB_BUILD_ROOT/e2e-build.json"); do
+                [ -e "$WB_E2E_REBUILD_CACHE/layers/$k.qcow2" ] ||
+                        cp --sparse=always "$WB_TEST_CACHE/layers/$k.qcow2" "$WB_E2E_REBUILD_CACHE/layers/$k.qcow2" || return 1
         done
 }
 

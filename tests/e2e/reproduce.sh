@@ -4,8 +4,9 @@
 # (tests/e2e/images.sh) a second, independent build of the same source ran
 # (of the CLI pair; WB_E2E_REBUILD_FLAVORS=all: the three), in a cache of
 # its own and another environment (TZ, LANG, umask, an empty HOME),
-# starting from a copy of the first build's base (WB_E2E_REBUILD_BASE=own:
-# its own bootstrap too) and building every layer and final disk itself.  A release of those flavors
+# starting from a copy of the first build's base and Kicksecure layer
+# (WB_E2E_REBUILD_BASE=own: its own bootstrap and Kicksecure layer too) and
+# building the flavors' own layers and final disks itself.  A release of those flavors
 # is made from the e2e build's cache (every stage cached: export only), and
 # whonix-build verify rebuilds it from its whonix.buildinfo with
 # --rebuild-cache naming the second build's cache: it pins the release's
@@ -47,15 +48,17 @@ diag_file "$WB_BUILD_ROOT/e2e-rebuild.log" 3
 check "it used a cache of its own, not the e2e build's" \
         sh -c '[ "$(realpath "$1")" != "$(realpath "$2")" ] && [ -d "$1/final" ]' sh "$WB_E2E_REBUILD_CACHE" "$WB_TEST_CACHE"
 # Every step it used (a layer, a final disk, and with its own base the
-# base: by key; steps that flavors share appear once built and then
-# reused) it built in that run.
+# base and the Kicksecure layer: by key; steps that flavors share appear
+# once built and then reused) it built in that run.
 stages="customize finalize"
 [ "$WB_E2E_REBUILD_BASE" = own ] && stages="bootstrap $stages"
 built=$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-steps = [s for s in d["stages"] if s["stage"] in sys.argv[2].split()]
+own = sys.argv[3] == "own"
+steps = [s for s in d["stages"] if s["stage"] in sys.argv[2].split()
+         and (own or (s["name"] or "").split(" ")[0] != "kicksecure")]
 keys = {s["key"] for s in steps}
-print(len({s["key"] for s in steps if s["outcome"] == "built"}), len(keys))' "$rb" "$stages" 2>/dev/null)
+print(len({s["key"] for s in steps if s["outcome"] == "built"}), len(keys))' "$rb" "$stages" "$WB_E2E_REBUILD_BASE" 2>/dev/null)
 set -- $built
 if [ "${1:-0}" -gt 0 ] && [ "$1" = "${2:-}" ]; then
         ok "the independent build made every stage itself: $1 of $2 distinct steps ($stages) built"

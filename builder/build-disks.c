@@ -23,7 +23,7 @@ static char *debs_disk_path(const Build *b) {
 
 static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *ret) {
         *ret = (BootstrapSpec) {
-                .mirror = b->mirror,
+                .mirror = b->appliance_mirror,
                 .suite = b->suite,
                 .architecture = rc->architecture,
                 .variant = rc->variant,
@@ -270,6 +270,9 @@ static int customize_recipe(ErrorSlot *err, const Build *b, const char *label, c
                 .user_groups = rc->user_groups,
                 .source_date_epoch = b->source_date_epoch,
                 .proxy = b->appliance_proxy,
+                .mirror = b->appliance_mirror,
+                .suite = b->suite,
+                .components = rc->components,
         };
         return build_layer(err, b, &spec, parent_key, parent_disk, ret_key, ret_disk);
 }

@@ -55,6 +55,7 @@ static void build_done(Build *b) {
         free(b->suite);
         free(b->mirror);
         free(b->appliance_proxy);
+        free(b->appliance_mirror);
         source_info_free(b->sources);
         free(b->appliance_path);
         free(b->appliance_id);
@@ -298,7 +299,7 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                 if (r < 0)
                         return error_prefix(err, r, "no --mirror given and none found in the host's apt sources");
         }
-        if (!b->mirror)
+        if (!b->mirror || !(b->appliance_mirror = appliance_url(b->mirror)))
                 return -ENOMEM;
         if (b->o->proxy && !(b->appliance_proxy = appliance_url(b->o->proxy)))
                 return -ENOMEM;

@@ -4,6 +4,7 @@
 
 #include "bootstrap.h"
 #include "cache.h"
+#include "debs-disk.h"
 #include "guest-apt.h"
 #include "guestfs-util.h"
 #include "log.h"
@@ -57,16 +58,6 @@ int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret) {
         cache_key_add(&k, "debootstrap", tool_id);
         *ret = cache_key_final(&k);
         return *ret ? 0 : -ENOMEM;
-}
-
-static int prepare_debs_disk(ErrorSlot *err, const char *path) {
-        struct stat st;
-
-        if (stat(path, &st) == 0)
-                return 0;
-        if (errno != ENOENT)
-                return error_set_errno(err, -errno, "cannot stat '%s'", path);
-        return disk_create(err, path, "raw", DEBS_DISK_SIZE, NULL, NULL);
 }
 
 static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *spec) {
@@ -129,7 +120,7 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
 int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *appliance_path, const char *debs_disk,
                   const char *dest_disk, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
-        _cleanup_free_ char *root_dev = NULL, *debs_dev = NULL, *fstype = NULL;
+        _cleanup_free_ char *root_dev = NULL, *debs_dev = NULL;
         ApplianceConfig cfg = {
                 .path = appliance_path,
                 .label = "bootstrap",
@@ -138,7 +129,7 @@ int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *applian
         };
         int r;
 
-        r = prepare_debs_disk(err, debs_disk);
+        r = debs_disk_prepare(err, debs_disk);
         if (r < 0)
                 return r;
         r = disk_create(err, dest_disk, "qcow2", BOOTSTRAP_DISK_SIZE, NULL, NULL);
@@ -164,23 +155,9 @@ int bootstrap_run(ErrorSlot *err, const BootstrapSpec *spec, const char *applian
 
         /* Never format another disk than these two (the appliance's own
          * root, say): each has the size it was made with. */
-        struct stat debs_st;
-        if (stat(debs_disk, &debs_st) < 0) {
-                r = error_set_errno(err, -errno, "cannot stat '%s'", debs_disk);
-                goto fail;
-        }
         if ((r = appliance_check_device_size(err, a, root_dev, BOOTSTRAP_DISK_SIZE)) < 0 ||
-            (r = appliance_check_device_size(err, a, debs_dev, (uint64_t) debs_st.st_size)) < 0)
+            (r = debs_disk_format_if_new(err, a, debs_disk, debs_dev, "bootstrap")) < 0)
                 goto fail;
-        r = appliance_vfs_type(err, a, debs_dev, &fstype);
-        if (r < 0)
-                goto fail;
-        if (isempty(fstype)) {
-                log_progress("bootstrap", "formatting the package cache disk", 0, 0);
-                r = appliance_mkfs(err, a, "ext4", debs_dev, "wb-debs");
-                if (r < 0)
-                        goto fail;
-        }
 
         r = appliance_mkfs(err, a, "ext4", root_dev, "wb-base");
         if (r < 0)

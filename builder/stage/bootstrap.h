@@ -33,8 +33,6 @@ typedef struct BootstrapSpec {
 /* Virtual size of the base disk: the final images are built from its tree,
  * so this only bounds what the build can install. */
 #define BOOTSTRAP_DISK_SIZE (16ull << 30)
-/* Virtual size of the package cache disk (sparse). */
-#define DEBS_DISK_SIZE (32ull << 30)
 
 /* tool_id identifies the debootstrap that runs in the appliance
  * (bootstrap_tool_id()): a base depends on it, not on the rest of the

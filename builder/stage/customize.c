@@ -3,6 +3,7 @@
 
 #include "cache.h"
 #include "customize.h"
+#include "debs-disk.h"
 #include "guest-apt.h"
 #include "guestfs-util.h"
 #include "log.h"
@@ -27,6 +28,10 @@ static const struct {
         { "/etc/dpkg/dpkg.cfg.d/whonix-build", "force-unsafe-io\n", 0644 },
         { "/etc/apt/apt.conf.d/99whonix-build",
           "Acquire::Languages \"none\";\n"
+          /* The fetch stage checked the InRelease's Valid-Until (not that
+           * of a pinned rebuild's: its hash is the authority), and the
+           * guest's must be that very file (guest_check_inrelease()). */
+          "Acquire::Check-Valid-Until \"false\";\n"
           "APT::Install-Recommends \"false\";\n"
           "APT::Install-Suggests \"false\";\n"
           "Dpkg::Use-Pty \"false\";\n"
@@ -180,7 +185,39 @@ static int resolver_restore(ErrorSlot *err, Appliance *a) {
                              NULL);
 }
 
-static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec);
+static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, bool new_sources);
+
+/* apt's sources for the build: the one line debootstrap writes, naming this
+ * build's mirror.  1 if the file had to change (the parent disk was made
+ * from another mirror: its package lists are not this build's), 0 if it
+ * already said so, or if the spec names no mirror. */
+#define BUILD_SOURCES "/etc/apt/sources.list"
+
+static int set_build_sources(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+        _cleanup_free_ char *components = NULL, *line = NULL, *old = NULL;
+        size_t size;
+        int r;
+
+        if (!spec->mirror)
+                return 0;
+        components = strv_join(spec->components, " ");
+        if (!components)
+                return -ENOMEM;
+        line = strdup_printf("deb %s %s %s\n", spec->mirror, spec->suite, isempty(components) ? "main" : components);
+        if (!line)
+                return -ENOMEM;
+        r = appliance_read_file(err, a, BUILD_SOURCES, 1u << 20, &old, &size);
+        if (r == -ENOENT)
+                error_clear(err);
+        else if (r < 0)
+                return error_prefix(err, r, "cannot read the build's apt sources");
+        else if (size == strlen(line) && memcmp(old, line, size) == 0)
+                return 0;
+        r = appliance_write(err, a, BUILD_SOURCES, line, strlen(line));
+        if (r < 0)
+                return error_prefix(err, r, "cannot write the build's apt sources");
+        return 1;
+}
 
 /* Only the package step sees the cache, and only after guest_check_archive():
  * a script that calls apt downloads afresh, and apt checks what it
@@ -189,7 +226,7 @@ bool customize_needs_packages_disk(const CustomizeSpec *spec) {
         return strv_length(spec->packages) > 0;
 }
 
-static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, bool new_sources) {
         int r;
 
         if (strv_length(spec->packages) == 0 && strv_length(spec->remove_packages) == 0)
@@ -197,7 +234,7 @@ static int install_packages(ErrorSlot *err, Appliance *a, const CustomizeSpec *s
         r = resolver_borrow(err, a);
         if (r < 0)
                 return r;
-        r = apt_install_and_purge(err, a, spec);
+        r = apt_install_and_purge(err, a, spec, new_sources);
         if (r < 0)
                 return r;
         return resolver_restore(err, a);
@@ -273,7 +310,7 @@ static int archive_files_wanted(ErrorSlot *err, Appliance *a, const CustomizeSpe
         return 0;
 }
 
-static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec) {
+static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSpec *spec, bool new_sources) {
         _cleanup_strv_free_ char **argv = NULL, **wanted = NULL;
         int r;
 
@@ -283,9 +320,10 @@ static int apt_install_and_purge(ErrorSlot *err, Appliance *a, const CustomizeSp
         if (r < 0)
                 return r;
 
-        /* A parent layer's lists are the ones of this build: every layer's
-         * key descends from the base's, which is keyed by the InRelease. */
-        r = have_package_lists(err, a);
+        /* A parent layer's lists are the ones of this build when they come
+         * from the same mirror: every layer's key descends from the base's,
+         * which is keyed by the InRelease. */
+        r = new_sources ? 0 : have_package_lists(err, a);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -466,6 +504,7 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                   const char *parent_disk, const char *dest_disk, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
         _cleanup_free_ char *root_dev = NULL, *debs_dev = NULL;
+        bool new_sources = false;
         ApplianceConfig cfg = {
                 .path = appliance_path,
                 .label = spec->label,
@@ -475,6 +514,8 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
         };
         int r;
 
+        if (debs_disk && (r = debs_disk_prepare(err, debs_disk)) < 0)
+                return r;
         r = disk_create(err, dest_disk, "qcow2", 0, parent_disk, "qcow2");
         if (r < 0)
                 return r;
@@ -483,7 +524,8 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
             (r = appliance_add_drive(err, a, dest_disk, "qcow2", false, "unsafe")) < 0 ||
             (debs_disk && (r = appliance_add_drive(err, a, debs_disk, "raw", false, NULL)) < 0) ||
             (r = appliance_launch(err, a)) < 0 || (r = appliance_device(err, a, 0, &root_dev)) < 0 ||
-            (debs_disk && (r = appliance_device(err, a, 1, &debs_dev)) < 0))
+            (debs_disk && (r = appliance_device(err, a, 1, &debs_dev)) < 0) ||
+            (debs_disk && (r = debs_disk_format_if_new(err, a, debs_disk, debs_dev, spec->label)) < 0))
                 goto fail;
 
         if ((r = appliance_mount(err, a, root_dev, "/")) < 0)
@@ -494,9 +536,17 @@ int customize_run(ErrorSlot *err, const CustomizeSpec *spec, const char *applian
                 goto fail;
         if ((r = chroot_mount(err, a)) < 0 || (r = write_build_files(err, a, spec->proxy)) < 0)
                 goto fail;
+        /* The steps that run apt (packages, or scripts that may) use this
+         * build's mirror. */
+        if (cfg.network) {
+                r = set_build_sources(err, a, spec);
+                if (r < 0)
+                        goto fail;
+                new_sources = r > 0;
+        }
 
         if ((r = apply_overlays(err, a, spec, spec->early_overlay_dirs)) < 0 ||
-            (r = install_packages(err, a, spec)) < 0)
+            (r = install_packages(err, a, spec, new_sources)) < 0)
                 goto fail;
         if (debs_disk) {
                 r = appliance_umount(err, a, ARCHIVES);
@@ -534,6 +584,9 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
                         .remove_packages = whole->remove_packages,
                         .source_date_epoch = whole->source_date_epoch,
                         .proxy = whole->proxy,
+                        .mirror = whole->mirror,
+                        .suite = whole->suite,
+                        .components = whole->components,
                 },
                 .files = {
                         .label = whole->label,
@@ -545,6 +598,9 @@ void customize_split(const CustomizeSpec *whole, CustomizeSteps *ret) {
                         .user_groups = whole->user_groups,
                         .source_date_epoch = whole->source_date_epoch,
                         .proxy = whole->proxy,
+                        .mirror = whole->mirror,
+                        .suite = whole->suite,
+                        .components = whole->components,
                 },
         };
         ret->has_packages = strv_length(whole->early_overlay_dirs) + strv_length(whole->packages) +

@@ -12,7 +12,11 @@
  * mounted as /var/cache/apt/archives (apt checks every .deb against the
  * signed index); services never start (policy-rc.d); fsyncs, translations
  * and man-db triggers are switched off for the build and the switches
- * removed afterwards.
+ * removed afterwards.  apt's sources during the build (/etc/apt/sources.list,
+ * debootstrap's file, which finalize removes) name this build's mirror:
+ * a parent disk made from another mirror (a cached base, a verifier's local
+ * mirror) has its sources rewritten and its package lists fetched again,
+ * which the pinned InRelease makes the same lists.
  *
  * Order within a layer: early overlays (what install-time hooks such as
  * mkinitramfs must read), the packages, the overlays (dpkg is done with
@@ -41,6 +45,11 @@ typedef struct CustomizeSpec {
                                        * appliance reaches it: appliance_url()); never in the image,
                                        * never in the key: it changes where the bytes come from, not
                                        * which bytes (apt checks them against the signed index) */
+        const char *mirror;           /* the build's Debian mirror as the appliance reaches it
+                                       * (appliance_url()), for apt during the build: NULL leaves the
+                                       * parent's sources.  Never in the key, for the proxy's reason */
+        const char *suite;            /* with mirror: the suite and components apt installs from */
+        char **components;
 } CustomizeSpec;
 
 /* Key of the layer: the parent's key and every input of the spec (overlay

@@ -10,7 +10,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "9"
+#define FINALIZE_FORMAT "10"
 
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
@@ -47,6 +47,10 @@ static const char * const remove_paths[] = {
         "/etc/subgid-",
         /* debootstrap's, naming the build's mirror: the recipe's replace it. */
         "/etc/apt/sources.list",
+        /* debootstrap's (root's, 0755), or apt's own (its _apt user's, 0700)
+         * when a layer ran apt-get update (its parent's lists came from
+         * another mirror): apt makes it again at its first update. */
+        "/var/lib/apt/lists/partial",
         NULL,
 };
 

@@ -38,20 +38,6 @@ const char *verify_status_to_string(VerifyStatus s) {
         return "?";
 }
 
-static int load_buildinfo(ErrorSlot *err, const char *path, Buildinfo **ret) {
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-        int r;
-
-        r = read_full_file(path, BUILDINFO_SIZE_MAX, &text, &size);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot read '%s'", path);
-        r = buildinfo_parse(err, text, size, ret);
-        if (r < 0)
-                return error_prefix(err, r, "'%s'", path);
-        return 0;
-}
-
 static VerifyItem *add_item(VerifyReport *rep, const BuildinfoArtifact *a) {
         VerifyItem *items = reallocarray(rep->items, rep->n + 1, sizeof(VerifyItem));
 
@@ -138,7 +124,7 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
                 .target = target,
                 .flavors = bi->flavors,
                 .suite = bi->suite,
-                .mirror = bi->mirror,
+                .mirror = o->mirror ?: bi->mirror,
                 .proxy = o->proxy,
                 .output_dir = out_dir,
                 .cache_dir = stage_cache,
@@ -157,6 +143,9 @@ static int rebuild(ErrorSlot *err, const VerifyOptions *o, const Cache *cache, c
         else
                 log_notice("verify: rebuilding every stage in '%s' (only the package cache disk is shared)",
                            stage_cache);
+        if (o->mirror)
+                log_notice("verify: the pinned InRelease and packages from '%s' (the release was built from '%s')",
+                           o->mirror, bi->mirror);
         r = build_run(err, &b);
         if (!o->rebuild_cache_dir)
                 (void) rm_rf(stage_cache);
@@ -217,7 +206,7 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
 
         if (!rep)
                 return -ENOMEM;
-        r = load_buildinfo(err, o->buildinfo_path, &bi);
+        r = buildinfo_load(err, o->buildinfo_path, &bi);
         if (r < 0)
                 return r;
         r = overlay_data_dir_hash(err, o->data_dir, &tree);
@@ -265,7 +254,7 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
                 r = -ENOMEM;
                 goto finish;
         }
-        r = load_buildinfo(err, rebuilt_info, &rebuilt);
+        r = buildinfo_load(err, rebuilt_info, &rebuilt);
         if (r < 0)
                 goto finish;
 

@@ -71,6 +71,8 @@ typedef struct VerifyOptions {
         const char *cache_dir;
         const char *data_dir;
         const char *proxy;              /* NULL, or an HTTP proxy for every download (BuildOptions.proxy) */
+        const char *mirror;             /* NULL: the buildinfo's; else where to get the pinned InRelease and
+                                         * packages from (a snapshot, a release's published sources) */
         unsigned jobs;                  /* flavors rebuilt side by side (0: one at a time) */
         bool verbose;
 } VerifyOptions;

@@ -20,6 +20,7 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
                 .proxy = o->proxy,
+                .mirror = o->mirror,
                 .jobs = o->jobs,
                 .verbose = o->verbose,
         };

@@ -371,3 +371,19 @@ int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **r
         *ret = TAKE_PTR(b);
         return 0;
 }
+
+int buildinfo_load(ErrorSlot *err, const char *path, Buildinfo **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, BUILDINFO_SIZE_MAX, &text, &size);
+        if (r == -EFBIG)
+                return error_set(err, r, "'%s' is larger than %u bytes", path, BUILDINFO_SIZE_MAX);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s'", path);
+        r = buildinfo_parse(err, text, size, ret);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", path);
+        return 0;
+}

@@ -70,6 +70,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Buildinfo *, buildinfo_free);
 /* -EINVAL (with a message) if a value cannot be written on one line. */
 int buildinfo_format(ErrorSlot *err, const Buildinfo *b, char **ret);
 int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **ret);
+/* buildinfo_parse() of the file at path, errors naming it. */
+int buildinfo_load(ErrorSlot *err, const char *path, Buildinfo **ret);
 
 /* Add an artifact (name, SHA256 and size of the file at path), keeping the
  * list sorted; a name that is not a plain file name is -EINVAL. */

@@ -348,9 +348,16 @@ static int index_paragraph(ErrorSlot *err, const Span *v, void *userdata) {
         if (!filename_ok(&v[5]))
                 return error_set(err, -EBADMSG, "line %u: missing or invalid Filename of '%s'", v[0].line, p->name);
         if (p->sha256[0]) {
-                if (!streq(p->sha256, sha))
-                        return error_set(err, -EBADMSG, "line %u: two entries for '%s' %s disagree on its SHA256",
-                                         v[0].line, p->name, p->version);
+                /* Known already: from another index, or pinned (a
+                 * buildinfo's list); this entry must be the same file. */
+                if (!streq(p->sha256, sha) || (p->size && p->size != size))
+                        return error_set(err, -EBADMSG,
+                                         "line %u: '%s' %s (%s) is listed with sha256 %.16s, size %" PRIu64
+                                         ", not sha256 %.16s, size %" PRIu64,
+                                         v[0].line, p->name, p->version, p->architecture, sha, size, p->sha256, p->size);
+                if (!p->filename && !(p->filename = strndup(v[5].p, v[5].n)))
+                        return -ENOMEM;
+                p->size = size;
                 return 0;
         }
         p->filename = strndup(v[5].p, v[5].n);
@@ -368,6 +375,59 @@ int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, s
         r = foreach_paragraph(err, text, size, names, ELEMENTSOF(names), index_paragraph, l);
         if (r < 0)
                 return error_prefix(err, r, "Packages index");
+        return 0;
+}
+
+int package_list_merge(ErrorSlot *err, PackageList * const *lists, size_t n_lists, PackageList **ret) {
+        _cleanup_(package_list_freep) PackageList *m = calloc(1, sizeof(PackageList));
+        size_t total = 0, k = 0;
+
+        if (!m)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_lists; i++)
+                total += lists[i]->n;
+        if (total > PACKAGES_MAX)
+                return error_set(err, -E2BIG, "more than %u packages", PACKAGES_MAX);
+        m->items = calloc(total ?: 1, sizeof(Package));
+        if (!m->items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_lists; i++)
+                for (size_t j = 0; j < lists[i]->n; j++) {
+                        const Package *p = &lists[i]->items[j];
+                        Package *q = &m->items[m->n++];
+
+                        *q = (Package) {
+                                .name = strdup(p->name),
+                                .version = strdup(p->version),
+                                .architecture = strdup(p->architecture),
+                                .size = p->size,
+                        };
+                        memcpy(q->sha256, p->sha256, sizeof q->sha256);
+                        if (!q->name || !q->version || !q->architecture)
+                                return -ENOMEM;
+                }
+        if (m->n > 0)
+                qsort(m->items, m->n, sizeof(Package), package_cmp_version);
+        /* One entry per name, architecture and version. */
+        for (size_t i = 0; i < m->n; i++) {
+                Package *p = &m->items[i];
+
+                if (k > 0 && package_cmp_version(&m->items[k - 1], p) == 0) {
+                        const Package *q = &m->items[k - 1];
+
+                        if (!streq(q->sha256, p->sha256) || q->size != p->size)
+                                return error_set(err, -EBADMSG, "'%s' %s (%s) comes from two different .debs (sha256 %.16s and %.16s)",
+                                                 p->name, p->version, p->architecture, q->sha256, p->sha256);
+                        free(p->name);
+                        free(p->version);
+                        free(p->architecture);
+                        free(p->filename);
+                        continue;
+                }
+                m->items[k++] = *p;
+        }
+        m->n = k;
+        *ret = TAKE_PTR(m);
         return 0;
 }
 

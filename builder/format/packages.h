@@ -58,6 +58,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PackageList *, package_list_free);
 int package_list_from_status(ErrorSlot *err, const char *text, size_t size, PackageList **ret);
 int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, size_t size);
 int package_list_check_complete(ErrorSlot *err, const PackageList *l);
+/* The packages of several lists, each name, architecture and version once
+ * (-EBADMSG if two lists pin it to different .debs), with their SHA256 and
+ * size: package_list_match_index() then fills in only the Filename, and
+ * fails if an index lists one of them with another SHA256 or size. */
+int package_list_merge(ErrorSlot *err, PackageList * const *lists, size_t n_lists, PackageList **ret);
 
 /* The .deb files in apt's archive directory (names as listed), as packages
  * to match against the indexes: apt names a downloaded package

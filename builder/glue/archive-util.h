@@ -41,3 +41,9 @@ static inline void archive_entry_freep(struct archive_entry **e) {
 /* Record "<fmt>: <libarchive's message>" in the slot and return the negative
  * errno. */
 int archive_error(ErrorSlot *err, struct archive *a, const char *fmt, ...) _printf_(3, 4);
+
+/* The xz- or gzip-compressed data (an index file of a Debian archive),
+ * decompressed into a NUL-terminated buffer of at most max bytes (-EFBIG
+ * beyond); -EBADMSG for anything else.  what names it in messages. */
+int archive_decompress_memory(ErrorSlot *err, const char *what, const void *data, size_t size, size_t max,
+                              char **ret, size_t *ret_size);

@@ -25,12 +25,14 @@ SourceInfo *source_info_free(SourceInfo *si) {
         return NULL;
 }
 
-static int check_release(ErrorSlot *err, const char *url, const char *suite, const ReleaseFile *rel) {
+static int check_release(ErrorSlot *err, const char *url, const char *suite, const ReleaseFile *rel, bool pinned) {
         if (!streq_ptr(rel->suite, suite) && !streq_ptr(rel->codename, suite))
                 return error_set(err, -EBADMSG, "'%s' is the Release file of suite '%s' (codename '%s'), not of '%s'",
                                  url, strempty(rel->suite), strempty(rel->codename), suite);
 
-        if (rel->valid_until) {
+        /* A release's own InRelease, named by its hash, stays what it was
+         * after its Valid-Until (a snapshot, a published mirror). */
+        if (rel->valid_until && !pinned) {
                 int64_t until;
 
                 if (release_parse_date(rel->valid_until, &until) < 0)
@@ -89,15 +91,71 @@ static int check_date(ErrorSlot *err, const char *url, const ReleaseFile *rel, c
         return 0;
 }
 
-int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const char *suite, const char *keys_dir, const char *cache_dir,
-                  bool pinned, SourceInfo **ret) {
-        _cleanup_(source_info_freep) SourceInfo *si = NULL;
-        _cleanup_free_ char *url = NULL, *data = NULL, *plain = NULL, *sources_dir = NULL, *dir = NULL;
-        _cleanup_free_ char *newest_path = NULL, *newest_text = NULL, *pins_path = NULL, *pins_text = NULL;
+/* The fingerprints keys_dir/suites allows to sign suite (what names
+ * what is being checked, for the message). */
+static int suite_key_pins(ErrorSlot *err, const char *keys_dir, const char *suite, const char *what, char ***ret) {
+        _cleanup_free_ char *pins_path = path_join(keys_dir, KEY_PINS_FILE), *pins_text = NULL;
         _cleanup_(key_pins_freep) KeyPins *pins = NULL;
         char * const *suite_pins;
         size_t pins_size;
-        size_t size, plain_size, n;
+        int r;
+
+        if (!pins_path)
+                return -ENOMEM;
+        r = read_full_file(pins_path, KEY_PINS_MAX_SIZE, &pins_text, &pins_size);
+        if (r == -EFBIG)
+                return error_set(err, r, "%s: file is larger than 64 KiB", pins_path);
+        if (r < 0)
+                return error_set_errno(err, r, "cannot read '%s', which says which keys may sign which suite",
+                                       pins_path);
+        r = key_pins_parse(err, pins_path, pins_text, pins_size, &pins);
+        if (r < 0)
+                return r;
+        suite_pins = key_pins_for(pins, suite);
+        if (!suite_pins)
+                return error_set(err, -ENOKEY,
+                                 "cannot check '%s': %s pins no key for suite '%s' (add a line 'SUITE "
+                                 "FINGERPRINT...')",
+                                 what, pins_path, suite);
+        *ret = strv_copy(suite_pins);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int inrelease_check(ErrorSlot *err, const char *what, const char *data, size_t size, const char *suite,
+                    const char *keys_dir, bool pinned, ReleaseFile **ret_release, char **ret_signer) {
+        _cleanup_(release_freep) ReleaseFile *rel = NULL;
+        _cleanup_strv_free_ char **suite_pins = NULL;
+        _cleanup_free_ char *plain = NULL, *signer = NULL;
+        size_t plain_size;
+        int r;
+
+        /* Only the keys keys/suites pins for this suite count. */
+        r = suite_key_pins(err, keys_dir, suite, what, &suite_pins);
+        if (r < 0)
+                return r;
+        r = gpgme_verify_clearsigned_pinned(err, keys_dir, suite_pins, data, size, &plain, &plain_size, &signer);
+        if (r < 0)
+                return error_prefix(err, r, "signature check of '%s' failed", what);
+        log_debug("fetch: %s is signed by %s", what, signer);
+
+        r = release_parse(err, plain, plain_size, &rel);
+        if (r < 0)
+                return error_prefix(err, r, "'%s'", what);
+        r = check_release(err, what, suite, rel, pinned);
+        if (r < 0)
+                return r;
+        *ret_release = TAKE_PTR(rel);
+        *ret_signer = TAKE_PTR(signer);
+        return 0;
+}
+
+int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const char *suite, const char *keys_dir, const char *cache_dir,
+                  bool pinned, SourceInfo **ret) {
+        _cleanup_(source_info_freep) SourceInfo *si = NULL;
+        _cleanup_free_ char *url = NULL, *data = NULL, *sources_dir = NULL, *dir = NULL;
+        _cleanup_free_ char *newest_path = NULL, *newest_text = NULL;
+        _cleanup_strv_free_ char **suite_pins = NULL;
+        size_t size, n;
         int64_t newest = 0;
         int r;
 
@@ -127,35 +185,7 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const c
         if (!si->inrelease_sha256)
                 return -ENOMEM;
 
-        /* Only the keys keys/suites pins for this suite count. */
-        pins_path = path_join(keys_dir, KEY_PINS_FILE);
-        if (!pins_path)
-                return -ENOMEM;
-        r = read_full_file(pins_path, KEY_PINS_MAX_SIZE, &pins_text, &pins_size);
-        if (r == -EFBIG)
-                return error_set(err, r, "%s: file is larger than 64 KiB", pins_path);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot read '%s', which says which keys may sign which suite",
-                                       pins_path);
-        r = key_pins_parse(err, pins_path, pins_text, pins_size, &pins);
-        if (r < 0)
-                return r;
-        suite_pins = key_pins_for(pins, suite);
-        if (!suite_pins)
-                return error_set(err, -ENOKEY,
-                                 "cannot check '%s': %s pins no key for suite '%s' (add a line 'SUITE "
-                                 "FINGERPRINT...')",
-                                 url, pins_path, suite);
-        r = gpgme_verify_clearsigned_pinned(err, keys_dir, suite_pins, data, size, &plain, &plain_size,
-                                            &si->signer_fingerprint);
-        if (r < 0)
-                return error_prefix(err, r, "signature check of '%s' failed", url);
-        log_debug("fetch: %s is signed by %s", url, si->signer_fingerprint);
-
-        r = release_parse(err, plain, plain_size, &si->release);
-        if (r < 0)
-                return error_prefix(err, r, "'%s'", url);
-        r = check_release(err, url, suite, si->release);
+        r = inrelease_check(err, url, data, size, suite, keys_dir, pinned, &si->release, &si->signer_fingerprint);
         if (r < 0)
                 return r;
 
@@ -191,6 +221,9 @@ int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const c
                 if (r < 0)
                         return error_set_errno(err, r, "failed to write '%s'", newest_path);
         }
+        r = suite_key_pins(err, keys_dir, suite, url, &suite_pins);
+        if (r < 0)
+                return r;
         r = gpgme_export_keyring(err, keys_dir, suite_pins, si->keyring_path);
         if (r < 0)
                 return r;

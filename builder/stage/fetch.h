@@ -16,7 +16,8 @@
  * (never the downloaded bytes around it), and checks that
  *   - the Release file's Suite or Codename is the suite asked for (a mirror
  *     must not pass off another suite's signed index, e.g. an older one),
- *   - its Valid-Until, if any, is not in the past,
+ *   - its Valid-Until, if any, is not in the past (unless pinned: a
+ *     release's own InRelease, from a snapshot or a published mirror),
  *   - it lists main/binary-amd64/Packages.xz or .../Packages,
  *   - its Date is not more than FETCH_DATE_SKEW ahead of the clock, and not
  *     older than the newest Date this cache accepted for the suite
@@ -61,5 +62,12 @@ typedef struct SourceInfo {
 
 int fetch_sources(ErrorSlot *err, const char *mirror, const char *proxy, const char *suite, const char *keys_dir, const char *cache_dir,
                   bool pinned, SourceInfo **ret);
+/* The checks fetch_sources() makes of a download (signature by a key
+ * keys_dir/suites pins for suite, the Release's suite, its Valid-Until
+ * unless pinned, a main/binary-amd64 index), of InRelease bytes already
+ * in hand: a cached copy, a published mirror's.  what names them in
+ * messages.  Returns the Release file and the signer's fingerprint. */
+int inrelease_check(ErrorSlot *err, const char *what, const char *data, size_t size, const char *suite,
+                    const char *keys_dir, bool pinned, ReleaseFile **ret_release, char **ret_signer);
 SourceInfo *source_info_free(SourceInfo *si);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SourceInfo *, source_info_free);

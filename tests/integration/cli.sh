@@ -113,7 +113,7 @@ check "the same DiskSize is fine for --target kvm (exit $?)" grep -q '^stage rec
 # The man page is rendered from --help at build time.
 man1="$WB_BUILD_ROOT/cli/whonix-build.1"
 if [ -s "$man1" ]; then
-        for v in build recipes sign verify-signature verify compare; do
+        for v in build recipes sign verify-signature verify sources compare; do
                 check "the man page documents the verb '$v'" bash -c "sed 's/\\\\-/-/g' '$man1' | grep -qx '.B $v'"
         done
         check "the man page documents --sign-key" grep -q '^\.B \\-\\-sign\\-key=FINGERPRINT$' "$man1"

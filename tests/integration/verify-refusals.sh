@@ -102,4 +102,18 @@ check "verify without a buildinfo is a usage error (exit 2)" test $? -eq 2
 "$WHONIX_BUILD" compare only-one.qcow2 >"$T/o5" 2>&1
 check "compare with one image is a usage error (exit 2)" test $? -eq 2
 
+# whonix-build sources (the release's mirror; the published-sources e2e in
+# reproduce writes one): what it refuses before writing anything.
+"$WHONIX_BUILD" sources "$ref" >"$T/s1" 2>&1
+check "sources without a folder is a usage error (exit 2)" test $? -eq 2
+"$WHONIX_BUILD" sources "$T/nothing.buildinfo" "$T/mirror" >"$T/s2" 2>&1
+rc=$?
+check "sources of a buildinfo that does not exist: exit 1, naming it (exit $rc)" \
+        sh -c '[ "$1" -eq 1 ] && grep -q "cannot read .*nothing.buildinfo" "$2"' sh "$rc" "$T/s2"
+"$WHONIX_BUILD" sources "$ref" "$T/mirror" --cache "$T/cache" --mirror http://127.0.0.1:9/debian >"$T/s3" 2>&1
+rc=$?
+check "sources whose InRelease is neither in the cache nor on the mirror: exit 1, naming the URL (exit $rc)" \
+        sh -c '[ "$1" -eq 1 ] && grep -q "127.0.0.1:9/debian/dists/.*/InRelease" "$2"' sh "$rc" "$T/s3"
+check "... and nothing written" test ! -e "$T/mirror"
+
 done_testing

@@ -136,7 +136,8 @@ int main(void) {
                 { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: abc\n",
                   "invalid SHA256", -EBADMSG, true },
                 { "Package: tor\nVersion: 0.4.8.16-1\nArchitecture: amd64\nFilename: pool/x.deb\nSize: 1\nSHA256: " SHA_C "\n",
-                  "disagree", -EBADMSG, true },
+                  "is listed with sha256 0123456789abcdef, size 1, not sha256 bbbbbbbbbbbbbbbb, size 1999000",
+                  -EBADMSG, true },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(package_list_freep) PackageList *x = NULL;
@@ -213,6 +214,54 @@ int main(void) {
                 tap_ok(r == 0 && a->n == 2 && streq(a->items[0].version, "13.7") && streq(a->items[0].sha256, SHA_C) &&
                                streq(a->items[1].version, "13.8") && streq(a->items[1].sha256, SHA_A),
                        "archive: two versions of a package, each with its own hash (r=%d %s)", r, strempty(err.message));
+                error_clear(&err);
+        }
+        {
+                /* Two flavors' pinned lists merged (whonix-build sources):
+                 * each package once, then the index gives only the Filename. */
+                _cleanup_(package_list_freep) PackageList *gw = NULL, *ws = NULL, *m = NULL, *twice = NULL;
+                const char *gw_text = "base-files 13.8 amd64 " SHA_A " 70123\n"
+                                      "tor 0.4.8.16-1 amd64 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 1999000\n";
+                const char *ws_text = "base-files 13.8 amd64 " SHA_A " 70123\n"
+                                      "libc6 2.41-12 amd64 " SHA_C " 2800000\n";
+                const char *ws_other = "base-files 13.8 amd64 " SHA_C " 70123\n";
+
+                r = package_list_parse(&err, gw_text, strlen(gw_text), &gw);
+                if (r == 0)
+                        r = package_list_parse(&err, ws_text, strlen(ws_text), &ws);
+                if (r == 0)
+                        r = package_list_merge(&err, (PackageList *[]) { gw, ws }, 2, &m);
+                tap_ok(r == 0 && m->n == 3 && streq(m->items[0].name, "base-files") && streq(m->items[1].name, "libc6") &&
+                               streq(m->items[2].name, "tor") && streq(m->items[0].sha256, SHA_A) && !m->items[0].filename,
+                       "merge: three packages from two lists, each once, with its pinned hash (r=%d %s)", r,
+                       strempty(err.message));
+                error_clear(&err);
+                if (m) {
+                        r = package_list_match_index(&err, m, index_text, strlen(index_text));
+                        tap_ok(r == 0 && streq_ptr(m->items[0].filename, "pool/main/b/base-files/base-files_13.8_amd64.deb") &&
+                                       streq_ptr(m->items[2].filename, "pool/main/t/tor/tor_0.4.8.16-1_amd64.deb") &&
+                                       streq(m->items[0].sha256, SHA_A),
+                               "merge: the index fills in each pinned package's Filename (r=%d %s)", r, strempty(err.message));
+                        error_clear(&err);
+                } else
+                        tap_ok(false, "merge: the index fills in each pinned package's Filename");
+                package_list_free(ws);
+                ws = NULL;
+                r = package_list_parse(&err, ws_other, strlen(ws_other), &ws);
+                if (r == 0)
+                        r = package_list_merge(&err, (PackageList *[]) { gw, ws }, 2, &twice);
+                tap_ok(r == -EBADMSG && !twice && strstr(strempty(err.message), "'base-files' 13.8 (amd64) comes from two different .debs"),
+                       "merge: one version pinned to two .debs is refused (%s)", strempty(err.message));
+                error_clear(&err);
+
+                /* An index that lists a pinned package with another size. */
+                _cleanup_(package_list_freep) PackageList *sz = NULL;
+                const char *sz_text = "tor 0.4.8.16-1 amd64 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 1999001\n";
+                r = package_list_parse(&err, sz_text, strlen(sz_text), &sz);
+                if (r == 0)
+                        r = package_list_match_index(&err, sz, index_text, strlen(index_text));
+                tap_ok(r == -EBADMSG && strstr(strempty(err.message), "size 1999000, not sha256 bbbbbbbbbbbbbbbb, size 1999001"),
+                       "an index entry of another size than the pin is refused (%s)", strempty(err.message));
                 error_clear(&err);
         }
         return tap_done();

@@ -10,7 +10,10 @@ static const CliOption table[] = {
           "Gateway and the CLI Workstation; the default), desktop\n"
           "(the Gateway and the desktop Workstation), all (the three)" },
         { OPT_SUITE, "suite", "SUITE", COMPLETE_NONE, NULL, "Debian suite (default: the recipe's, trixie)" },
-        { OPT_MIRROR, "mirror", "URL", COMPLETE_NONE, NULL, "Debian mirror (default: the one the host's apt uses)" },
+        { OPT_MIRROR, "mirror", "URL", COMPLETE_NONE, NULL,
+          "Debian mirror (default: the one the host's apt uses;\n"
+          "for verify and sources, the buildinfo's); 127.0.0.1 or\n"
+          "localhost is the host's, from the appliance too" },
         { OPT_PROXY, "proxy", "http://HOST:PORT", COMPLETE_NONE, NULL,
           "HTTP proxy for every download: the fetch, debootstrap\n"
           "and apt (e.g. apt-cacher-ng); 127.0.0.1 or localhost is\n"

@@ -5,35 +5,47 @@
 #
 # The build makes all three images (--flavor all: the Gateway, the CLI and
 # the desktop Workstation).  Then, once per build directory (and again
-# when the build changed), a second, independent build of the CLI pair
-# (tests/e2e/reproduce.sh verifies the CLI pair's release against it): in
-# a cache of its own (WB_E2E_REBUILD_CACHE), in another environment (time
-# zone, locale, umask, an empty HOME), up to its final disks (verify
+# when the build changed), the CLI pair's release (from the build's cache:
+# export only), its published sources (whonix-build sources: a Debian
+# mirror of exactly the packages its buildinfo pins, WB_E2E_SOURCES) and a
+# second, independent build of the CLI pair (tests/e2e/reproduce.sh
+# verifies the release against it): from those sources alone, served on
+# 127.0.0.1 in a network namespace that has nothing but its loopback (the
+# appliance reaches no other mirror, nor anything else), in a cache of its
+# own (WB_E2E_REBUILD_CACHE) with an empty package cache disk (every .deb
+# it installs comes from the published sources), in another environment
+# (time zone, locale, umask, an empty HOME), up to its final disks (verify
 # exports them itself).  It starts from a copy of the first build's base
-# (the bootstrap), its Kicksecure layer (shared by every flavor: the
-# kernel, GRUB) and package cache disk, and builds the flavors' own layers
-# and final disks itself: a second cold bootstrap and Kicksecure layer (12
-# minutes under TCG here; two side by side gain nothing) and a second
-# desktop do not fit CI's 90 minutes beside the boot tests.
-# WB_E2E_REBUILD_BASE=own bootstraps its own; WB_E2E_REBUILD_FLAVORS=all
-# rebuilds the three (then reproduce verifies the three).
+# (the bootstrap) and its Kicksecure layer (shared by every flavor: the
+# kernel, GRUB), and builds the flavors' own layers and final disks itself:
+# a second cold bootstrap and Kicksecure layer (12 minutes under TCG here;
+# two side by side gain nothing) and a second desktop do not fit CI's 90
+# minutes beside the boot tests.  WB_E2E_REBUILD_BASE=own bootstraps its
+# own; WB_E2E_REBUILD_FLAVORS=all rebuilds the three (then reproduce
+# verifies the three).
 WB_E2E_IMAGES=${WB_E2E_IMAGES:-$WB_BUILD_ROOT/e2e-images}
 WB_E2E_REBUILD_CACHE=${WB_E2E_REBUILD_CACHE:-$WB_BUILD_ROOT/e2e-rebuild-cache}
 WB_E2E_REBUILT=${WB_E2E_REBUILT:-$WB_BUILD_ROOT/e2e-rebuilt}
 WB_E2E_REBUILD_FLAVORS=${WB_E2E_REBUILD_FLAVORS:-cli}
 WB_E2E_REBUILD_BASE=${WB_E2E_REBUILD_BASE:-shared}
-export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS WB_E2E_REBUILD_BASE
+WB_E2E_RELEASE=${WB_E2E_RELEASE:-$WB_BUILD_ROOT/e2e-release}
+WB_E2E_SOURCES=${WB_E2E_SOURCES:-$WB_BUILD_ROOT/e2e-sources}
+export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS WB_E2E_REBUILD_BASE WB_E2E_RELEASE \
+        WB_E2E_SOURCES
+# The port of the published sources' HTTP server, in the rebuild's own
+# network namespace (nothing else listens there).
+WB_E2E_SOURCES_PORT=8631
 
-# The first build's bases, its shared Kicksecure layer (both steps) and
-# package cache disk, copied into the rebuild's cache (unless
-# WB_E2E_REBUILD_BASE=own).  A copied layer names its parent in the first
-# build's cache (qcow2 backing path): the same bytes as the copy.
+# The first build's bases and its shared Kicksecure layer (both steps),
+# copied into the rebuild's cache (unless WB_E2E_REBUILD_BASE=own).  A
+# copied layer names its parent in the first build's cache (qcow2 backing
+# path): the same bytes as the copy.  Not the package cache disk: the
+# rebuild starts with an empty one.
 _e2e_share_base() {
         local k
+        rm -f "$WB_E2E_REBUILD_CACHE/debs.img"
         [ "$WB_E2E_REBUILD_BASE" = own ] && return 0
         mkdir -p "$WB_E2E_REBUILD_CACHE/base" "$WB_E2E_REBUILD_CACHE/layers" || return 1
-        [ -e "$WB_E2E_REBUILD_CACHE/debs.img" ] ||
-                cp --sparse=always "$WB_TEST_CACHE/debs.img" "$WB_E2E_REBUILD_CACHE/debs.img" || return 1
         for k in $(python3 -c 'import json, sys
 print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"] if s["stage"] == "bootstrap"})))' \
                 "$WB_BUILD_ROOT/e2e-build.json"); do
@@ -49,14 +61,61 @@ print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"]
         done
 }
 
+# The release the independent build rebuilds: the e2e build's, of its
+# flavors (made from the build's cache: export only).
+e2e_release_dir() {
+        if [ "$WB_E2E_REBUILD_FLAVORS" = all ]; then echo "$WB_E2E_IMAGES"; else echo "$WB_E2E_RELEASE"; fi
+}
+
+# e2e_offline LOG CMD...: CMD in a network namespace of its own with only
+# the loopback up, and the published sources (WB_E2E_SOURCES) served on
+# 127.0.0.1:WB_E2E_SOURCES_PORT there: its only mirror, and nothing else to
+# reach.  The namespace's addresses and routes go to LOG.net, the server's
+# requests to LOG.served.
+e2e_offline() {
+        local log=$1 ns=(unshare --net)
+        shift
+        [ "$(id -u)" -eq 0 ] || ns=(unshare --user --map-root-user --net)
+        "${ns[@]}" bash -c '
+                log=$1 port=$2
+                shift 2
+                ip link set lo up || exit 125
+                { ip -o addr; echo "routes:"; ip route; ip -6 route; } >"$log.net" 2>&1
+                python3 -m http.server --bind 127.0.0.1 --directory "$WB_E2E_SOURCES" "$port" >"$log.served" 2>&1 &
+                server=$!
+                for _ in $(seq 100); do
+                        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+                        sleep 0.1
+                done
+                "$@"
+                rc=$?
+                kill "$server"
+                wait "$server" 2>/dev/null
+                exit "$rc"' bash "$log" "$WB_E2E_SOURCES_PORT" "$@"
+}
+
 # The independent build; its exit status in e2e-rebuild.rc.
 _e2e_rebuild() {
-        local home rc
+        local home rc rel
         home=$(mktemp -d)
-        if _e2e_share_base; then
+        rel=$(e2e_release_dir)
+        rc=0
+        if [ "$rel" != "$WB_E2E_IMAGES" ]; then
+                rm -rf "$rel"
+                "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --cache "$WB_TEST_CACHE" --output "$rel" \
+                        >"$WB_BUILD_ROOT/e2e-release.log" 2>&1 || rc=$?
+        fi
+        rm -rf "$WB_E2E_SOURCES"
+        [ "$rc" -eq 0 ] && { "$WHONIX_BUILD" sources "$rel/whonix.buildinfo" "$WB_E2E_SOURCES" --cache "$WB_TEST_CACHE" \
+                >"$WB_BUILD_ROOT/e2e-sources.log" 2>&1 || rc=$?; }
+        if [ "$rc" -ne 0 ]; then
+                echo "ensure_images: cannot make the release or its sources (exit $rc)" >"$WB_BUILD_ROOT/e2e-rebuild.log"
+        elif _e2e_share_base; then
                 (
-                        cd "$home" && umask 077 && HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+                        cd "$home" && umask 077 && export HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
+                                e2e_offline "$WB_BUILD_ROOT/e2e-rebuild" \
                                 "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --json \
+                                --mirror "http://127.0.0.1:$WB_E2E_SOURCES_PORT" \
                                 --cache "$WB_E2E_REBUILD_CACHE" --until finalize --output "$WB_E2E_REBUILT" \
                                 >"$WB_BUILD_ROOT/e2e-rebuild.json" 2>"$WB_BUILD_ROOT/e2e-rebuild.log"
                 )
@@ -87,7 +146,7 @@ ensure_images() {
                 fi
                 # No rebuild yet, or the build changed since (a later local
                 # run): the independent build, now.
-                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"; echo "$WB_E2E_REBUILD_FLAVORS $WB_E2E_REBUILD_BASE") |
+                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"; echo "$WB_E2E_REBUILD_FLAVORS $WB_E2E_REBUILD_BASE sources") |
                         sha256sum)
                 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
                         _e2e_rebuild

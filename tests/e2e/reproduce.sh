@@ -1,19 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Bit-identical rebuilds, as a third party checks them.  After the e2e build
-# (tests/e2e/images.sh) a second, independent build of the same source ran
-# (of the CLI pair; WB_E2E_REBUILD_FLAVORS=all: the three), in a cache of
-# its own and another environment (TZ, LANG, umask, an empty HOME),
-# starting from a copy of the first build's base and Kicksecure layer
-# (WB_E2E_REBUILD_BASE=own: its own bootstrap and Kicksecure layer too) and
-# building the flavors' own layers and final disks itself.  A release of those flavors
-# is made from the e2e build's cache (every stage cached: export only), and
-# whonix-build verify rebuilds it from its whonix.buildinfo with
-# --rebuild-cache naming the second build's cache: it pins the release's
-# inputs (InRelease, SOURCE_DATE_EPOCH, seed, flavors) and finds every stage
-# there, made from the same keys by the other build; every artifact must
-# match bit for bit.  Then one byte of one file in a copy of one image is
-# changed through libguestfs, and verify must name that file.
+# Bit-identical rebuilds, as a third party checks them, from a release's
+# published sources alone.  After the e2e build (tests/e2e/images.sh) a
+# release of the CLI pair was made from its cache (WB_E2E_REBUILD_FLAVORS=all:
+# the three), its sources were published (whonix-build sources: a Debian
+# mirror of exactly the packages its buildinfo pins), and a second,
+# independent build of the same source ran from those sources, served on
+# 127.0.0.1 in a network namespace with nothing but its loopback: in a
+# cache of its own with an empty package cache disk, another environment
+# (TZ, LANG, umask, an empty HOME), starting from a copy of the first
+# build's base and Kicksecure layer (WB_E2E_REBUILD_BASE=own: its own
+# bootstrap and Kicksecure layer too) and building the flavors' own layers
+# and final disks itself.  whonix-build verify then rebuilds the release
+# from its whonix.buildinfo, again offline with the published sources as
+# --mirror, with --rebuild-cache naming the second build's cache: it pins
+# the release's inputs (InRelease, SOURCE_DATE_EPOCH, seed, flavors) and
+# finds every stage there, made from the same keys by the other build;
+# every artifact must match bit for bit.  Then one byte of one file in a
+# copy of one image is changed through libguestfs, and verify must name
+# that file.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -69,31 +74,67 @@ else
 fi
 
 # The release to verify: the e2e build's, of the flavors the independent
-# build made.
-if [ "$WB_E2E_REBUILD_FLAVORS" = all ]; then
-        rel=$out
-else
-        rel=$T/release
-        (
-                flock 9
-                "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --cache "$WB_TEST_CACHE" --output "$rel" \
-                        >"$T/release.log" 2>&1
-        ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
+# build made (made by ensure_images from the e2e build's cache).
+rel=$(e2e_release_dir)
+if [ "$WB_E2E_REBUILD_FLAVORS" != all ]; then
         check "a release of the $WB_E2E_REBUILD_FLAVORS flavors from the e2e build's cache (nothing built)" \
                 sh -c '[ -s "$1/whonix.buildinfo" ] && ! grep -Eq "^stage (bootstrap|customize|finalize) .* built" "$2"' \
-                sh "$rel" "$T/release.log"
+                sh "$rel" "$WB_BUILD_ROOT/e2e-release.log"
 fi
+
+# Its published sources, and the independent build made from them alone.
+src=$WB_E2E_SOURCES
+diag_file "$WB_BUILD_ROOT/e2e-sources.log" 2
+check "whonix-build sources wrote the release's mirror: the pinned InRelease, its indexes, the .debs" \
+        sh -c '[ "$(sha256sum <"$1/dists/trixie/InRelease" | cut -d" " -f1)" = "$(sed -n "s/^InRelease-SHA256: //p" "$2")" ] &&
+                [ -s "$1/dists/trixie/main/binary-amd64/Packages.xz" ] && cmp -s "$1/whonix.buildinfo" "$2"' \
+        sh "$src" "$rel/whonix.buildinfo"
+pinned=$(awk '/^Packages-/ { p = 1; next } /^[A-Z]/ { p = 0 } p && /^ /' "$rel/whonix.buildinfo" | sort -u | wc -l)
+debs=$(find "$src/pool" -name '*.deb' | wc -l)
+check "... with one .deb for each of the $pinned packages the buildinfo pins ($debs)" test "$debs" -eq "$pinned"
+python3 - "$rel/whonix.buildinfo" "$src" >"$T/deb-check" 2>&1 <<'PY'
+import hashlib, os, sys
+pins = set()
+for l in open(sys.argv[1]):
+    if l.startswith(" ") and len(l.split()) == 5:
+        n, v, a, h, size = l.split()
+        pins.add((h, int(size)))
+seen = set()
+for root, _, files in os.walk(os.path.join(sys.argv[2], "pool")):
+    for f in files:
+        p = os.path.join(root, f)
+        seen.add((hashlib.sha256(open(p, "rb").read()).hexdigest(), os.path.getsize(p)))
+print(len(pins), len(seen), len(pins - seen), len(seen - pins))
+sys.exit(0 if pins == seen else 1)
+PY
+check "... and every .deb there is a pinned one, by SHA256 and size ($(cat "$T/deb-check"))" test $? -eq 0
+net=$WB_BUILD_ROOT/e2e-rebuild.net
+check "the independent build's network namespace had only the loopback, and no route" \
+        sh -c 'grep -q "^routes:\$" "$1" && [ "$(sed "/^routes:\$/,\$d" "$1" | awk "{print \$2}" | sort -u)" = lo ] &&
+                [ -z "$(sed "1,/^routes:\$/d" "$1" | grep -v "^::1 dev lo")" ]' sh "$net"
+diag_file "$net" 4
+served=$WB_BUILD_ROOT/e2e-rebuild.served
+n_served=$(grep -c '"GET /pool/[^ ]*\.deb HTTP/1\.[01]" 200 ' "$served" 2>/dev/null)
+check "it got its .debs from the published sources on 127.0.0.1 (${n_served:-0} served)" test "${n_served:-0}" -gt 50
+check "... and its InRelease and package indexes" \
+        sh -c 'grep -q "\"GET /dists/trixie/InRelease HTTP/1\.[01]\" 200 " "$1" &&
+                grep -Eq "\"GET /dists/trixie/main/binary-amd64/(by-hash/SHA256/[0-9a-f]{64}|Packages\.xz) HTTP/1\.[01]\" 200 " "$1"' \
+        sh "$served"
+check "... and asked for nothing the sources do not hold (no 404)" bash -c "! grep -q '\" 404 ' '$served'"
+diag "$(grep -c '" 404 ' "$served") requests not found"
+
 info=$rel/whonix.buildinfo
 n_images=$(grep -c '^Packages-' "$info")
 artifacts=$(sed -n 's/^[0-9a-f]\{64\}  //p' "$rel/SHA256SUMS" | grep -v '^whonix.buildinfo$')
 
 # verify, as a third party runs it: a different clock zone, locale and
-# umask than the first build.
+# umask than the first build, and only the published sources to reach.
 start=$(date +%s)
 (
         flock 9
-        cd "$T" && umask 077 && TZ=America/St_Johns LANG=C.UTF-8 LC_ALL=C.UTF-8 \
-                "$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_E2E_REBUILD_CACHE" \
+        cd "$T" && umask 077 && export TZ=America/St_Johns LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
+                e2e_offline "$T/verify" "$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" \
+                --rebuild-cache "$WB_E2E_REBUILD_CACHE" --mirror "http://127.0.0.1:$WB_E2E_SOURCES_PORT" \
                 --output "$T/rebuilt" >"$T/verify.out" 2>"$T/verify.err"
 ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
 rc=$?
@@ -104,6 +145,8 @@ tail -n 5 "$T/verify.err" | sed 's/^/# /'
 # verify must run to the end and find every artifact bit-identical (its
 # explanation of a difference is printed above).
 check "verify of the e2e build passes (exit $rc)" test "$rc" -eq 0
+check "verify, offline, took the pinned InRelease from the published sources" \
+        grep -q '"GET /dists/trixie/InRelease HTTP/1\.[01]" 200 ' "$T/verify.served"
 check "verify rebuilt in the independent build's cache, pinning the release's InRelease" \
         sh -c 'grep -q "rebuilding in your own cache .$1." "$2" && grep -Eq "^stage fetch .* sha256 $3" "$2"' \
         sh "$WB_E2E_REBUILD_CACHE" "$T/verify.err" "$(sed -n 's/^InRelease-SHA256: \(.\{16\}\).*/\1/p' "$info")"

@@ -38,6 +38,7 @@ typedef struct Build {
         size_t n_flavors;
         char *suite;
         char *mirror;
+        bool snapshot;          /* the mirror is a snapshot of the archive */
         char *appliance_mirror; /* mirror as the appliance reaches it (appliance_url()) */
         char *appliance_proxy;  /* o->proxy as the appliance reaches it (appliance_url()), or NULL */
         SourceInfo *sources;

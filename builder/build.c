@@ -290,7 +290,16 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
                         return error_set(err, -EINVAL, "the recipes disagree on the suite ('%s' and '%s')", b->suite,
                                          b->flavors[i].recipe->suite);
 
-        if (b->o->mirror)
+        const char *snapshot = b->o->mirror ? NULL : b->o->snapshot ?: b->flavors[0].recipe->snapshot;
+        if (b->o->mirror && b->o->snapshot)
+                return error_set(err, -EINVAL, "--mirror and --snapshot both say where the packages come from: give one");
+        if (!b->o->snapshot && snapshot && b->flavors[0].recipe->mirror)
+                return error_set(err, -EINVAL, "%s: Mirror= and Snapshot= both say where the packages come from: give one",
+                                 b->flavors[0].recipe->path);
+        if (snapshot) {
+                b->mirror = recipe_snapshot_url(snapshot);
+                b->snapshot = true;
+        } else if (b->o->mirror)
                 b->mirror = strdup(b->o->mirror);
         else if (b->flavors[0].recipe->mirror)
                 b->mirror = strdup(b->flavors[0].recipe->mirror);
@@ -307,7 +316,8 @@ static int stage_recipe(ErrorSlot *err, Build *b) {
         r = check_early(err, b);
         if (r < 0)
                 return r;
-        stage_report(b, "recipe", &(StepFacts) {}, start, "%zu flavor(s), suite %s, mirror %s", b->n_flavors, b->suite, b->mirror);
+        stage_report(b, "recipe", &(StepFacts) {}, start, "%zu flavor(s), suite %s, mirror %s%s", b->n_flavors, b->suite,
+                     b->mirror, b->snapshot ? " (a snapshot of the archive)" : "");
         return 0;
 }
 
@@ -321,8 +331,11 @@ static int stage_fetch(ErrorSlot *err, Build *b) {
         r = cache_open(err, b->o->cache_dir, &b->cache);
         if (r < 0)
                 return r;
-        r = fetch_sources(err, b->mirror, b->o->proxy, b->suite, keys_dir, b->cache->dir, b->o->expect_inrelease_sha256 != NULL,
-                          &b->sources);
+        /* A rebuild names its InRelease by hash; a snapshot is of its time
+         * on purpose: neither is refused for its age or Valid-Until, nor
+         * moves the cache's newest date (fetch.h). */
+        r = fetch_sources(err, b->mirror, b->o->proxy, b->suite, keys_dir, b->cache->dir,
+                          b->o->expect_inrelease_sha256 != NULL || b->snapshot, &b->sources);
         if (r < 0)
                 return r;
         if (b->o->expect_inrelease_sha256 && !streq(b->o->expect_inrelease_sha256, b->sources->inrelease_sha256))

@@ -61,6 +61,9 @@ typedef struct BuildOptions {
         char **flavors;         /* "gateway", "workstation" */
         const char *suite;      /* NULL: the recipe's */
         const char *mirror;     /* NULL: the recipe's, else the host's apt mirror */
+        const char *snapshot;   /* NULL: the recipe's Snapshot=, if any; else a snapshot of the archive
+                                 * (recipe_check_snapshot()), its InRelease taken as of its time:
+                                 * no rollback or Valid-Until refusal, the signature checked */
         const char *proxy;      /* NULL, or an HTTP proxy for every download (the fetch, debootstrap, apt);
                                  * 127.0.0.1 or localhost means the host's loopback, from the appliance too */
         const char *output_dir;

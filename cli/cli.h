@@ -18,6 +18,7 @@ typedef struct CliOptions {
         char **flavors;
         char *suite;
         char *mirror;
+        char *snapshot;         /* --snapshot */
         char *proxy;
         char *output_dir;
         char *cache_dir;

@@ -14,6 +14,11 @@ static const CliOption table[] = {
           "Debian mirror (default: the one the host's apt uses;\n"
           "for verify and sources, the buildinfo's); 127.0.0.1 or\n"
           "localhost is the host's, from the appliance too" },
+        { OPT_SNAPSHOT, "snapshot", "STAMP|URL", COMPLETE_NONE, NULL,
+          "build from a snapshot of the archive: a time stamp\n"
+          "YYYYMMDDTHHMMSSZ of snapshot.debian.org, or a URL\n"
+          "BASE/archive/ARCHIVE/STAMP; its InRelease may be old\n"
+          "or past its Valid-Until, its signature is checked" },
         { OPT_PROXY, "proxy", "http://HOST:PORT", COMPLETE_NONE, NULL,
           "HTTP proxy for every download: the fetch, debootstrap\n"
           "and apt (e.g. apt-cacher-ng); 127.0.0.1 or localhost is\n"

@@ -11,6 +11,7 @@
 enum {
         OPT_SUITE = 0x100,
         OPT_MIRROR,
+        OPT_SNAPSHOT,
         OPT_PROXY,
         OPT_CACHE,
         OPT_DATA_DIR,

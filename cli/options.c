@@ -57,8 +57,9 @@ void cli_print_help(FILE *f) {
                 "       whonix-build recipes\n"
                 "       whonix-build sign DIR [FILE...] --sign-key=FINGERPRINT [--gpg-home=DIR]\n"
                 "       whonix-build verify-signature DIR --key=KEYFILE\n"
-                "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR] [--mirror=URL]\n"
-                "       whonix-build sources BUILDINFO DIR [--mirror=URL]\n"
+                "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR]\n"
+                "                           [--mirror=URL | --snapshot=STAMP|URL]\n"
+                "       whonix-build sources BUILDINFO DIR [--mirror=URL | --snapshot=STAMP|URL]\n"
                 "       whonix-build compare IMAGE_A IMAGE_B\n"
                 "       whonix-build cache [list | prune --max-age=DAYS | --max-size=SIZE [--dry-run]]\n"
                 "       whonix-build completion bash\n"
@@ -244,6 +245,11 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                         for (size_t l = strlen(o->mirror); l > 8 && o->mirror[l - 1] == '/'; l--)
                                 o->mirror[l - 1] = 0;
                         break;
+                case OPT_SNAPSHOT:
+                        r = set_checked(&o->snapshot, "snapshot", optarg, recipe_check_snapshot(optarg), "");
+                        if (r < 0)
+                                return r;
+                        break;
                 case OPT_PROXY:
                         r = set_checked(&o->proxy, "proxy", optarg, recipe_check_proxy(optarg), "");
                         if (r < 0)
@@ -395,6 +401,7 @@ void cli_options_done(CliOptions *o) {
         strv_free(o->flavors);
         free(o->suite);
         free(o->mirror);
+        free(o->snapshot);
         free(o->proxy);
         free(o->output_dir);
         free(o->cache_dir);

@@ -12,6 +12,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 .flavors = o->flavors,
                 .suite = o->suite,
                 .mirror = o->mirror,
+                .snapshot = o->snapshot,
                 .proxy = o->proxy,
                 .output_dir = o->output_dir,
                 .cache_dir = o->cache_dir,

@@ -7,10 +7,19 @@
  * every package list matches.
  */
 #include "cli.h"
+#include "recipe.h"
 #include "verify.h"
 
 int verb_verify(const CliOptions *o, int argc, char **argv) {
         _cleanup_(verify_report_freep) VerifyReport *rep = NULL;
+        _cleanup_free_ char *snapshot = NULL;
+
+        if (o->mirror && o->snapshot) {
+                fprintf(stderr, "whonix-build: --mirror and --snapshot both say where the rebuild's packages come from: give one\n");
+                return EXIT_USAGE;
+        }
+        if (o->snapshot && !(snapshot = recipe_snapshot_url(o->snapshot)))
+                return EXIT_FAILED;
         VerifyOptions vo = {
                 .buildinfo_path = argv[0],
                 .artifacts_dir = argc > 1 ? argv[1] : NULL,
@@ -20,7 +29,7 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
                 .proxy = o->proxy,
-                .mirror = o->mirror,
+                .mirror = snapshot ?: o->mirror,
                 .jobs = o->jobs,
                 .verbose = o->verbose,
         };

@@ -190,6 +190,43 @@ const char *recipe_check_mirror(const char *s) {
         return check_mirror(s);
 }
 
+static bool is_snapshot_stamp(const char *s, size_t n) {
+        if (n != 16 || s[8] != 'T' || s[15] != 'Z')
+                return false;
+        for (size_t i = 0; i < 15; i++)
+                if (i != 8 && (s[i] < '0' || s[i] > '9'))
+                        return false;
+        return true;
+}
+
+static const char *check_snapshot(const char *s) {
+        const char *slash, *archive;
+
+        if (is_snapshot_stamp(s, strlen(s)))
+                return NULL;
+        if (check_mirror(s))
+                return "must be a time stamp YYYYMMDDTHHMMSSZ or a URL ending in /archive/ARCHIVE/YYYYMMDDTHHMMSSZ";
+        slash = strrchr(s, '/');
+        if (!slash || !is_snapshot_stamp(slash + 1, strlen(slash + 1)))
+                return "a snapshot URL must end in a time stamp YYYYMMDDTHHMMSSZ";
+        /* .../archive/<archive>/<stamp> */
+        for (archive = slash - 1; archive > s && *archive != '/'; archive--)
+                ;
+        if (archive == slash - 1 || archive - s < 8 || strncmp(archive - 8, "/archive", 8) != 0)
+                return "a snapshot URL must have the layout BASE/archive/ARCHIVE/YYYYMMDDTHHMMSSZ";
+        return NULL;
+}
+
+const char *recipe_check_snapshot(const char *s) {
+        return check_snapshot(s);
+}
+
+char *recipe_snapshot_url(const char *s) {
+        if (is_snapshot_stamp(s, strlen(s)))
+                return strdup_printf(RECIPE_SNAPSHOT_BASE "/archive/debian/%s", s);
+        return strdup(s);
+}
+
 /* http://HOST[:PORT][/]: it lands in an apt.conf string and in an
  * environment variable, so no quotes, no credentials, nothing else. */
 const char *recipe_check_proxy(const char *s) {
@@ -291,6 +328,7 @@ static const Item items[] = {
         STRING("Distribution", "Suite", suite, check_archive_word, "suite", "trixie"),
         STRING("Distribution", "Architecture", architecture, check_architecture, "architecture", "amd64"),
         STRING("Distribution", "Mirror", mirror, check_mirror, "mirror", NULL),
+        STRING("Distribution", "Snapshot", snapshot, check_snapshot, "snapshot", NULL),
         LIST("Distribution", "Components", components, check_archive_word, "component"),
         STRING("Apt", "Mirror", apt_mirror, check_apt_mirror, "mirror", NULL),
         STRING("Apt", "SecurityMirror", apt_security_mirror, check_apt_mirror, "mirror", NULL),

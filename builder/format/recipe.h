@@ -75,6 +75,7 @@ typedef struct Recipe {
         char *suite;             /* default "trixie"; [a-z0-9-]+ */
         char *architecture;      /* only "amd64"; default "amd64" */
         char *mirror;            /* NULL = use the host's mirror; must be http:// or https:// or file:// URL */
+        char *snapshot;          /* NULL, or a snapshot of the archive (recipe_snapshot_url()) */
         char **components;       /* default {"main"} */
         /* [Apt] the image's own sources, written by finalize in place of the build's */
         char *apt_mirror;        /* for SUITE and SUITE-updates; NULL = the image gets no apt sources */
@@ -125,6 +126,14 @@ int recipe_parse_buffer(ErrorSlot *err, const char *name, const char *data, size
  * values given on a command line: NULL if fine, else why not. */
 const char *recipe_check_suite(const char *s);
 const char *recipe_check_mirror(const char *s);
+/* Snapshot=, --snapshot: a time stamp YYYYMMDDTHHMMSSZ (of
+ * snapshot.debian.org), or the URL of a snapshot-archive layout,
+ * <base>/archive/<archive>/<YYYYMMDDTHHMMSSZ>. */
+const char *recipe_check_snapshot(const char *s);
+/* The mirror URL of a snapshot (checked): a time stamp becomes
+ * RECIPE_SNAPSHOT_BASE/archive/debian/<stamp>, a URL stays as it is. */
+#define RECIPE_SNAPSHOT_BASE "http://snapshot.debian.org"
+char *recipe_snapshot_url(const char *s);
 /* --proxy: http://HOST[:PORT] */
 const char *recipe_check_proxy(const char *s);
 

@@ -216,8 +216,28 @@ static void check_bad(const char *mirror, const char *what, const char *suite, i
         error_done(&err);
 }
 
+/* Pinned (a rebuild naming its InRelease by hash, or a snapshot of the
+ * archive): an InRelease past its Valid-Until is taken, its signature
+ * still checked. */
+static void check_pinned_expired(const char *mirror, const char *what) {
+        _cleanup_(source_info_freep) SourceInfo *si = NULL, *bad = NULL;
+        _cleanup_free_ char *tag = strdup_printf("cache-pinned-%s", what), *cache = NULL;
+        ErrorSlot err = {};
+        int r;
+
+        cache = tag ? tmp_path(tag) : NULL;
+        r = fetch_sources(&err, mirror, NULL, "expired", keys_dir, cache, true, &si);
+        tap_ok(r == 0 && si && si->release && si->release->valid_until,
+               "%s: pinned: an InRelease past its Valid-Until is taken (r=%d %s)", what, r, strempty(err.message));
+        error_clear(&err);
+        r = fetch_sources(&err, mirror, NULL, "tampered", keys_dir, cache, true, &bad);
+        tap_ok(r == -EBADMSG && !bad, "%s: pinned: its signature is still checked (%s)", what, strempty(err.message));
+        error_done(&err);
+}
+
 static void run_mirror_tests(const char *mirror, const char *what, bool http) {
         check_good(mirror, what);
+        check_pinned_expired(mirror, what);
         check_bad(mirror, what, "tampered", -EBADMSG, "failed: signature is bad");
         check_bad(mirror, what, "unknown", -ENOKEY, "failed: signed by unknown key");
         check_bad(mirror, what, "expired", -ESTALE, "has expired");

@@ -420,6 +420,27 @@ static void test_big_file(void) {
         (void) rm_rf(dir);
 }
 
+/* Snapshot=, --snapshot: a time stamp or a snapshot-archive URL. */
+static void test_snapshot(void) {
+        static const char * const good[] = { "20261130T000000Z", "http://127.0.0.1:8631/archive/debian/20261130T123456Z",
+                                             "https://snapshot.debian.org/archive/debian-security/20250101T000000Z" };
+        static const char * const bad[] = { "20261130", "2026113T000000Z", "20261130T000000", "20261130t000000Z",
+                                             "ftp://snapshot.debian.org/archive/debian/20261130T000000Z",
+                                             "http://deb.debian.org/debian/20261130T000000Z",
+                                             "http://x/archive//20261130T000000Z", "http://x/archive/debian/",
+                                             "http://x/archive/debian/20261130T000000Z/" };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                tap_ok(!recipe_check_snapshot(good[i]), "snapshot '%s' is taken", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *why = recipe_check_snapshot(bad[i]);
+                tap_ok(why != NULL, "snapshot '%s' is refused: %s", bad[i], strempty(why));
+        }
+        _cleanup_free_ char *a = recipe_snapshot_url("20261130T000000Z"), *b = recipe_snapshot_url(good[1]);
+        tap_ok(streq_ptr(a, "http://snapshot.debian.org/archive/debian/20261130T000000Z") && streq_ptr(b, good[1]),
+               "a time stamp is snapshot.debian.org's; a URL is itself (%s)", strempty(a));
+}
+
 int main(int argc, char **argv) {
         if (argc > 1) {
                 if (argc != 2 || !streq(argv[1], "--update")) {
@@ -454,6 +475,7 @@ int main(int argc, char **argv) {
         test_paths();
         test_host_files();
         test_big_file();
+        test_snapshot();
 
         free(fixture_dir);
         return tap_done();

@@ -10,7 +10,11 @@
 # through qemu's user-mode network).  First it sends half of every .deb and
 # closes the connection: the build fails naming the package, installs
 # nothing, leaves no layer, no temporary file and no qemu.  Then it passes
-# everything: the same build, again through the proxy, succeeds.
+# everything: the same build, again through the proxy, succeeds.  Last, the
+# release's published sources (WB_E2E_SOURCES, whonix-build sources) with
+# that package's .deb changed by one byte: the build from them, offline
+# (their server on 127.0.0.1 is all it can reach), stops at apt's hash check
+# naming the package, and keeps neither the layer nor the file.
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 need_appliance
@@ -102,5 +106,44 @@ if [ -n "$disk" ]; then
         check "its /etc/apt/apt.conf.d can be listed" test -s "$T/aptconf"
         check "... and holds no proxy setting of the build" bash -c "! grep -q whonix-build '$T/aptconf'"
 fi
+
+# The published sources with the package's .deb changed: a hard-linked copy
+# (the changed file is a new one), the .deb at the pool path apt fetched it
+# from, one byte flipped in its middle (same size: only the hash can tell).
+# (apt asks for it %-quoted, the server and the package cache name it plain.)
+url=$(sed -n "s|^pass GET $mirror/\(pool/.*/${pkg}_[^ ]*\.deb\) 20[06] .*|\1|p" "$T/proxy.log" | head -n 1)
+path=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$url")
+name=$(basename "$path")
+check "the published sources of the e2e release are there (${WB_E2E_SOURCES##*/})" \
+        test -s "$WB_E2E_SOURCES/dists/trixie/InRelease" -a -n "$url"
+cp -al "$WB_E2E_SOURCES" "$T/src"
+mkdir -p "$T/src/$(dirname "$path")"
+rm -f "$T/src/$path"
+debugfs -R "dump /$name $T/src/$path" "$debs" >/dev/null 2>&1
+size=$(stat -c %s "$T/src/$path" 2>/dev/null || echo 0)
+printf '\x5a' | dd of="$T/src/$path" bs=1 seek=$((size / 2)) conv=notrunc status=none
+check "a copy of the published sources with '$name' changed by one byte ($size bytes)" \
+        bash -c "[ $size -gt 1000 ] && ! cmp -s '$T/src/$path' <(debugfs -R 'cat /$name' '$debs' 2>/dev/null)"
+debugfs -w -R "rm /$name" "$debs" >/dev/null 2>&1
+check "'$name' is gone from the package cache disk again" \
+        bash -c "! debugfs -R 'ls -p /' '$debs' 2>/dev/null | grep -q '/${pkg}_'"
+echo "mirror-drop tampered $$ $(date +%s%N)" >"$T/data/overlays/wb-mirror-drop/etc/wb-mirror-drop"
+note_layers
+WB_E2E_SOURCES=$T/src e2e_offline "$T/run3" "$WHONIX_BUILD" --flavor gateway --until customize \
+        --mirror "http://127.0.0.1:$WB_E2E_SOURCES_PORT" --cache "$WB_TEST_CACHE" --data-dir "$T/data" \
+        --output "$T/out3" >"$T/run3.out" 2>&1
+rc=$?
+grep -E '^(stage|whonix-build: error|E:|Err:)' "$T/run3.out" | tail -n 6 | sed 's/^/# /' | cut -c1-300
+check "the build from the sources with a changed .deb fails (rc=$rc)" test "$rc" -eq 1
+check "it got the package list and the changed .deb from those sources alone" \
+        bash -c "grep -q '\"GET /dists/trixie/InRelease HTTP/1.[01]\" 200' '$T/run3.served' &&
+                grep -q '\"GET /$url HTTP/1.[01]\" 200' '$T/run3.served'"
+check "the error names the package and the hash check that failed" \
+        bash -c "sed -n '/^whonix-build: error: /,\$p' '$T/run3.out' | grep -q '${pkg}_.*Hash Sum mismatch\|Hash Sum mismatch.*${pkg}_' ||
+                sed -n '/^whonix-build: error: /,\$p' '$T/run3.out' | tr '\n' ' ' | grep -Eq '${pkg}_[^ ]*\.deb +Hash Sum mismatch'"
+check "dpkg unpacked nothing" bash -c "! grep -Eq '(Unpacking|Setting up) ' '$T/run3.out'"
+check_no_leftovers "from the changed sources: "
+check "the package cache disk does not keep the changed .deb" \
+        bash -c "! debugfs -R 'ls -p /' '$debs' 2>/dev/null | grep -q '/${pkg}_'"
 
 done_testing

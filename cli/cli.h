@@ -66,6 +66,12 @@ void cli_clear_progress(void);
  * [<context>: ]<message>") and returns the exit code, or -1 to go on. */
 int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char *context);
 
+/* verify and sources: where the release's pinned inputs come from instead
+ * of its buildinfo's mirror, from --mirror or --snapshot (*ret NULL: from
+ * neither).  Returns 0, or the exit status (both given: a usage error,
+ * said on stderr). */
+int cli_pinned_inputs_mirror(const CliOptions *o, char **ret);
+
 /* The build's report as JSON (schema 1, README) on stdout; result is "ok",
  * "stopped" (--until), "failed" or "interrupted", error NULL unless failed. */
 void cli_print_build_json(const CliOptions *o, const BuildReport *r, const char *result, const char *error,

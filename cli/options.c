@@ -397,6 +397,19 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
         return 1;
 }
 
+int cli_pinned_inputs_mirror(const CliOptions *o, char **ret) {
+        *ret = NULL;
+        if (o->mirror && o->snapshot) {
+                fprintf(stderr, "whonix-build: --mirror and --snapshot both say where the release's packages come from: "
+                                "give one\n");
+                return EXIT_USAGE;
+        }
+        if (!o->mirror && !o->snapshot)
+                return 0;
+        *ret = o->snapshot ? recipe_snapshot_url(o->snapshot) : strdup(o->mirror);
+        return *ret ? 0 : EXIT_FAILED;
+}
+
 void cli_options_done(CliOptions *o) {
         strv_free(o->flavors);
         free(o->suite);

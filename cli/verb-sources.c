@@ -8,29 +8,24 @@
 #include <inttypes.h>
 
 #include "cli.h"
-#include "recipe.h"
 #include "sources.h"
 
 int verb_sources(const CliOptions *o, int argc, char **argv) {
         _cleanup_(sources_report_done) SourcesReport rep = {};
-        _cleanup_free_ char *snapshot = NULL;
+        _cleanup_free_ char *mirror = NULL;
+        int r = cli_pinned_inputs_mirror(o, &mirror);
 
-        if (o->mirror && o->snapshot) {
-                fprintf(stderr, "whonix-build: --mirror and --snapshot both say where the sources come from: give one\n");
-                return EXIT_USAGE;
-        }
-        if (o->snapshot && !(snapshot = recipe_snapshot_url(o->snapshot)))
-                return EXIT_FAILED;
+        if (r != 0)
+                return r;
         SourcesOptions so = {
                 .buildinfo_path = argv[0],
                 .output_dir = argv[1],
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
-                .mirror = snapshot ?: o->mirror,
+                .mirror = mirror,
                 .proxy = o->proxy,
         };
         ErrorSlot err = {};
-        int r;
 
         (void) argc;
         r = sources_write(&err, &so, &rep);

@@ -7,19 +7,15 @@
  * every package list matches.
  */
 #include "cli.h"
-#include "recipe.h"
 #include "verify.h"
 
 int verb_verify(const CliOptions *o, int argc, char **argv) {
         _cleanup_(verify_report_freep) VerifyReport *rep = NULL;
-        _cleanup_free_ char *snapshot = NULL;
+        _cleanup_free_ char *mirror = NULL;
+        int r = cli_pinned_inputs_mirror(o, &mirror);
 
-        if (o->mirror && o->snapshot) {
-                fprintf(stderr, "whonix-build: --mirror and --snapshot both say where the rebuild's packages come from: give one\n");
-                return EXIT_USAGE;
-        }
-        if (o->snapshot && !(snapshot = recipe_snapshot_url(o->snapshot)))
-                return EXIT_FAILED;
+        if (r != 0)
+                return r;
         VerifyOptions vo = {
                 .buildinfo_path = argv[0],
                 .artifacts_dir = argc > 1 ? argv[1] : NULL,
@@ -29,13 +25,12 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
                 .cache_dir = o->cache_dir,
                 .data_dir = o->data_dir,
                 .proxy = o->proxy,
-                .mirror = snapshot ?: o->mirror,
+                .mirror = mirror,
                 .jobs = o->jobs,
                 .verbose = o->verbose,
         };
         ErrorSlot err = {};
         size_t bad = 0;
-        int r;
 
         r = verify_run(&err, &vo, &rep);
         _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", vo.buildinfo_path), *error = NULL;

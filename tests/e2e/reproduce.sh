@@ -65,11 +65,13 @@ steps = [s for s in d["stages"] if s["stage"] in sys.argv[2].split()
 keys = {s["key"] for s in steps}
 print(len({s["key"] for s in steps if s["outcome"] == "built"}), len(keys))' "$rb" "$stages" "$WB_E2E_REBUILD_BASE" 2>/dev/null)
 set -- $built
+rebuild_warm=
 if [ "${1:-0}" -gt 0 ] && [ "$1" = "${2:-}" ]; then
         ok "the independent build made every stage itself: $1 of $2 distinct steps ($stages) built"
 elif [ -n "${CI:-}" ]; then
         fail "the independent build made every stage itself ($built built of all)"
 else
+        rebuild_warm=yes
         skip_one "the independent build's cache was warm from an earlier run here ($built built of all): fresh in CI"
 fi
 
@@ -115,11 +117,16 @@ check "the independent build's network namespace had only the loopback, and no r
 diag_file "$net" 4
 served=$WB_BUILD_ROOT/e2e-rebuild.served
 n_served=$(grep -c '"GET /pool/[^ ]*\.deb HTTP/1\.[01]" 200 ' "$served" 2>/dev/null)
-check "it got its .debs from the published sources on 127.0.0.1 (${n_served:-0} served)" test "${n_served:-0}" -gt 50
-check "... and its InRelease and package indexes" \
-        sh -c 'grep -q "\"GET /dists/trixie/InRelease HTTP/1\.[01]\" 200 " "$1" &&
-                grep -Eq "\"GET /dists/trixie/main/binary-amd64/(by-hash/SHA256/[0-9a-f]{64}|Packages\.xz) HTTP/1\.[01]\" 200 " "$1"' \
-        sh "$served"
+if [ -n "$rebuild_warm" ]; then
+        skip_one "the independent build had every step cached here (warm cache): it downloaded nothing (fresh in CI)"
+        skip_one "... nor its package indexes"
+else
+        check "it got its .debs from the published sources on 127.0.0.1 (${n_served:-0} served)" test "${n_served:-0}" -gt 50
+        check "... and its InRelease and package indexes" \
+                sh -c 'grep -q "\"GET /dists/trixie/InRelease HTTP/1\.[01]\" 200 " "$1" &&
+                        grep -Eq "\"GET /dists/trixie/main/binary-amd64/(by-hash/SHA256/[0-9a-f]{64}|Packages\.xz) HTTP/1\.[01]\" 200 " "$1"' \
+                sh "$served"
+fi
 check "... and asked for nothing the sources do not hold (no 404)" bash -c "! grep -q '\" 404 ' '$served'"
 diag "$(grep -c '" 404 ' "$served") requests not found"
 
@@ -158,6 +165,42 @@ check "the release verified has $n_images images and their XML ($(wc -w <<<"$art
 for a in $artifacts; do
         check "verify: $a matches bit for bit" grep -Eq "^MATCH +$a " "$T/verify.out"
 done
+# A snapshot of the archive (--snapshot BASE/archive/debian/STAMP): the
+# published sources laid out as snapshot.debian.org lays out its archive,
+# served offline.  The build from it is the release itself (every stage
+# cached: where packages come from is in no key), its buildinfo records the
+# snapshot as its mirror, and verify, without --mirror, rebuilds from there.
+stamp=$(date -u -d "@$(sed -n 's/^Source-Date-Epoch: //p' "$info")" +%Y%m%dT%H%M%SZ)
+mkdir -p "$T/snap/archive/debian"
+ln -s "$WB_E2E_SOURCES" "$T/snap/archive/debian/$stamp"
+snap=http://127.0.0.1:$WB_E2E_SOURCES_PORT/archive/debian/$stamp
+(
+        flock 9
+        WB_E2E_SOURCES=$T/snap e2e_offline "$T/snap-build" "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm \
+                --snapshot "$snap" --cache "$WB_TEST_CACHE" --output "$T/snap-out" >"$T/snap-build.out" 2>&1
+) 9>"$WB_BUILD_ROOT/e2e-build.lock"
+rc=$?
+grep -E '^stage (recipe|fetch)|error' "$T/snap-build.out" | sed 's/^/# /'
+check "a build from the snapshot $stamp, offline, succeeds (exit $rc)" \
+        sh -c '[ "$1" -eq 0 ] && grep -q "^stage recipe .* mirror $2 (a snapshot of the archive)" "$3" &&
+                grep -q "\"GET /archive/debian/$4/dists/trixie/InRelease HTTP/1\.[01]\" 200 " "$5"' \
+        sh "$rc" "$snap" "$T/snap-build.out" "$stamp" "$T/snap-build.served"
+check "... its buildinfo records the snapshot as its mirror" grep -qx "Mirror: $snap" "$T/snap-out/whonix.buildinfo"
+check "... and its images are the release's, bit for bit" \
+        sh -c 'for a in $3; do [ "$(sha256sum <"$1/$a")" = "$(sha256sum <"$2/$a")" ] || exit 1; done' \
+        sh "$rel" "$T/snap-out" "$artifacts"
+(
+        flock 9
+        WB_E2E_SOURCES=$T/snap e2e_offline "$T/snap-verify" "$WHONIX_BUILD" verify "$T/snap-out/whonix.buildinfo" \
+                "$T/snap-out" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_E2E_REBUILD_CACHE" >"$T/snap-verify.out" 2>&1
+) 9>"$WB_BUILD_ROOT/e2e-build.lock"
+rc=$?
+check "verify of that release, offline, takes the snapshot from its buildinfo: every artifact MATCH (exit $rc)" \
+        sh -c '[ "$1" -eq 0 ] && [ "$(grep -c "^MATCH " "$2")" -eq "$3" ] &&
+                grep -q "\"GET /archive/debian/$4/dists/trixie/InRelease HTTP/1\.[01]\" 200 " "$5"' \
+        sh "$rc" "$T/snap-verify.out" "$(wc -w <<<"$artifacts")" "$stamp" "$T/snap-verify.served"
+tail -n 3 "$T/snap-verify.out" | sed 's/^/# /'
+
 "$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" --rebuild-cache "$WB_TEST_CACHE" >"$T/same.out" 2>&1
 rc=$?
 check "verify refuses a rebuild cache that is the main cache (exit $rc)" \

@@ -115,5 +115,17 @@ rc=$?
 check "sources whose InRelease is neither in the cache nor on the mirror: exit 1, naming the URL (exit $rc)" \
         sh -c '[ "$1" -eq 1 ] && grep -q "127.0.0.1:9/debian/dists/.*/InRelease" "$2"' sh "$rc" "$T/s3"
 check "... and nothing written" test ! -e "$T/mirror"
+"$WHONIX_BUILD" sources "$ref" "$T/mirror" --mirror http://127.0.0.1:9/debian --snapshot 20261130T000000Z >"$T/s4" 2>&1
+rc=$?
+check "sources with both --mirror and --snapshot: a usage error (exit $rc)" \
+        sh -c '[ "$1" -eq 2 ] && grep -q "both say where" "$2"' sh "$rc" "$T/s4"
+"$WHONIX_BUILD" verify "$ref" --mirror http://127.0.0.1:9/debian --snapshot 20261130T000000Z >"$T/s5" 2>&1
+rc=$?
+check "verify with both --mirror and --snapshot: a usage error (exit $rc)" \
+        sh -c '[ "$1" -eq 2 ] && grep -q "both say where" "$2"' sh "$rc" "$T/s5"
+"$WHONIX_BUILD" verify "$ref" --snapshot 2026-11-30 >"$T/s6" 2>&1
+rc=$?
+check "a malformed --snapshot: a usage error naming the form (exit $rc)" \
+        sh -c '[ "$1" -eq 2 ] && grep -q "YYYYMMDDTHHMMSSZ" "$2"' sh "$rc" "$T/s6"
 
 done_testing

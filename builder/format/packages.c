@@ -7,15 +7,18 @@
 
 #define VALUE_MAX 4096u
 
+static void package_done(Package *p) {
+        free(p->name);
+        free(p->version);
+        free(p->architecture);
+        free(p->filename);
+}
+
 PackageList *package_list_free(PackageList *l) {
         if (!l)
                 return NULL;
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->items[i].name);
-                free(l->items[i].version);
-                free(l->items[i].architecture);
-                free(l->items[i].filename);
-        }
+        for (size_t i = 0; i < l->n; i++)
+                package_done(&l->items[i]);
         free(l->items);
         free(l);
         return NULL;
@@ -408,7 +411,9 @@ int package_list_merge(ErrorSlot *err, PackageList * const *lists, size_t n_list
                 }
         if (m->n > 0)
                 qsort(m->items, m->n, sizeof(Package), package_cmp_version);
-        /* One entry per name, architecture and version. */
+        /* One entry per name, architecture and version.  A slot dropped or
+         * moved up is cleared, so that a refusal halfway frees each entry
+         * once. */
         for (size_t i = 0; i < m->n; i++) {
                 Package *p = &m->items[i];
 
@@ -418,13 +423,15 @@ int package_list_merge(ErrorSlot *err, PackageList * const *lists, size_t n_list
                         if (!streq(q->sha256, p->sha256) || q->size != p->size)
                                 return error_set(err, -EBADMSG, "'%s' %s (%s) comes from two different .debs (sha256 %.16s and %.16s)",
                                                  p->name, p->version, p->architecture, q->sha256, p->sha256);
-                        free(p->name);
-                        free(p->version);
-                        free(p->architecture);
-                        free(p->filename);
+                        package_done(p);
+                        *p = (Package) {};
                         continue;
                 }
-                m->items[k++] = *p;
+                if (k != i) {
+                        m->items[k] = *p;
+                        *p = (Package) {};
+                }
+                k++;
         }
         m->n = k;
         *ret = TAKE_PTR(m);

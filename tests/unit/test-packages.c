@@ -254,6 +254,23 @@ int main(void) {
                        "merge: one version pinned to two .debs is refused (%s)", strempty(err.message));
                 error_clear(&err);
 
+                /* A conflict after a duplicate was dropped and a package
+                 * moved up: the refusal frees each entry once. */
+                {
+                        _cleanup_(package_list_freep) PackageList *x = NULL, *y = NULL, *xy = NULL;
+                        const char *x_text = "aa 1 amd64 " SHA_A " 1\nbb 1 amd64 " SHA_A " 1\n";
+                        const char *y_text = "aa 1 amd64 " SHA_A " 1\nbb 1 amd64 " SHA_C " 1\n";
+
+                        r = package_list_parse(&err, x_text, strlen(x_text), &x);
+                        if (r == 0)
+                                r = package_list_parse(&err, y_text, strlen(y_text), &y);
+                        if (r == 0)
+                                r = package_list_merge(&err, (PackageList *[]) { x, y }, 2, &xy);
+                        tap_ok(r == -EBADMSG && !xy && strstr(strempty(err.message), "'bb' 1 (amd64) comes from two"),
+                               "merge: a conflict after a dropped duplicate is refused (%s)", strempty(err.message));
+                        error_clear(&err);
+                }
+
                 /* An index that lists a pinned package with another size. */
                 _cleanup_(package_list_freep) PackageList *sz = NULL;
                 const char *sz_text = "tor 0.4.8.16-1 amd64 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 1999001\n";

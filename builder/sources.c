@@ -15,9 +15,8 @@
 
 /* An index decompresses to this at most (main's Packages: ~60 MB). */
 #define INDEX_TEXT_MAX PACKAGES_SIZE_MAX
-/* Compressed index files and per-component Release files. */
+/* A compressed index file. */
 #define INDEX_FILE_MAX (256u << 20)
-#define DEB_MAX (UINT64_C(4) << 30)
 
 void sources_report_done(SourcesReport *r) {
         free(r->inrelease_from);
@@ -263,12 +262,11 @@ static int put_indexes(ErrorSlot *err, Sources *s, const ReleaseFile *rel, char 
                 if (!endswith(e->path, "/Packages.xz") && !endswith(e->path, "/Packages.gz"))
                         continue;
                 if (endswith(e->path, ".gz")) {
-                        _cleanup_free_ char *xz = strndup(e->path, strlen(e->path) - 3);
-                        _cleanup_free_ char *xz_path = xz ? strdup_printf("%s.xz", xz) : NULL;
+                        _cleanup_free_ char *xz = strdup_printf("%.*sxz", (int) strlen(e->path) - 2, e->path);
 
-                        if (!xz_path)
+                        if (!xz)
                                 return -ENOMEM;
-                        if (release_find(rel, xz_path))
+                        if (release_find(rel, xz))
                                 continue;
                 }
                 r = read_full_file(path, INDEX_FILE_MAX, &packed, &packed_size);

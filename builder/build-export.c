@@ -16,6 +16,7 @@
 #include "overlay.h"
 #include "packages.h"
 #include "parallel.h"
+#include "qcow2.h"
 #include "sign.h"
 #include "spawn.h"
 #include "sums.h"
@@ -38,12 +39,16 @@ static int publish(ErrorSlot *err, const char *staging, const char *output, char
         return 0;
 }
 
+/* The version of our qcow2 writer's output: a change of its bytes changes
+ * this, and with it the cache entry's name. */
+#define QCOW2_WRITER_FORMAT "1"
+
 static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
         const char *raw = userdata;
 
-        /* Compressed: only the used blocks are stored. */
-        return spawn_run(err, ARGV("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, tmp), NULL,
-                         NULL);
+        /* Compressed: only the used clusters are stored.  Our writer, not
+         * the host's qemu-img, so that the bytes are the same on any host. */
+        return qcow2_from_raw(err, raw, tmp, NULL);
 }
 
 typedef struct ExportJobs {
@@ -56,14 +61,15 @@ typedef struct ExportJobs {
 static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
         ExportJobs *ej = userdata;
         const Flavor *f = &ej->b->flavors[i];
-        _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL, *cached = NULL;
+        _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL, *cached = NULL,
+                            *key = strdup_printf("%s-w" QCOW2_WRITER_FORMAT, f->final_key);
         bool built;
         int r;
 
-        if (!name || !(dest = path_join(ej->staging, name)))
+        if (!name || !key || !(dest = path_join(ej->staging, name)))
                 return -ENOMEM;
         log_progress("export", name, 0, 0);
-        r = cache_produce(err, ej->b->cache, "qcow2", f->final_key, ".qcow2", produce_qcow2, f->final_disk, &cached,
+        r = cache_produce(err, ej->b->cache, "qcow2", key, ".qcow2", produce_qcow2, f->final_disk, &cached,
                           &built);
         if (r < 0)
                 return error_prefix(err, r, "cannot write '%s'", name);

@@ -6,7 +6,7 @@
 
 #include <zlib.h>
 
-#include "cancel.h"
+#include "image-io.h"
 #include "vmdk.h"
 
 #define SECTOR 512u
@@ -29,21 +29,6 @@
 #define MARKER_FOOTER 3u
 #define GRAIN_MARKER_SIZE 12u                    /* uint64 lba, uint32 size */
 #define EXTENT_NAME_MAX 255u
-
-static void put_le16(uint8_t *p, uint16_t v) {
-        p[0] = v & 0xff;
-        p[1] = v >> 8;
-}
-
-static void put_le32(uint8_t *p, uint32_t v) {
-        for (unsigned i = 0; i < 4; i++)
-                p[i] = (v >> (8 * i)) & 0xff;
-}
-
-static void put_le64(uint8_t *p, uint64_t v) {
-        for (unsigned i = 0; i < 8; i++)
-                p[i] = (v >> (8 * i)) & 0xff;
-}
 
 /* The 512-byte SparseExtentHeader (little-endian, packed). */
 static void header_build(uint8_t h[static SECTOR], uint64_t capacity_sectors, uint64_t gd_offset) {
@@ -69,55 +54,17 @@ static void header_build(uint8_t h[static SECTOR], uint64_t capacity_sectors, ui
         put_le16(h + 77, COMPRESS_DEFLATE);
 }
 
-typedef struct Out {
-        int fd;
-        uint64_t pos; /* bytes written */
-        const char *path;
-        ErrorSlot *err;
-} Out;
-
-static int out_write(Out *o, const void *p, size_t n) {
-        const uint8_t *b = p;
-
-        while (n > 0) {
-                ssize_t k = write(o->fd, b, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return error_set_errno(o->err, -errno, "cannot write '%s'", o->path);
-                }
-                b += k;
-                n -= (size_t) k;
-                o->pos += (uint64_t) k;
-        }
-        return 0;
-}
-
-/* Zeros up to the next sector boundary. */
-static int out_pad(Out *o) {
-        static const uint8_t zeros[SECTOR];
-        size_t rest = o->pos % SECTOR;
-
-        return rest ? out_write(o, zeros, SECTOR - rest) : 0;
-}
-
-static uint64_t out_sector(const Out *o) {
+static uint64_t out_sector(const ImageOut *o) {
         return o->pos / SECTOR;
 }
 
-static int out_marker(Out *o, uint64_t num_sectors, uint32_t type) {
+static int out_marker(ImageOut *o, uint64_t num_sectors, uint32_t type) {
         uint8_t m[SECTOR] = {};
 
         put_le64(m + 0, num_sectors);
         put_le32(m + 8, 0);
         put_le32(m + 12, type);
-        return out_write(o, m, sizeof m);
-}
-
-static bool all_zero(const uint8_t *p, size_t n) {
-        /* Compare the buffer with itself shifted by one byte after checking
-         * the first: cheap and vectorised by libc. */
-        return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+        return image_out_write(o, m, sizeof m);
 }
 
 static int descriptor_build(ErrorSlot *err, uint64_t capacity_sectors, const VmdkOptions *o, const char *extent,
@@ -164,10 +111,9 @@ static bool extent_name_valid(const char *s) {
 }
 
 typedef struct Converter {
-        Out out;
-        int in_fd;
-        const char *raw_path;
-        uint64_t raw_size, capacity_sectors, n_grains, n_gts;
+        ImageOut out;
+        RawReader in;
+        uint64_t capacity_sectors, n_grains, n_gts;
         int level;
         uint8_t *grain, *packed;
         size_t packed_max;
@@ -176,6 +122,7 @@ typedef struct Converter {
 } Converter;
 
 static void converter_done(Converter *c) {
+        raw_reader_close(&c->in);
         free(c->grain);
         free(c->packed);
         free(c->gd);
@@ -198,17 +145,17 @@ static int grain_store(Converter *c, uint64_t g) {
         r = compress2(c->packed + GRAIN_MARKER_SIZE, &packed_len, c->grain, GRAIN_BYTES, c->level);
         if (r != Z_OK)
                 return error_set(c->out.err, r == Z_MEM_ERROR ? -ENOMEM : -EIO,
-                                 "cannot compress grain %" PRIu64 " of '%s': zlib error %d", g, c->raw_path, r);
+                                 "cannot compress grain %" PRIu64 " of '%s': zlib error %d", g, c->in.path, r);
         r = sector_u32(c, out_sector(&c->out), &sector);
         if (r < 0)
                 return r;
         put_le64(c->packed, g * GRAIN_SECTORS);
         put_le32(c->packed + 8, (uint32_t) packed_len);
-        r = out_write(&c->out, c->packed, GRAIN_MARKER_SIZE + packed_len);
+        r = image_out_write(&c->out, c->packed, GRAIN_MARKER_SIZE + packed_len);
         if (r < 0)
                 return r;
         c->gt[g % GTES_PER_GT] = sector;
-        return out_pad(&c->out);
+        return image_out_pad(&c->out, SECTOR);
 }
 
 /* Write the grain table t if any of its grains is stored. */
@@ -230,7 +177,7 @@ static int gt_flush(Converter *c, uint64_t t) {
         r = sector_u32(c, out_sector(&c->out), &sector);
         if (r < 0)
                 return r;
-        r = out_write(&c->out, buf, sizeof buf);
+        r = image_out_write(&c->out, buf, sizeof buf);
         if (r < 0)
                 return r;
         c->gd[t] = sector;
@@ -238,60 +185,17 @@ static int gt_flush(Converter *c, uint64_t t) {
         return 0;
 }
 
-/* First offset >= offset that may hold data, or raw_size if none.  Where
- * SEEK_DATA is not supported everything may hold data. */
-static int next_data(Converter *c, uint64_t offset, uint64_t *ret) {
-        off_t d = lseek(c->in_fd, (off_t) offset, SEEK_DATA);
-
-        if (d < 0) {
-                if (errno == ENXIO) {
-                        *ret = c->raw_size;
-                        return 0;
-                }
-                if (errno == EINVAL || errno == EOPNOTSUPP) {
-                        *ret = offset;
-                        return 0;
-                }
-                return error_set_errno(c->out.err, -errno, "cannot look for data in '%s'", c->raw_path);
-        }
-        *ret = (uint64_t) d;
-        return 0;
-}
-
 static int grains_write(Converter *c) {
-        uint64_t data = 0;
         int r;
 
         for (uint64_t g = 0; g < c->n_grains; g++) {
-                uint64_t start = g * GRAIN_BYTES;
+                bool data;
 
-                /* A Ctrl-C is obeyed within a few grains, not at the end. */
-                if (g % 64 == 0 && cancel_requested())
-                        return error_set(c->out.err, -ECANCELED, "interrupted");
-                size_t want = (size_t) (c->raw_size - start < GRAIN_BYTES ? c->raw_size - start : GRAIN_BYTES), got = 0;
-
-                /* data < start: what lies here is unknown (the first grain,
-                 * or the one after a grain that was read), so ask. */
-                if (data < start) {
-                        r = next_data(c, start, &data);
-                        if (r < 0)
-                                return r;
-                }
-                if (data < start + want) {
-                        r = read_full_at(c->in_fd, c->grain, want, start, &got);
-                        if (r < 0)
-                                return error_set_errno(c->out.err, r, "cannot read '%s'", c->raw_path);
-                        if (got != want)
-                                return error_set(c->out.err, -EIO, "'%s' shrank while being converted",
-                                                 c->raw_path);
-                        /* The tail of a partial last grain reads as zeros. */
-                        memset(c->grain + want, 0, GRAIN_BYTES - want);
-                        if (!all_zero(c->grain, GRAIN_BYTES)) {
-                                r = grain_store(c, g);
-                                if (r < 0)
-                                        return r;
-                        }
-                }
+                r = raw_reader_chunk(&c->in, g, c->grain, GRAIN_BYTES, &data);
+                if (r < 0)
+                        return r;
+                if (data && (r = grain_store(c, g)) < 0)
+                        return r;
                 if ((g + 1) % GTES_PER_GT == 0 || g + 1 == c->n_grains) {
                         r = gt_flush(c, g / GTES_PER_GT);
                         if (r < 0)
@@ -316,7 +220,7 @@ static int tail_write(Converter *c) {
         if (r < 0)
                 return r;
         gd_offset = out_sector(&c->out);
-        r = out_write(&c->out, gd, gd_sectors * SECTOR);
+        r = image_out_write(&c->out, gd, gd_sectors * SECTOR);
         if (r < 0)
                 return r;
         /* Readers that cannot stream find the directory through this copy
@@ -325,7 +229,7 @@ static int tail_write(Converter *c) {
         if (r < 0)
                 return r;
         header_build(header, c->capacity_sectors, gd_offset);
-        r = out_write(&c->out, header, sizeof header);
+        r = image_out_write(&c->out, header, sizeof header);
         if (r < 0)
                 return r;
         return out_marker(&c->out, 0, MARKER_EOS);
@@ -333,15 +237,14 @@ static int tail_write(Converter *c) {
 
 int vmdk_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, const VmdkOptions *opts,
                   uint64_t *ret_size) {
-        _cleanup_(converter_done) Converter c = {};
-        _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF;
+        _cleanup_(converter_done) Converter c = { .in.fd = -EBADF };
+        _cleanup_close_ int out_fd = -EBADF;
         _cleanup_unlink_ char *tmp = NULL;
         _cleanup_free_ char *dest_copy = NULL;
         _cleanup_free_ uint8_t *desc = NULL;
         VmdkOptions o = opts ? *opts : (VmdkOptions) {};
         uint8_t header[SECTOR];
         const char *extent;
-        struct stat st;
         int r;
 
         if (isempty(raw_path) || isempty(dest_path))
@@ -361,24 +264,11 @@ int vmdk_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, c
         if (!extent_name_valid(extent))
                 return error_set(err, -EINVAL, "'%s' is not a valid VMDK extent file name", extent);
 
-        in_fd = open(raw_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (in_fd < 0)
-                return error_set_errno(err, -errno, "cannot open '%s'", raw_path);
-        if (fstat(in_fd, &st) < 0)
-                return error_set_errno(err, -errno, "cannot stat '%s'", raw_path);
-        if (!S_ISREG(st.st_mode))
-                return error_set(err, -EINVAL, "'%s' is not a regular file", raw_path);
-        if (st.st_size <= 0 || st.st_size % SECTOR != 0)
-                return error_set(err, -EINVAL, "size of '%s' (%jd bytes) is not a positive multiple of 512",
-                                 raw_path, (intmax_t) st.st_size);
-        if ((uint64_t) st.st_size > VMDK_CAPACITY_MAX)
-                return error_set(err, -EFBIG, "'%s' is larger than the VMDK limit of 1 TiB", raw_path);
-
-        c.in_fd = in_fd;
-        c.raw_path = raw_path;
-        c.raw_size = (uint64_t) st.st_size;
-        c.capacity_sectors = c.raw_size / SECTOR;
-        c.n_grains = (c.raw_size + GRAIN_BYTES - 1) / GRAIN_BYTES;
+        r = raw_reader_open(err, raw_path, VMDK_CAPACITY_MAX, "the VMDK limit of 1 TiB", &c.in);
+        if (r < 0)
+                return r;
+        c.capacity_sectors = c.in.size / SECTOR;
+        c.n_grains = (c.in.size + GRAIN_BYTES - 1) / GRAIN_BYTES;
         c.n_gts = (c.n_grains + GTES_PER_GT - 1) / GTES_PER_GT;
         c.level = o.compression_level;
         c.packed_max = GRAIN_MARKER_SIZE + compressBound(GRAIN_BYTES);
@@ -401,17 +291,17 @@ int vmdk_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, c
                 free(TAKE_PTR(tmp)); /* nothing to unlink */
                 return error_set_errno(err, r, "cannot create a temporary file next to '%s'", dest_path);
         }
-        c.out = (Out) { .fd = out_fd, .path = tmp, .err = err };
+        c.out = (ImageOut) { .fd = out_fd, .path = tmp, .err = err };
 
         /* The header up front says "directory at the end": a streaming
          * reader needs nothing else, the footer has the real offset. */
         header_build(header, c.capacity_sectors, GD_AT_END);
-        r = out_write(&c.out, header, sizeof header);
+        r = image_out_write(&c.out, header, sizeof header);
         if (r >= 0)
-                r = out_write(&c.out, desc, DESCRIPTOR_SECTORS * SECTOR);
+                r = image_out_write(&c.out, desc, DESCRIPTOR_SECTORS * SECTOR);
         while (r >= 0 && out_sector(&c.out) < OVERHEAD_SECTORS) {
                 static const uint8_t zero_sector[SECTOR];
-                r = out_write(&c.out, zero_sector, sizeof zero_sector);
+                r = image_out_write(&c.out, zero_sector, sizeof zero_sector);
         }
         if (r >= 0)
                 r = grains_write(&c);

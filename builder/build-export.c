@@ -20,6 +20,7 @@
 #include "sign.h"
 #include "spawn.h"
 #include "sums.h"
+#include "tools.h"
 #include "vmdk.h"
 
 /* Where the libvirt XML expects the images (the README says how to install
@@ -295,6 +296,9 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
                 if (r < 0)
                         return error_prefix(err, r, "'%s'", b->flavors[i].packages);
         }
+        r = tools_record(err, bi, bi->packages[0]);
+        if (r < 0)
+                return error_prefix(err, r, "cannot record the tools of the build");
         STRV_FOREACH(name, b->artifacts) {
                 _cleanup_free_ char *p = path_join(b->o->output_dir, *name);
                 if (!p)

@@ -19,6 +19,7 @@ VerifyReport *verify_report_free(VerifyReport *r) {
         }
         free(r->items);
         strv_free(r->package_diffs);
+        strv_free(r->tool_diffs);
         free(r->rebuilt_dir);
         free(r);
         return NULL;
@@ -49,6 +50,39 @@ static VerifyItem *add_item(VerifyReport *rep, const BuildinfoArtifact *a) {
                 return NULL;
         memcpy(items[rep->n].pinned_sha256, a->sha256, sizeof a->sha256);
         return &items[rep->n++];
+}
+
+/* "<name> (<from>): ..." for every tool that differs between the release's
+ * build and the rebuild.  They do not decide the verdict (the bytes do);
+ * they say where to look when an artifact differs. */
+static int diff_tools(const Buildinfo *a, const Buildinfo *b, char ***lines) {
+        int r;
+
+        if (a->n_tools == 0)
+                return strv_consume(lines, strdup("the release's buildinfo (format 1) records no tools"));
+        for (size_t i = 0; i < a->n_tools; i++) {
+                const BuildinfoTool *t = &a->tools[i], *u = buildinfo_find_tool(b, t->name, t->from);
+
+                if (u && streq(t->version, u->version))
+                        continue;
+                r = strv_consume(lines, u ? strdup_printf("%s (%s): %s in the release, %s in the rebuild", t->name,
+                                                          t->from, t->version, u->version)
+                                          : strdup_printf("%s (%s): %s in the release, not in the rebuild", t->name,
+                                                          t->from, t->version));
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < b->n_tools; i++) {
+                const BuildinfoTool *u = &b->tools[i];
+
+                if (buildinfo_find_tool(a, u->name, u->from))
+                        continue;
+                r = strv_consume(lines, strdup_printf("%s (%s): %s in the rebuild, not in the release", u->name,
+                                                      u->from, u->version));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* "<flavor>: ..." for every package that differs between two lists. */
@@ -270,6 +304,9 @@ int verify_run(ErrorSlot *err, const VerifyOptions *o, VerifyReport **ret) {
                         goto finish;
         }
 
+        r = diff_tools(bi, rebuilt, &rep->tool_diffs);
+        if (r < 0)
+                goto finish;
         rep->ok = strv_length(rep->package_diffs) == 0;
         for (size_t i = 0; i < bi->n_artifacts; i++) {
                 const BuildinfoArtifact *a = &bi->artifacts[i], *b = buildinfo_find_artifact(rebuilt, a->name);

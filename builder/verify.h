@@ -26,7 +26,9 @@
  *    release to the next.  What it reuses was built there, from the same
  *    keys, never taken from the publisher; it must differ from cache_dir.
  * 4. Every artifact's SHA256 is compared, and the installed packages per
- *    flavor.  A disk image (qcow2) that differs from the published one is
+ *    flavor; the tools that wrote the bytes (the buildinfo's Tools) are
+ *    compared too, and each one whose version differs is named (it does
+ *    not change the verdict).  A disk image (qcow2) that differs from the published one is
  *    explained file by file (compare.h).
  *
  * The report holds one item per artifact; report->ok only when every item
@@ -55,6 +57,8 @@ typedef struct VerifyReport {
         VerifyItem *items;
         size_t n;
         char **package_diffs;           /* "<flavor>: <what>" lines */
+        char **tool_diffs;              /* "<tool> (<from>): <what>" lines: tools (buildinfo Tools:) whose
+                                         * version differs between the release's build and the rebuild */
         char *rebuilt_dir;              /* where the rebuilt artifacts are (if kept) */
         bool ok;
 } VerifyReport;

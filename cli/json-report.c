@@ -162,6 +162,7 @@ void cli_print_verify_json(const char *buildinfo, const struct VerifyReport *rep
         }
         json_writer_close(&w);
         write_strv(&w, "package_differences", rep ? rep->package_diffs : NULL);
+        write_strv(&w, "tool_differences", rep ? rep->tool_diffs : NULL);
         json_writer_string(&w, "rebuilt_dir", rep ? rep->rebuilt_dir : NULL);
         json_writer_close(&w);
         print_document(&w, &err, "verify", exit_status);

@@ -49,6 +49,8 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
         FILE *out = o->json ? stderr : stdout;
         STRV_FOREACH(l, rep->package_diffs)
                 fprintf(out, "PACKAGES %s\n", *l);
+        STRV_FOREACH(l, rep->tool_diffs)
+                fprintf(out, "TOOL    %s\n", *l);
         for (size_t i = 0; i < rep->n; i++) {
                 const VerifyItem *it = &rep->items[i];
 

@@ -17,6 +17,12 @@ Buildinfo *buildinfo_free(Buildinfo *b) {
         free(b->inrelease_sha256);
         free(b->inrelease_signer);
         free(b->seed);
+        for (size_t i = 0; i < b->n_tools; i++) {
+                free(b->tools[i].name);
+                free(b->tools[i].version);
+                free(b->tools[i].from);
+        }
+        free(b->tools);
         if (b->packages)
                 for (size_t i = 0; i < strv_length(b->flavors); i++)
                         package_list_free(b->packages[i]);
@@ -50,6 +56,50 @@ static bool chars_ok(const char *s, size_t max, const char *allowed) {
 
 static bool artifact_name_ok(const char *s) {
         return chars_ok(s, 255, NULL) && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");
+}
+
+#define TOOL_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789.+-"
+
+static bool tool_ok(const char *name, const char *version, const char *from) {
+        return chars_ok(name, 128, TOOL_NAME_CHARS) && chars_ok(version, 128, NULL) && from &&
+               (streq(from, "host") || streq(from, "image"));
+}
+
+static int tool_cmp(const BuildinfoTool *a, const char *name, const char *from) {
+        int c = strcmp(a->name, name);
+        return c ? c : strcmp(a->from, from);
+}
+
+int buildinfo_add_tool(ErrorSlot *err, Buildinfo *b, const char *name, const char *version, const char *from) {
+        size_t at = b->n_tools;
+        BuildinfoTool *t;
+
+        if (!tool_ok(name, version, from))
+                return error_set(err, -EINVAL, "buildinfo: the tool '%s' '%s' from '%s' cannot be written",
+                                 strempty(name), strempty(version), strempty(from));
+        if (b->n_tools >= BUILDINFO_TOOLS_MAX)
+                return error_set(err, -E2BIG, "buildinfo: more than %u tools", BUILDINFO_TOOLS_MAX);
+        while (at > 0 && tool_cmp(&b->tools[at - 1], name, from) > 0)
+                at--;
+        if (at > 0 && tool_cmp(&b->tools[at - 1], name, from) == 0)
+                return error_set(err, -EEXIST, "buildinfo: the tool '%s' from '%s' is listed twice", name, from);
+        t = reallocarray(b->tools, b->n_tools + 1, sizeof(BuildinfoTool));
+        if (!t)
+                return -ENOMEM;
+        b->tools = t;
+        memmove(t + at + 1, t + at, (b->n_tools - at) * sizeof(BuildinfoTool));
+        t[at] = (BuildinfoTool) { .name = strdup(name), .version = strdup(version), .from = strdup(from) };
+        b->n_tools++;
+        if (!t[at].name || !t[at].version || !t[at].from)
+                return -ENOMEM;
+        return 0;
+}
+
+const BuildinfoTool *buildinfo_find_tool(const Buildinfo *b, const char *name, const char *from) {
+        for (size_t i = 0; i < b->n_tools; i++)
+                if (tool_cmp(&b->tools[i], name, from) == 0)
+                        return &b->tools[i];
+        return NULL;
 }
 
 static const char *check_values(const Buildinfo *b) {
@@ -89,6 +139,8 @@ int buildinfo_format(ErrorSlot *err, const Buildinfo *b, char **ret) {
 
         if (bad)
                 return error_set(err, -EINVAL, "buildinfo: the value of '%s' cannot be written", bad);
+        if (b->format == 1 && b->n_tools > 0)
+                return error_set(err, -EINVAL, "buildinfo: format 1 cannot record tools");
         flavors = strv_join(b->flavors, " ");
         if (!flavors)
                 return -ENOMEM;
@@ -96,7 +148,7 @@ int buildinfo_format(ErrorSlot *err, const Buildinfo *b, char **ret) {
         if (!f)
                 return -ENOMEM;
         fprintf(f,
-                "Format: " BUILDINFO_FORMAT "\n"
+                "Format: %s\n"
                 "Tool-Version: %s\n"
                 "Tool-Commit: %s\n"
                 "Recipe-Tree-SHA256: %s\n"
@@ -108,8 +160,13 @@ int buildinfo_format(ErrorSlot *err, const Buildinfo *b, char **ret) {
                 "InRelease-Signer: %s\n"
                 "Source-Date-Epoch: %" PRId64 "\n"
                 "Seed: %s\n",
-                b->tool_version, b->tool_commit, b->recipe_tree_sha256, b->target, flavors, b->suite, b->mirror,
-                b->inrelease_sha256, b->inrelease_signer, b->source_date_epoch, b->seed);
+                b->format == 1 ? BUILDINFO_FORMAT_1 : BUILDINFO_FORMAT, b->tool_version, b->tool_commit,
+                b->recipe_tree_sha256, b->target, flavors, b->suite, b->mirror, b->inrelease_sha256,
+                b->inrelease_signer, b->source_date_epoch, b->seed);
+        if (b->format != 1)
+                fputs("Tools:\n", f);
+        for (size_t i = 0; i < b->n_tools; i++)
+                fprintf(f, " %s %s %s\n", b->tools[i].name, b->tools[i].version, b->tools[i].from);
         for (size_t i = 0; i < strv_length(b->flavors); i++) {
                 _cleanup_free_ char *list = NULL;
 
@@ -257,6 +314,36 @@ static int read_block(Reader *r, const char *name, char **ret, size_t *ret_size)
         return 0;
 }
 
+static int parse_tools(Reader *rd, Buildinfo *b, const char *text, size_t size, unsigned first_line) {
+        unsigned line = first_line;
+
+        for (const char *s = text; s < text + size; line++) {
+                const char *nl = memchr(s, '\n', (size_t) (text + size - s));
+                _cleanup_free_ char *l = strndup(s, (size_t) (nl - s));
+                int r;
+
+                s = nl + 1;
+                if (!l)
+                        return -ENOMEM;
+                char *sp1 = strchr(l, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+                if (!sp2 || strchr(sp2 + 1, ' '))
+                        return error_set(rd->err, -EBADMSG, "buildinfo: line %u: expected ' <name> <version> <from>'",
+                                         line);
+                *sp1 = *sp2 = 0;
+                if (!tool_ok(l, sp1 + 1, sp2 + 1))
+                        return error_set(rd->err, -EBADMSG, "buildinfo: line %u: bad tool line", line);
+                if (b->n_tools > 0 && tool_cmp(&b->tools[b->n_tools - 1], l, sp2 + 1) >= 0)
+                        return error_set(rd->err, -EBADMSG, "buildinfo: line %u: tools out of order", line);
+                r = buildinfo_add_tool(rd->err, b, l, sp1 + 1, sp2 + 1);
+                if (r == -E2BIG)
+                        return error_set(rd->err, r, "buildinfo: line %u: more than %u tools", line,
+                                         BUILDINFO_TOOLS_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_artifacts(Reader *rd, Buildinfo *b, const char *text, size_t size, unsigned first_line) {
         unsigned line = first_line;
 
@@ -306,7 +393,7 @@ int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **r
 
         if ((r = read_field(&rd, "Format", &format)) < 0)
                 return r;
-        if (!streq(format, BUILDINFO_FORMAT))
+        if (!streq(format, BUILDINFO_FORMAT) && !streq(format, BUILDINFO_FORMAT_1))
                 return error_set(err, -EPROTONOSUPPORT, "buildinfo: line 1: unknown format '%s' (this is '%s')", format,
                                  BUILDINFO_FORMAT);
         if ((r = read_field(&rd, "Tool-Version", &b->tool_version)) < 0 ||
@@ -337,6 +424,17 @@ int buildinfo_parse(ErrorSlot *err, const char *text, size_t size, Buildinfo **r
                 for (size_t j = 0; j < i; j++)
                         if (streq(b->flavors[i], b->flavors[j]))
                                 return error_set(err, -EBADMSG, "buildinfo: flavor '%s' listed twice", b->flavors[i]);
+        b->format = streq(format, BUILDINFO_FORMAT_1) ? 1 : 2;
+        if (b->format == 2) {
+                unsigned first_tool = rd.line + 2;
+
+                r = read_block(&rd, "Tools", &block, &block_size);
+                if (r < 0)
+                        return r;
+                r = parse_tools(&rd, b, block, block_size, first_tool);
+                if (r < 0)
+                        return r;
+        }
 
         b->packages = calloc(strv_length(b->flavors), sizeof(PackageList *));
         if (!b->packages)

@@ -5,7 +5,7 @@
  * whonix.buildinfo: every input of a build, and every output's SHA256, so
  * that a third party can rebuild and compare (whonix-build verify).
  *
- *     Format: whonix-buildinfo 1
+ *     Format: whonix-buildinfo 2
  *     Tool-Version: 0.1.0
  *     Tool-Commit: 3149ed09a953
  *     Recipe-Tree-SHA256: <hex>          recipes/, overlays/, keys/
@@ -17,6 +17,10 @@
  *     InRelease-Signer: <fingerprint>
  *     Source-Date-Epoch: 1764000000
  *     Seed: whonix-build
+ *     Tools:
+ *      debootstrap 1.0.128 host
+ *      e2fsprogs 1.47.2-3+b12 image
+ *      ...
  *     Packages-gateway:
  *      base-files 13.8 amd64 <sha256> <size>
  *      ...
@@ -26,8 +30,14 @@
  *      <sha256> <size> Whonix-Gateway.qcow2
  *      ...
  *
- * The text is deterministic: fields in this order, packages and artifacts
- * sorted by name.  buildinfo_parse() is strict (it reads a file that comes
+ * Tools: the programs that wrote the bytes of the artifacts, beyond the
+ * pinned packages and this program: name, version and where each came from
+ * ("host": the build machine's, the one thing a rebuild elsewhere may have
+ * differently; "image": the image's own, from the pinned archive).  Format
+ * 1 (before Tools) is still read, with no tools, and written back as it was.
+ *
+ * The text is deterministic: fields in this order, tools, packages and
+ * artifacts sorted by name.  buildinfo_parse() is strict (it reads a file that comes
  * from whoever published the release): every field exactly once and in
  * this order, one Packages-<flavor> per flavor, values checked, at most
  * BUILDINFO_SIZE_MAX bytes; errors say "line N".
@@ -37,7 +47,8 @@
 #include "packages.h"
 
 #define BUILDINFO_NAME "whonix.buildinfo"
-#define BUILDINFO_FORMAT "whonix-buildinfo 1"
+#define BUILDINFO_FORMAT "whonix-buildinfo 2"
+#define BUILDINFO_FORMAT_1 "whonix-buildinfo 1"
 #define BUILDINFO_SIZE_MAX (64u * 1024u * 1024u)
 #define BUILDINFO_ARTIFACTS_MAX 1000u
 
@@ -47,7 +58,16 @@ typedef struct BuildinfoArtifact {
         char sha256[65];
 } BuildinfoArtifact;
 
+#define BUILDINFO_TOOLS_MAX 100u
+
+typedef struct BuildinfoTool {
+        char *name;
+        char *version;
+        char *from;     /* "host" or "image" */
+} BuildinfoTool;
+
 typedef struct Buildinfo {
+        unsigned format;                /* 1 or 2 as read; a new one (0) is written as 2 */
         char *tool_version;
         char *tool_commit;
         char *recipe_tree_sha256;
@@ -59,6 +79,8 @@ typedef struct Buildinfo {
         char *inrelease_signer;
         int64_t source_date_epoch;
         char *seed;
+        BuildinfoTool *tools;           /* sorted by name, then from */
+        size_t n_tools;
         PackageList **packages;         /* one per flavor, in the order of flavors */
         BuildinfoArtifact *artifacts;   /* sorted by name */
         size_t n_artifacts;
@@ -77,4 +99,10 @@ int buildinfo_load(ErrorSlot *err, const char *path, Buildinfo **ret);
  * list sorted; a name that is not a plain file name is -EINVAL. */
 int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const char *path);
 const BuildinfoArtifact *buildinfo_find_artifact(const Buildinfo *b, const char *name);
+
+/* Add a tool, keeping the list sorted; -EINVAL (with a message) for a
+ * value that cannot be written, -EEXIST for a name and origin listed
+ * already. */
+int buildinfo_add_tool(ErrorSlot *err, Buildinfo *b, const char *name, const char *version, const char *from);
+const BuildinfoTool *buildinfo_find_tool(const Buildinfo *b, const char *name, const char *from);
 

@@ -10,7 +10,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "10"
+#define FINALIZE_FORMAT "11"
 
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
@@ -391,6 +391,29 @@ static int partition(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, con
         return 0;
 }
 
+/* The root filesystem is written by the tree's own e2fsprogs (from the
+ * build's pinned archive, the same whatever the host), run by the tree's
+ * own dynamic loader and libraries: not the appliance's, which are the
+ * host's and differ from one Debian release to the next. */
+#define TREE "/sysroot"
+#define TREE_LIBS TREE "/usr/lib/x86_64-linux-gnu"
+#define TREE_LD TREE_LIBS "/ld-linux-x86-64.so.2"
+#define TREE_MKE2FS TREE "/usr/sbin/mke2fs"
+#define TREE_DEBUGFS TREE "/usr/sbin/debugfs"
+#define TREE_MKE2FS_CONF TREE "/etc/mke2fs.conf"
+
+static int check_tree_tools(ErrorSlot *err, Appliance *a) {
+        int r = run(err, a,
+                    ARGV("sh", "-c",
+                         "for f; do [ -f \"$f\" ] || { echo \"${f#" TREE "} is missing\"; exit 1; }; done", "sh",
+                         TREE_LD, TREE_MKE2FS, TREE_DEBUGFS, TREE_MKE2FS_CONF));
+        if (r < 0)
+                return error_prefix(err, r,
+                                    "the image's own e2fsprogs makes its root filesystem, and the image lacks it "
+                                    "(the recipe's packages must include e2fsprogs)");
+        return 0;
+}
+
 #define MKE2FS_ATTEMPTS 5u
 
 static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec, const char *uuid,
@@ -398,6 +421,9 @@ static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
         _cleanup_free_ char *fake = NULL, *ext = NULL;
         int r;
 
+        r = check_tree_tools(err, a);
+        if (r < 0)
+                return r;
         fake = strdup_printf("E2FSPROGS_FAKE_TIME=%" PRId64, spec->source_date_epoch);
         /* The new disk is a fresh sparse file, zeros throughout: nothing
          * to discard and no journal to wipe (512 MiB of zeros written
@@ -415,9 +441,9 @@ static int make_filesystem(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
          * refuses it.  Wait for udev and try again, a bounded number of
          * times; any other failure is final. */
         for (unsigned attempt = 1;; attempt++) {
-                r = appliance_run(err, a, ARGV(fake),
-                                  ARGV("mke2fs", "-q", "-F", "-t", "ext4", "-L", "root", "-U", uuid, "-E", ext, "-d",
-                                       "/sysroot", part),
+                r = appliance_run(err, a, ARGV(fake, "MKE2FS_CONFIG=" TREE_MKE2FS_CONF),
+                                  ARGV(TREE_LD, "--library-path", TREE_LIBS, TREE_MKE2FS, "-q", "-F", "-t", "ext4",
+                                       "-L", "root", "-U", uuid, "-E", ext, "-d", TREE, part),
                                   NULL);
                 if (r >= 0 || attempt >= MKE2FS_ATTEMPTS || !strstr(strempty(err->message), "apparently in use"))
                         break;
@@ -510,8 +536,9 @@ static int set_inode_times(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
          * lines); its errors go to a file, read below. */
         snprintf(fake, sizeof fake, "E2FSPROGS_FAKE_TIME=%s", epoch);
         r = appliance_run(err, a, (char *[]) { fake, NULL },
-                          ARGV("sh", "-c", "debugfs -w -f \"$0\" \"$1\" >/dev/null 2>\"$2\"",
-                               "/sysroot" TIMES_COMMANDS, (char *) part, "/sysroot" TIMES_ERRORS),
+                          ARGV("sh", "-c", "\"$0\" --library-path \"$1\" \"$2\" -w -f \"$3\" \"$4\" >/dev/null 2>\"$5\"",
+                               TREE_LD, TREE_LIBS, TREE_DEBUGFS, "/sysroot" TIMES_COMMANDS, (char *) part,
+                               "/sysroot" TIMES_ERRORS),
                           NULL);
         if (r < 0)
                 return error_prefix(err, r, "cannot set the inode times of the root filesystem");

@@ -165,6 +165,13 @@ check "the release verified has $n_images images and their XML ($(wc -w <<<"$art
 for a in $artifacts; do
         check "verify: $a matches bit for bit" grep -Eq "^MATCH +$a " "$T/verify.out"
 done
+# The tools that wrote the bytes: the image's own e2fsprogs, the host's
+# debootstrap, kernel and libraries; the same host built both, so verify
+# names none as differing.
+check "the buildinfo records the tools: e2fsprogs from the image, debootstrap and the kernel from the host" \
+        sh -c 'grep -Eq "^ e2fsprogs [^ ]+ image\$" "$1" && grep -Eq "^ debootstrap [^ ]+ host\$" "$1" &&
+                grep -Eq "^ linux-image-[^ ]+ [^ ]+ host\$" "$1" && grep -Eq "^ zlib [^ ]+ host\$" "$1"' sh "$info"
+check "verify names no tool as differing (the same host built both)" sh -c '! grep -q "^TOOL" "$1"' sh "$T/verify.out"
 # A snapshot of the archive (--snapshot BASE/archive/debian/STAMP): the
 # published sources laid out as snapshot.debian.org lays out its archive,
 # served offline.  The build from it is the release itself (every stage
@@ -225,6 +232,20 @@ check "verify says the published Workstation image is not the one in the buildin
 check "verify names the changed file: content /etc/hostname" grep -qx '        content  /etc/hostname' "$T/tampered.out"
 check "the published Gateway image is still the one in the buildinfo" \
         bash -c "! grep -Eq '^DIFFERS +Whonix-Gateway.qcow2 .*PUBLISHED FILE' '$T/tampered.out'"
+
+# A rebuild whose host had another zlib and debootstrap (its buildinfo says
+# so): verify names both tools beside its verdicts, which the bytes decide.
+cp -a "$T/rebuilt" "$T/rebuilt-tools"
+sed -i -e 's/^ zlib [^ ]* host$/ zlib 9.9.9 host/' -e 's/^ debootstrap [^ ]* host$/ debootstrap 9.9 host/' \
+        "$T/rebuilt-tools/whonix.buildinfo"
+"$WHONIX_BUILD" verify "$info" "$rel" --rebuilt "$T/rebuilt-tools" --cache "$WB_TEST_CACHE" >"$T/tools.out" 2>&1
+rc=$?
+grep '^TOOL' "$T/tools.out" | sed 's/^/# /'
+check "verify names the tools that differ in the rebuild, and still matches (exit $rc)" \
+        sh -c '[ "$1" -eq 0 ] && grep -Eq "^TOOL +zlib \(host\): [^ ]+ in the release, 9\.9\.9 in the rebuild\$" "$2" &&
+                grep -Eq "^TOOL +debootstrap \(host\): [^ ]+ in the release, 9\.9 in the rebuild\$" "$2" &&
+                [ "$(grep -c "^TOOL" "$2")" -eq 2 ] && grep -Eq "^MATCH +Whonix-Gateway.qcow2 " "$2"' sh "$rc" "$T/tools.out"
+rm -rf "$T/rebuilt-tools"
 
 # verify --json against that rebuild (--rebuilt: nothing built): the report
 # follows schema 1 and says match; then a rebuilt file changed after its

@@ -14,7 +14,7 @@ S, N, L = str, type(None), list
 COMMON = {"schema": int, "verb": S, "result": S, "exit_status": int, "error": (S, N)}
 VERBS = {
     "recipes": ({"recipes": L}, ("ok", "failed"), ("ok",)),
-    "verify": ({"buildinfo": S, "artifacts": L, "package_differences": L, "rebuilt_dir": (S, N)},
+    "verify": ({"buildinfo": S, "artifacts": L, "package_differences": L, "tool_differences": L, "rebuilt_dir": (S, N)},
                ("match", "differs", "failed", "interrupted"), ("match",)),
     "compare": ({"a": S, "b": S, "differences": L}, ("same", "differ", "failed", "interrupted"), ("same",)),
 }

@@ -12,7 +12,7 @@
 #define FPR "4CB50190207B4758A3F73A796ED0E7B82643E131"
 
 static const char expected[] =
-        "Format: whonix-buildinfo 1\n"
+        "Format: whonix-buildinfo 2\n"
         "Tool-Version: 0.1.0\n"
         "Tool-Commit: 3149ed09a953\n"
         "Recipe-Tree-SHA256: " H1 "\n"
@@ -24,6 +24,11 @@ static const char expected[] =
         "InRelease-Signer: " FPR "\n"
         "Source-Date-Epoch: 1764000000\n"
         "Seed: whonix-build\n"
+        "Tools:\n"
+        " debootstrap 1.0.128 host\n"
+        " e2fsprogs 1.47.0-2 host\n"
+        " e2fsprogs 1.47.2-3+b12 image\n"
+        " zlib 1.2.13 host\n"
         "Packages-gateway:\n"
         " base-files 13.8 amd64 " H3 " 70123\n"
         " tor 0.4.8.16-1 amd64 " H1 " 1999000\n"
@@ -64,13 +69,48 @@ int main(void) {
                 return tap_done();
         tap_ok(strv_length(b->flavors) == 2 && b->packages[0]->n == 2 && b->packages[1]->n == 1 &&
                        b->n_artifacts == 2 && b->source_date_epoch == 1764000000 && streq(b->seed, "whonix-build") &&
-                       streq(b->inrelease_signer, FPR),
-               "fields, package lists and artifacts are read");
+                       streq(b->inrelease_signer, FPR) && b->n_tools == 4,
+               "fields, tools, package lists and artifacts are read");
+        tap_ok(buildinfo_find_tool(b, "e2fsprogs", "image") &&
+                       streq(buildinfo_find_tool(b, "e2fsprogs", "image")->version, "1.47.2-3+b12") &&
+                       streq(buildinfo_find_tool(b, "e2fsprogs", "host")->version, "1.47.0-2") &&
+                       !buildinfo_find_tool(b, "zlib", "image"),
+               "a tool is found by its name and origin");
+        tap_ok(b->format == 2, "the format read is kept");
         tap_ok(package_list_find(b->packages[0], "tor", "amd64") != NULL &&
                        !package_list_find(b->packages[1], "tor", "amd64"),
                "each flavor keeps its own packages");
         r = buildinfo_format(&err, b, &text);
         tap_ok(r == 0 && streq(text, expected), "format(parse(text)) is the same text, byte for byte");
+
+        /* Format 1, before Tools, still reads: no tools. */
+        {
+                _cleanup_(buildinfo_freep) Buildinfo *old = NULL;
+                _cleanup_free_ char *t1 = variant("Format: whonix-buildinfo 2", "Format: whonix-buildinfo 1"), *t2 = NULL;
+                const char *from = t1 ? strstr(t1, "Tools:\n") : NULL, *to = t1 ? strstr(t1, "Packages-gateway:") : NULL;
+
+                t2 = from && to ? strdup_printf("%.*s%s", (int) (from - t1), t1, to) : NULL;
+                r = t2 ? buildinfo_parse(&err, t2, strlen(t2), &old) : -ENOMEM;
+                tap_ok(r == 0 && old->n_tools == 0 && old->n_artifacts == 2, "format 1 (no Tools) is read (%s)",
+                       strempty(err.message));
+                error_clear(&err);
+                _cleanup_free_ char *back = NULL;
+                tap_ok(old && buildinfo_format(&err, old, &back) == 0 && streq(back, t2),
+                       "format 1 is written back as it was, byte for byte");
+                error_clear(&err);
+        }
+
+        /* Tools: kept sorted by name, then origin; a pair only once. */
+        tap_ok(buildinfo_add_tool(&err, b, "gdisk", "1.0.9-2.1", "host") == 0 && b->n_tools == 5 &&
+                       streq(b->tools[3].name, "gdisk"),
+               "a tool is added in its place");
+        tap_ok(buildinfo_add_tool(&err, b, "gdisk", "1.0.10-2", "host") == -EEXIST, "a tool cannot be added twice");
+        error_clear(&err);
+        tap_ok(buildinfo_add_tool(&err, b, "qemu", "7.2 +dfsg", "host") == -EINVAL &&
+                       buildinfo_add_tool(&err, b, "qemu", "7.2", "elsewhere") == -EINVAL &&
+                       buildinfo_add_tool(&err, b, "Qemu", "7.2", "host") == -EINVAL,
+               "a version with a space, an unknown origin, an upper-case name are refused");
+        error_clear(&err);
 
         /* Artifacts: hashed from files, kept sorted. */
         tap_ok(mkdtemp_in(NULL, "test-buildinfo", &dir) == 0, "temporary directory");
@@ -111,7 +151,12 @@ int main(void) {
         static const struct {
                 const char *from, *to, *message;
         } bad[] = {
-                { "Format: whonix-buildinfo 1", "Format: whonix-buildinfo 2", "unknown format" },
+                { "Format: whonix-buildinfo 2", "Format: whonix-buildinfo 3", "unknown format" },
+                { "Tools:\n", "", "expected 'Tools:'" },
+                { " zlib 1.2.13 host\n", " zlib 1.2.13 host x\n", "expected ' <name> <version> <from>'" },
+                { " zlib 1.2.13 host\n", " zlib 1.2.13 elsewhere\n", "bad tool line" },
+                { " zlib 1.2.13 host\n", " zlib 1.2.13 host\n a 1 host\n", "tools out of order" },
+                { " e2fsprogs 1.47.2-3+b12 image\n", " e2fsprogs 1.47.2-3+b12 host\n", "tools out of order" },
                 { "Tool-Commit: 3149ed09a953\n", "", "expected 'Tool-Commit: ...'" },
                 { "Target: kvm", "Target: vmware", "bad value of 'Target'" },
                 { "Flavors: gateway workstation", "Flavors: gateway  workstation", "one space" },

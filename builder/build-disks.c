@@ -32,6 +32,9 @@ static void bootstrap_spec_for(const Build *b, const Recipe *rc, BootstrapSpec *
                 .keyring_path = b->sources->keyring_path,
                 .inrelease_sha256 = b->sources->inrelease_sha256,
                 .proxy = b->appliance_proxy,
+                .debootstrap_version = b->debootstrap.version,
+                .debootstrap_sha256 = b->debootstrap.sha256,
+                .debootstrap_tar = b->debootstrap.tar_path,
         };
 }
 
@@ -66,14 +69,11 @@ static int produce_base(ErrorSlot *err, const char *tmp, void *userdata) {
 }
 
 int stage_bootstrap(ErrorSlot *err, Build *b) {
-        _cleanup_free_ char *debs = debs_disk_path(b), *tool_id = NULL;
+        _cleanup_free_ char *debs = debs_disk_path(b);
         int r;
 
         if (!debs)
                 return -ENOMEM;
-        r = bootstrap_tool_id(err, b->suite, &tool_id);
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 Flavor *f = &b->flavors[i];
                 uint64_t start = now_usec();
@@ -81,8 +81,16 @@ int stage_bootstrap(ErrorSlot *err, Build *b) {
                 BootstrapJob job = { .b = b, .spec = &spec, .debs = debs };
                 bool built;
 
+                /* The pinned debootstrap, once per build (every flavor of
+                 * a build has the same architecture today). */
+                if (!b->debootstrap.tar_path) {
+                        r = debootstrap_pin(err, b->sources, f->recipe->architecture, b->o->proxy, b->cache->dir,
+                                            &b->debootstrap);
+                        if (r < 0)
+                                return r;
+                }
                 bootstrap_spec_for(b, f->recipe, &spec);
-                r = bootstrap_key(&spec, tool_id, &f->base_key);
+                r = bootstrap_key(&spec, &f->base_key);
                 if (r < 0)
                         return r;
                 log_step_begin("bootstrap", cache_step_seconds(b->cache, "bootstrap"));

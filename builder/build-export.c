@@ -296,7 +296,7 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
                 if (r < 0)
                         return error_prefix(err, r, "'%s'", b->flavors[i].packages);
         }
-        r = tools_record(err, bi, bi->packages[0]);
+        r = tools_record(err, bi, bi->packages[0], b->debootstrap.version);
         if (r < 0)
                 return error_prefix(err, r, "cannot record the tools of the build");
         STRV_FOREACH(name, b->artifacts) {

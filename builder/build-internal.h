@@ -9,6 +9,7 @@
  */
 
 #include "build.h"
+#include "debootstrap-pin.h"
 #include "fetch.h"
 #include "recipe.h"
 #include "cache.h"
@@ -42,6 +43,7 @@ typedef struct Build {
         char *appliance_mirror; /* mirror as the appliance reaches it (appliance_url()) */
         char *appliance_proxy;  /* o->proxy as the appliance reaches it (appliance_url()), or NULL */
         SourceInfo *sources;
+        DebootstrapPin debootstrap; /* the pinned debootstrap, once the bootstrap stage asked for it */
         char *appliance_path;
         char *appliance_id;
         int64_t source_date_epoch;

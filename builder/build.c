@@ -57,6 +57,7 @@ static void build_done(Build *b) {
         free(b->appliance_proxy);
         free(b->appliance_mirror);
         source_info_free(b->sources);
+        debootstrap_pin_done(&b->debootstrap);
         free(b->appliance_path);
         free(b->appliance_id);
         strv_free(b->artifacts);

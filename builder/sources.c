@@ -6,6 +6,7 @@
 
 #include "archive-util.h"
 #include "buildinfo.h"
+#include "checked-download.h"
 #include "curl-util.h"
 #include "fetch.h"
 #include "log.h"
@@ -21,67 +22,6 @@
 void sources_report_done(SourcesReport *r) {
         free(r->inrelease_from);
         *r = (SourcesReport) {};
-}
-
-/* 1 if path is a file of that size and SHA256, 0 if not (or absent). */
-static int have_file(const char *path, uint64_t size, const char *sha256) {
-        _cleanup_free_ char *hex = NULL;
-        struct stat st;
-        int r;
-
-        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != size)
-                return 0;
-        r = sha256_file(path, &hex);
-        if (r < 0)
-                return r;
-        return streq(hex, sha256);
-}
-
-static int mkdir_parent(ErrorSlot *err, const char *path) {
-        _cleanup_free_ char *dir = strdup(path);
-        int r;
-
-        if (!dir)
-                return -ENOMEM;
-        *strrchr(dir, '/') = 0;
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot create '%s'", dir);
-        return 0;
-}
-
-/* Download url to dest, then check it; a file that does not match is
- * removed and the error names what it should have been. */
-static int download_checked(ErrorSlot *err, const char *url, const char *proxy, const char *dest, uint64_t size,
-                            const char *sha256, const char *what) {
-        _cleanup_free_ char *tmp = strdup_printf("%s.part", dest);
-        int r;
-
-        if (!tmp)
-                return -ENOMEM;
-        r = mkdir_parent(err, dest);
-        if (r < 0)
-                return r;
-        r = curl_download_file(err, url, proxy, tmp, size, what);
-        if (r == -EFBIG)
-                return error_set(err, -EBADMSG, "'%s' is larger than the %" PRIu64 " bytes pinned for %s", url,
-                                 size, what);
-        if (r < 0)
-                return r;
-        r = have_file(tmp, size, sha256);
-        if (r <= 0) {
-                (void) unlink(tmp);
-                if (r < 0)
-                        return error_set_errno(err, r, "cannot read '%s'", tmp);
-                return error_set(err, -EBADMSG, "'%s' is not %s: its size or SHA256 differs from the pinned sha256 %s",
-                                 url, what, sha256);
-        }
-        if (rename(tmp, dest) < 0) {
-                r = -errno;
-                (void) unlink(tmp);
-                return error_set_errno(err, r, "cannot rename '%s' to '%s'", tmp, dest);
-        }
-        return 0;
 }
 
 typedef struct Sources {
@@ -181,7 +121,7 @@ static int release_architectures(const Buildinfo *bi, char ***ret) {
 /* One index file: from the mirror by hash (what a mirror keeps for a while
  * after the index changed), else by name; kept at its name and by hash. */
 static int put_index(ErrorSlot *err, Sources *s, const struct ReleaseEntry *e, char **ret_path) {
-        _cleanup_free_ char *dists = NULL, *dest = NULL, *dir = NULL, *by_hash = NULL, *by_hash_rel = NULL, *url = NULL;
+        _cleanup_free_ char *dists = NULL, *dest = NULL, *dir = NULL, *by_hash = NULL, *by_hash_rel = NULL;
         int r;
 
         dists = strdup_printf("%s/dists/%s", s->o->output_dir, s->suite);
@@ -195,26 +135,11 @@ static int put_index(ErrorSlot *err, Sources *s, const struct ReleaseEntry *e, c
         if (!by_hash)
                 return -ENOMEM;
 
-        r = have_file(dest, e->size, e->sha256);
+        r = index_download(err, s->mirror, s->suite, s->o->proxy, e, dest);
         if (r < 0)
-                return error_set_errno(err, r, "cannot read '%s'", dest);
-        if (r == 0) {
-                url = strdup_printf("%s/dists/%s/%s", s->mirror, s->suite, by_hash_rel);
-                if (!url)
-                        return -ENOMEM;
-                r = download_checked(err, url, s->o->proxy, dest, e->size, e->sha256, e->path);
-                if (r == -ENOENT) {
-                        error_clear(err);
-                        free(url);
-                        url = strdup_printf("%s/dists/%s/%s", s->mirror, s->suite, e->path);
-                        if (!url)
-                                return -ENOMEM;
-                        r = download_checked(err, url, s->o->proxy, dest, e->size, e->sha256, e->path);
-                }
-                if (r < 0)
-                        return error_prefix(err, r, "index file '%s'", e->path);
+                return r;
+        if (r > 0)
                 s->report->n_downloaded++;
-        }
         r = mkdir_parent(err, by_hash);
         if (r < 0)
                 return r;
@@ -297,7 +222,7 @@ static int put_deb(ErrorSlot *err, size_t i, void *userdata) {
 
         if (!dest)
                 return -ENOMEM;
-        r = have_file(dest, p->size, p->sha256);
+        r = checked_file_present(dest, p->size, p->sha256);
         if (r < 0)
                 return error_set_errno(err, r, "cannot read '%s'", dest);
         if (r == 0) {
@@ -375,8 +300,17 @@ int sources_write(ErrorSlot *err, const SourcesOptions *o, SourcesReport *ret) {
         }
 
         if ((r = release_architectures(bi, &archs)) < 0 ||
-            (r = package_list_merge(err, bi->packages, strv_length(bi->flavors), &debs)) < 0 ||
-            (r = put_indexes(err, &s, rel, archs, debs)) < 0)
+            (r = package_list_merge(err, bi->packages, strv_length(bi->flavors), &debs)) < 0)
+                goto fail;
+        /* The tools the build took from the archive (debootstrap): a
+         * rebuild from these sources needs them too.  Each is in the
+         * architecture-independent part of the indexes ("all"). */
+        for (size_t i = 0; i < bi->n_tools; i++)
+                if (streq(bi->tools[i].from, "archive") &&
+                    (r = package_list_add(err, debs, bi->tools[i].name, bi->tools[i].version, "all")) < 0)
+                        goto fail;
+        r = put_indexes(err, &s, rel, archs, debs);
+        if (r < 0)
                 goto fail;
 
         downloaded = calloc(debs->n ?: 1, sizeof(bool));

@@ -62,7 +62,7 @@ static bool artifact_name_ok(const char *s) {
 
 static bool tool_ok(const char *name, const char *version, const char *from) {
         return chars_ok(name, 128, TOOL_NAME_CHARS) && chars_ok(version, 128, NULL) && from &&
-               (streq(from, "host") || streq(from, "image"));
+               (streq(from, "host") || streq(from, "image") || streq(from, "archive"));
 }
 
 static int tool_cmp(const BuildinfoTool *a, const char *name, const char *from) {

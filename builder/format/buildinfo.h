@@ -18,7 +18,7 @@
  *     Source-Date-Epoch: 1764000000
  *     Seed: whonix-build
  *     Tools:
- *      debootstrap 1.0.128 host
+ *      debootstrap 1.0.141 archive
  *      e2fsprogs 1.47.2-3+b12 image
  *      ...
  *     Packages-gateway:
@@ -33,7 +33,8 @@
  * Tools: the programs that wrote the bytes of the artifacts, beyond the
  * pinned packages and this program: name, version and where each came from
  * ("host": the build machine's, the one thing a rebuild elsewhere may have
- * differently; "image": the image's own, from the pinned archive).  Format
+ * differently; "image": the image's own, from the pinned archive;
+ * "archive": from the pinned archive, not in the image).  Format
  * 1 (before Tools) is still read, with no tools, and written back as it was.
  *
  * The text is deterministic: fields in this order, tools, packages and
@@ -63,7 +64,7 @@ typedef struct BuildinfoArtifact {
 typedef struct BuildinfoTool {
         char *name;
         char *version;
-        char *from;     /* "host" or "image" */
+        char *from;     /* "host", "image" or "archive" (the pinned archive, outside the image) */
 } BuildinfoTool;
 
 typedef struct Buildinfo {

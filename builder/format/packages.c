@@ -319,6 +319,31 @@ static Package *find_version(const PackageList *l, const char *name, size_t name
         return NULL;
 }
 
+int package_list_add(ErrorSlot *err, PackageList *l, const char *name, const char *version, const char *architecture) {
+        Package key = { .name = (char *) name, .architecture = (char *) architecture }, *items;
+        const Package *have = package_list_find(l, name, architecture);
+        size_t at = 0;
+
+        if (have) {
+                if (streq(have->version, version))
+                        return 0;
+                return error_set(err, -EBADMSG, "'%s' (%s) is listed as %s and as %s", name, architecture,
+                                 have->version, version);
+        }
+        while (at < l->n && package_cmp(&l->items[at], &key) < 0)
+                at++;
+        items = reallocarray(l->items, l->n + 1, sizeof(Package));
+        if (!items)
+                return -ENOMEM;
+        l->items = items;
+        memmove(items + at + 1, items + at, (l->n - at) * sizeof(Package));
+        items[at] = (Package) { .name = strdup(name), .version = strdup(version), .architecture = strdup(architecture) };
+        l->n++;
+        if (!items[at].name || !items[at].version || !items[at].architecture)
+                return -ENOMEM;
+        return 0;
+}
+
 const Package *package_list_find(const PackageList *l, const char *name, const char *architecture) {
         if (!l || !name)
                 return NULL;
@@ -378,6 +403,59 @@ int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, s
         r = foreach_paragraph(err, text, size, names, ELEMENTSOF(names), index_paragraph, l);
         if (r < 0)
                 return error_prefix(err, r, "Packages index");
+        return 0;
+}
+
+typedef struct IndexFind {
+        const char *name, *architecture;
+        PackageList *found;
+        size_t n_alloc;
+} IndexFind;
+
+/* Fields as index_paragraph's. */
+static int find_paragraph(ErrorSlot *err, const Span *v, void *userdata) {
+        IndexFind *f = userdata;
+        Package *p;
+        int r;
+
+        if (!span_is(&v[0], f->name) || !span_is(&v[2], f->architecture))
+                return 0;
+        r = check_identity(err, v);
+        if (r < 0)
+                return r;
+        if (f->found->n > 0)
+                return error_set(err, -EBADMSG, "line %u: '%s' (%s) is listed twice", v[0].line, f->name,
+                                 f->architecture);
+        r = add_package(err, f->found, &f->n_alloc, &v[0], &v[1], &v[2]);
+        if (r < 0)
+                return r;
+        p = &f->found->items[0];
+        if (sha256_from_span(&v[3], p->sha256) < 0)
+                return error_set(err, -EBADMSG, "line %u: missing or invalid SHA256 of '%s'", v[0].line, p->name);
+        if (u64_from_span(&v[4], &p->size) < 0)
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Size of '%s'", v[0].line, p->name);
+        if (!filename_ok(&v[5]))
+                return error_set(err, -EBADMSG, "line %u: missing or invalid Filename of '%s'", v[0].line, p->name);
+        p->filename = strndup(v[5].p, v[5].n);
+        return p->filename ? 0 : -ENOMEM;
+}
+
+int package_index_find(ErrorSlot *err, const char *text, size_t size, const char *name, const char *architecture,
+                       PackageList **ret) {
+        static const char * const names[] = { "Package", "Version", "Architecture", "SHA256", "Size", "Filename" };
+        _cleanup_(package_list_freep) PackageList *l = calloc(1, sizeof(PackageList));
+        IndexFind f = { .name = name, .architecture = architecture };
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        f.found = l;
+        r = foreach_paragraph(err, text, size, names, ELEMENTSOF(names), find_paragraph, &f);
+        if (r < 0)
+                return error_prefix(err, r, "Packages index");
+        if (l->n == 0)
+                return error_set(err, -ENOENT, "Packages index: no '%s' (%s)", name, architecture);
+        *ret = TAKE_PTR(l);
         return 0;
 }
 

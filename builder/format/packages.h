@@ -58,6 +58,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(PackageList *, package_list_free);
 int package_list_from_status(ErrorSlot *err, const char *text, size_t size, PackageList **ret);
 int package_list_match_index(ErrorSlot *err, PackageList *l, const char *text, size_t size);
 int package_list_check_complete(ErrorSlot *err, const PackageList *l);
+/* The one package called name, of that architecture, that a Packages index
+ * lists, with its Version, SHA256, Size and Filename, as a list of one:
+ * -ENOENT if the index lists none, -EBADMSG if it lists two. */
+int package_index_find(ErrorSlot *err, const char *text, size_t size, const char *name, const char *architecture,
+                       PackageList **ret);
 /* The packages of several lists, each name, architecture and version once
  * (-EBADMSG if two lists pin it to different .debs), with their SHA256 and
  * size: package_list_match_index() then fills in only the Filename, and
@@ -76,6 +81,12 @@ int package_list_from_archive(ErrorSlot *err, char * const *file_names, const Pa
                               PackageList **ret);
 /* The name apt gives a package's .deb in its archive directory. */
 char *package_archive_name(const Package *p);
+
+/* Add a package by name, version and architecture, in its sorted place,
+ * without SHA256 or Filename (package_list_match_index() fills them in); a
+ * package listed already with that version is left as it is, with another
+ * one -EBADMSG. */
+int package_list_add(ErrorSlot *err, PackageList *l, const char *name, const char *version, const char *architecture);
 
 /* The package called name (with that architecture, or any when NULL). */
 const Package *package_list_find(const PackageList *l, const char *name, const char *architecture);

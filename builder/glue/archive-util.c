@@ -64,3 +64,51 @@ int archive_decompress_memory(ErrorSlot *err, const char *what, const void *data
         *ret_size = n;
         return 0;
 }
+
+int archive_deb_data_tar(ErrorSlot *err, const char *deb_path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
+        _cleanup_free_ char *member = NULL;
+        struct archive_entry *e;
+        int k;
+
+        if (!a)
+                return -ENOMEM;
+        if (archive_read_support_format_ar(a) != ARCHIVE_OK)
+                return archive_error(err, a, "'%s'", deb_path);
+        if (archive_read_open_filename(a, deb_path, 65536) != ARCHIVE_OK)
+                return archive_error(err, a, "cannot open '%s'", deb_path);
+        while ((k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+                const char *name = archive_entry_pathname(e);
+                la_int64_t size = archive_entry_size(e);
+                size_t n = 0;
+
+                if (!name || !startswith(name, "data.tar"))
+                        continue;
+                if (!streq(name, "data.tar.xz") && !streq(name, "data.tar.gz") && !streq(name, "data.tar"))
+                        return error_set(err, -EBADMSG, "'%s': its data member '%s' is not tar, tar.xz or tar.gz",
+                                         deb_path, name);
+                if (size < 0 || (uint64_t) size > max)
+                        return error_set(err, -EFBIG, "'%s': '%s' is larger than %zu bytes", deb_path, name, max);
+                member = malloc((size_t) size + 1);
+                if (!member)
+                        return -ENOMEM;
+                while (n < (size_t) size) {
+                        la_ssize_t got = archive_read_data(a, member + n, (size_t) size - n);
+                        if (got < 0)
+                                return archive_error(err, a, "cannot read '%s' of '%s'", name, deb_path);
+                        if (got == 0)
+                                return error_set(err, -EBADMSG, "'%s': '%s' is cut short", deb_path, name);
+                        n += (size_t) got;
+                }
+                if (streq(name, "data.tar")) {
+                        member[n] = 0;
+                        *ret = TAKE_PTR(member);
+                        *ret_size = n;
+                        return 0;
+                }
+                return archive_decompress_memory(err, name, member, n, max, ret, ret_size);
+        }
+        if (k != ARCHIVE_EOF)
+                return archive_error(err, a, "cannot read '%s'", deb_path);
+        return error_set(err, -EBADMSG, "'%s' has no data.tar member: not a Debian package", deb_path);
+}

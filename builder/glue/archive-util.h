@@ -47,3 +47,8 @@ int archive_error(ErrorSlot *err, struct archive *a, const char *fmt, ...) _prin
  * beyond); -EBADMSG for anything else.  what names it in messages. */
 int archive_decompress_memory(ErrorSlot *err, const char *what, const void *data, size_t size, size_t max,
                               char **ret, size_t *ret_size);
+
+/* The files of a Debian package (the .deb at deb_path, an ar archive): its
+ * data.tar member, decompressed (xz or gzip), as a plain tar of at most max
+ * bytes. */
+int archive_deb_data_tar(ErrorSlot *err, const char *deb_path, size_t max, char **ret, size_t *ret_size);

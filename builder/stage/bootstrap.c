@@ -11,7 +11,7 @@
 #include "package-progress.h"
 
 /* Bump when the way a base is made changes, so old bases are not reused. */
-#define BOOTSTRAP_FORMAT "2"
+#define BOOTSTRAP_FORMAT "3"
 
 /* Inside the appliance, relative to the guest root /sysroot. */
 #define WORK_DIR "/.whonix-build"
@@ -19,27 +19,10 @@
 #define KEYRING WORK_DIR "/keyring.gpg"
 #define UNSAFE_IO_DIR "/etc/dpkg/dpkg.cfg.d"
 #define UNSAFE_IO_FILE UNSAFE_IO_DIR "/whonix-build-bootstrap"
+/* The pinned debootstrap's files (debootstrap-pin.h), unpacked here. */
+#define DEBOOTSTRAP_DIR WORK_DIR "/debootstrap"
 
-int bootstrap_tool_id(ErrorSlot *err, const char *suite, char **ret) {
-        _cleanup_free_ char *script = strdup_printf("/usr/share/debootstrap/scripts/%s", suite);
-        const char *files[] = { "/usr/sbin/debootstrap", "/usr/share/debootstrap/functions", script };
-        CacheKey k;
-
-        if (!script)
-                return -ENOMEM;
-        cache_key_init(&k, "debootstrap");
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                /* The suite scripts are symlinks (trixie -> sid); read_full_file follows them. */
-                int r = cache_key_add_file(&k, files[i], files[i]);
-                if (r < 0)
-                        return error_set_errno(err, r, "cannot read '%s' (is debootstrap installed, and does it know '%s'?)",
-                                               files[i], suite);
-        }
-        *ret = cache_key_final(&k);
-        return *ret ? 0 : -ENOMEM;
-}
-
-int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret) {
+int bootstrap_key(const BootstrapSpec *spec, char **ret) {
         _cleanup_strv_free_ char **inc = strv_copy(spec->include), **comp = strv_copy(spec->components);
         CacheKey k;
 
@@ -55,7 +38,7 @@ int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret) {
         cache_key_add_strv(&k, "components", comp);
         cache_key_add_strv(&k, "include", inc);
         cache_key_add(&k, "inrelease", spec->inrelease_sha256);
-        cache_key_add(&k, "debootstrap", tool_id);
+        cache_key_add(&k, "debootstrap", spec->debootstrap_sha256);
         *ret = cache_key_final(&k);
         return *ret ? 0 : -ENOMEM;
 }
@@ -92,7 +75,19 @@ static int run_debootstrap(ErrorSlot *err, Appliance *a, const BootstrapSpec *sp
                     strv_extend(&env, opt_https_proxy) < 0)
                         return -ENOMEM;
         }
-        if (strv_extend(&argv, "debootstrap") < 0 || strv_extend(&argv, opt_variant) < 0 ||
+        /* The pinned debootstrap, not the appliance's (the host's): its
+         * program and the scripts and functions it reads from
+         * DEBOOTSTRAP_DIR. */
+        r = appliance_mkdir_p(err, a, DEBOOTSTRAP_DIR);
+        if (r < 0)
+                return r;
+        r = appliance_tar_in(err, a, spec->debootstrap_tar, DEBOOTSTRAP_DIR);
+        if (r < 0)
+                return error_prefix(err, r, "cannot unpack the pinned debootstrap %s", spec->debootstrap_version);
+        if (strv_extend(&env, "DEBOOTSTRAP_DIR=/sysroot" DEBOOTSTRAP_DIR "/usr/share/debootstrap") < 0)
+                return -ENOMEM;
+        if (strv_extend(&argv, "/sysroot" DEBOOTSTRAP_DIR "/usr/sbin/debootstrap") < 0 ||
+            strv_extend(&argv, opt_variant) < 0 ||
             strv_extend(&argv, opt_arch) < 0 || strv_extend(&argv, opt_comp) < 0 ||
             strv_extend(&argv, opt_keyring) < 0 || strv_extend(&argv, opt_cache) < 0 ||
             strv_extend(&argv, "--force-check-gpg") < 0)

@@ -28,20 +28,19 @@ typedef struct BootstrapSpec {
         const char *inrelease_sha256;
         const char *proxy;         /* NULL, or the HTTP proxy debootstrap uses, as the appliance
                                     * reaches it (appliance_url()); not in the key */
+        const char *debootstrap_version; /* the pinned debootstrap (debootstrap-pin.h): */
+        const char *debootstrap_sha256;  /* its .deb, in the key */
+        const char *debootstrap_tar;     /* its files, unpacked in the appliance */
 } BootstrapSpec;
 
 /* Virtual size of the base disk: the final images are built from its tree,
  * so this only bounds what the build can install. */
 #define BOOTSTRAP_DISK_SIZE (16ull << 30)
 
-/* tool_id identifies the debootstrap that runs in the appliance
- * (bootstrap_tool_id()): a base depends on it, not on the rest of the
- * appliance, so an unrelated package change on the host keeps the base. */
-int bootstrap_key(const BootstrapSpec *spec, const char *tool_id, char **ret);
-
-/* SHA-256 over the host's debootstrap program, its functions and the
- * suite's script (the appliance copies them from the host). */
-int bootstrap_tool_id(ErrorSlot *err, const char *suite, char **ret);
+/* The key names the pinned debootstrap's .deb: a base depends on it, not on
+ * the rest of the appliance, so an unrelated package change on the host
+ * keeps the base, and a base is the same key on any host. */
+int bootstrap_key(const BootstrapSpec *spec, char **ret);
 
 /* Bootstrap into a new qcow2 at dest_disk (which must not exist).  On failure
  * dest_disk is removed. */

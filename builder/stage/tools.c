@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <archive.h>
 #include <zlib.h>
 
+#include "archive-util.h"
 #include "tools.h"
 
 static const char * const host_packages[] = {
-        "debootstrap", "gdisk", "e2fsprogs", "qemu-system-x86", "libguestfs0", "supermin",
+        "gdisk", "e2fsprogs", "qemu-system-x86", "libguestfs0", "supermin",
 };
 
 static const char * const image_packages[] = { "e2fsprogs", "grub-pc-bin" };
@@ -40,7 +40,7 @@ int tools_appliance_kernel(ErrorSlot *err, const char *boot_dir, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image) {
+int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image, const char *debootstrap_version) {
         _cleanup_(package_list_freep) PackageList *host = NULL;
         _cleanup_free_ char *status = NULL, *kernel = NULL, *kernel_pkg = NULL, *archive_version = NULL;
         ErrorSlot ignored = {};
@@ -77,6 +77,8 @@ int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image) {
         if (!archive_version)
                 return -ENOMEM;
         if ((r = buildinfo_add_tool(err, bi, "libarchive", archive_version, "host")) < 0)
+                return r;
+        if (debootstrap_version && (r = buildinfo_add_tool(err, bi, "debootstrap", debootstrap_version, "archive")) < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(image_packages); i++)
                 if ((r = buildinfo_add_tool(err, bi, image_packages[i],

@@ -18,8 +18,9 @@
 #include "buildinfo.h"
 #include "packages.h"
 
-/* image: a flavor's installed packages (the image tools' versions). */
-int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image);
+/* image: a flavor's installed packages (the image tools' versions);
+ * debootstrap_version: the pinned debootstrap's (NULL: none ran). */
+int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image, const char *debootstrap_version);
 
 /* The kernel supermin boots: the highest version among /boot/vmlinuz-*
  * (exposed for tests; boot_dir is "/boot").  *ret is the release ("6.1.0-41-amd64"). */

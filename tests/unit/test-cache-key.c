@@ -14,9 +14,12 @@ static char *key_of(const char *kind, const char *a, const char *b) {
         return cache_key_final(&k);
 }
 
-static char *base_key(BootstrapSpec *s, const char *appliance) {
+/* debootstrap: the SHA256 of the pinned debootstrap's .deb. */
+static char *base_key(BootstrapSpec *s, const char *debootstrap) {
         char *k = NULL;
-        if (bootstrap_key(s, appliance, &k) < 0)
+
+        s->debootstrap_sha256 = debootstrap;
+        if (bootstrap_key(s, &k) < 0)
                 return NULL;
         return k;
 }
@@ -58,7 +61,7 @@ int main(void) {
         tap_ok(b4 && !streq(b1, b4), "the signed InRelease changes the base key");
         s.inrelease_sha256 = "aa";
         b5 = base_key(&s, "app2");
-        tap_ok(b5 && !streq(b1, b5), "the debootstrap that runs changes the base key");
+        tap_ok(b5 && !streq(b1, b5), "the pinned debootstrap's .deb changes the base key");
         s.suite = "bookworm";
         b6 = base_key(&s, "app1");
         tap_ok(b6 && !streq(b1, b6), "the suite changes the base key");
@@ -67,20 +70,6 @@ int main(void) {
         b7 = base_key(&s, "app1");
         tap_ok(b7 && streq(b1, b7), "the mirror does not change the base key (the InRelease hash pins the content)");
 
-        {
-                _cleanup_free_ char *t1 = NULL, *t2 = NULL;
-                ErrorSlot err = {};
-                if (access("/usr/sbin/debootstrap", R_OK) == 0) {
-                        tap_ok(bootstrap_tool_id(&err, "trixie", &t1) == 0 && bootstrap_tool_id(&err, "trixie", &t2) == 0 &&
-                                       streq(t1, t2) && strlen(t1) == 64,
-                               "bootstrap_tool_id() is stable");
-                } else
-                        printf("ok %u # SKIP debootstrap is not installed\n", ++tap_n);
-                tap_ok(bootstrap_tool_id(&err, "no-such-suite", &t2) == -ENOENT && err.message &&
-                               strstr(err.message, "no-such-suite"),
-                       "an unknown suite is refused: %s", strempty(err.message));
-                error_done(&err);
-        }
         /* A relative cache directory becomes absolute: qemu resolves a
          * layer's backing path relative to the layer's own directory. */
         {

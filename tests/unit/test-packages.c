@@ -281,5 +281,39 @@ int main(void) {
                        "an index entry of another size than the pin is refused (%s)", strempty(err.message));
                 error_clear(&err);
         }
+        /* One package looked up in an index (the pinned debootstrap). */
+        {
+                _cleanup_(package_list_freep) PackageList *one = NULL, *none = NULL, *two = NULL;
+                _cleanup_free_ char *twice = strdup_printf("%s\n%s", index_text, index_text);
+
+                r = package_index_find(&err, index_text, strlen(index_text), "libc6", "amd64", &one);
+                tap_ok(r == 0 && one->n == 1 && streq(one->items[0].version, "2.41-12") &&
+                               streq(one->items[0].sha256, SHA_C) && one->items[0].size == 2800000 &&
+                               streq(one->items[0].filename, "pool/main/g/glibc/libc6_2.41-12_amd64.deb"),
+                       "index lookup: version, SHA256, size and Filename (%s)", strempty(err.message));
+                error_clear(&err);
+                r = package_index_find(&err, index_text, strlen(index_text), "libc6", "i386", &none);
+                tap_ok(r == -ENOENT && !none && strstr(strempty(err.message), "no 'libc6' (i386)"),
+                       "index lookup: another architecture is not found (%s)", strempty(err.message));
+                error_clear(&err);
+                r = twice ? package_index_find(&err, twice, strlen(twice), "libc6", "amd64", &two) : -ENOMEM;
+                tap_ok(r == -EBADMSG && !two && strstr(strempty(err.message), "listed twice"),
+                       "index lookup: a package listed twice is refused (%s)", strempty(err.message));
+                error_clear(&err);
+        }
+        /* A package added by name, version and architecture. */
+        {
+                r = package_list_add(&err, l, "debootstrap", "1.0.141", "all");
+                tap_ok(r == 0 && l->n == 4 && streq(l->items[1].name, "debootstrap") && !l->items[1].sha256[0],
+                       "add: in its sorted place, nothing pinned yet");
+                tap_ok(package_list_add(&err, l, "debootstrap", "1.0.141", "all") == 0 && l->n == 4,
+                       "add: the same package again changes nothing");
+                tap_ok(package_list_add(&err, l, "debootstrap", "1.0.128", "all") == -EBADMSG &&
+                               strstr(strempty(err.message), "listed as 1.0.141 and as 1.0.128"),
+                       "add: another version of it is refused (%s)", strempty(err.message));
+                error_clear(&err);
+                tap_ok(package_list_find(l, "tor", "amd64") && package_list_find(l, "base-files", "amd64"),
+                       "add: the list stays searchable");
+        }
         return tap_done();
 }

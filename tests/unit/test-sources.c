@@ -3,12 +3,17 @@
  * whonix-build sources against a fake archive: a temporary directory with a
  * clearsigned InRelease (throwaway key), xz and gzip Packages indexes of two
  * components (one only by hash, as a mirror keeps an index that changed) and
- * a pool, served as file://.  A buildinfo pins three of its packages.
+ * a pool, served as file://.  A buildinfo pins three of its packages, and a
+ * tool from the archive: debootstrap, a real .deb (ar, data.tar.gz).  Then
+ * the pinned debootstrap of a build (debootstrap-pin.h) from the same
+ * archive: found in the signed index, fetched, unpacked, kept for offline.
  */
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive-util.h"
+#include "debootstrap-pin.h"
+#include "fetch.h"
 #include "gpg-test-util.h"
 #include "log.h"
 #include "sha256.h"
@@ -20,6 +25,7 @@ static TestSigner key;
 
 typedef struct Deb {
         const char *name, *version, *arch, *component, *content;
+        size_t size; /* of content; 0: strlen */
         bool pinned;
         char sha[65];
         char *filename;
@@ -30,7 +36,66 @@ static Deb debs[] = {
         { .name = "bb", .version = "2:2.0", .arch = "all", .component = "main", .content = "bb, architecture all, an epoch", .pinned = true },
         { .name = "dd", .version = "4", .arch = "amd64", .component = "main", .content = "in the index, not pinned: never fetched" },
         { .name = "cc", .version = "3", .arch = "amd64", .component = "contrib", .content = "cc from contrib", .pinned = true },
+        /* content: a real .deb, made by make_deb(). */
+        { .name = "debootstrap", .version = "1.0.141", .arch = "all", .component = "main" },
 };
+#define DEBOOTSTRAP 4
+
+static size_t deb_size(const Deb *d) {
+        return d->size ?: strlen(d->content);
+}
+
+/* One archive member (or tar entry) of n bytes. */
+static int add_member(struct archive *a, const char *name, mode_t mode, const void *p, size_t n) {
+        _cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
+
+        if (!e)
+                return -ENOMEM;
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, mode);
+        archive_entry_set_size(e, (la_int64_t) n);
+        if (archive_write_header(a, e) != ARCHIVE_OK || archive_write_data(a, p, n) != (la_ssize_t) n)
+                return -EIO;
+        return 0;
+}
+
+/* A Debian package of debootstrap's shape: debian-binary, control.tar.gz,
+ * data.tar.gz with its program and its functions. */
+static int make_deb(char **ret, size_t *ret_size) {
+        static char data[1u << 16], deb[1u << 17];
+        size_t data_n = 0, deb_n = 0;
+        int r;
+        {
+                _cleanup_(archive_write_freep) struct archive *t = archive_write_new();
+                if (!t || archive_write_set_format_ustar(t) != ARCHIVE_OK || archive_write_add_filter_gzip(t) != ARCHIVE_OK ||
+                    archive_write_open_memory(t, data, sizeof data, &data_n) != ARCHIVE_OK)
+                        return -EIO;
+                if ((r = add_member(t, "./usr/sbin/debootstrap", 0755, "#!/bin/sh\necho pinned\n", 22)) < 0 ||
+                    (r = add_member(t, "./usr/share/debootstrap/functions", 0644, "# functions\n", 12)) < 0)
+                        return r;
+                if (archive_write_close(t) != ARCHIVE_OK)
+                        return -EIO;
+        }
+        {
+                _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
+                if (!a || archive_write_set_format_ar_svr4(a) != ARCHIVE_OK ||
+                    archive_write_open_memory(a, deb, sizeof deb, &deb_n) != ARCHIVE_OK)
+                        return -EIO;
+                if ((r = add_member(a, "debian-binary", 0644, "2.0\n", 4)) < 0 ||
+                    (r = add_member(a, "control.tar.gz", 0644, "not read", 8)) < 0 ||
+                    (r = add_member(a, "data.tar.gz", 0644, data, data_n)) < 0)
+                        return r;
+                if (archive_write_close(a) != ARCHIVE_OK)
+                        return -EIO;
+        }
+        *ret = malloc(deb_n);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, deb, deb_n);
+        *ret_size = deb_n;
+        return 0;
+}
 
 static char *in(const char *dir, const char *rel) {
         return path_join(dir, rel);
@@ -93,7 +158,7 @@ static int make_archive(const char *extra, char **ret_sha) {
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(debs); i++) {
                 Deb *d = &debs[i];
-                _cleanup_free_ char *hex = sha256_hex(d->content, strlen(d->content));
+                _cleanup_free_ char *hex = sha256_hex(d->content, deb_size(d));
                 const char *v = strchr(d->version, ':') ? strchr(d->version, ':') + 1 : d->version;
 
                 free(d->filename);
@@ -102,13 +167,13 @@ static int make_archive(const char *extra, char **ret_sha) {
                 if (!hex || !d->filename)
                         return -ENOMEM;
                 memcpy(d->sha, hex, 65);
-                r = write_at(mirror, d->filename, d->content, strlen(d->content));
+                r = write_at(mirror, d->filename, d->content, deb_size(d));
                 if (r < 0)
                         return r;
                 fprintf(streq(d->component, "main") ? mf : cf,
                         "Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: Someone <a@example.org>\n"
                         "Filename: %s\nSize: %zu\nSHA256: %s\nDescription: test\n continued\n\n",
-                        d->name, d->version, d->arch, d->filename, strlen(d->content), d->sha);
+                        d->name, d->version, d->arch, d->filename, deb_size(d), d->sha);
         }
         fclose(mf);
         fclose(cf);
@@ -174,19 +239,23 @@ static char *buildinfo_text(const char *inrelease_sha, const char *extra_pkg) {
                 debs[1].arch, debs[1].sha, strlen(debs[1].content), debs[3].name, debs[3].version, debs[3].arch,
                 debs[3].sha, strlen(debs[3].content), extra_pkg ?: "");
         fclose(f);
-        return strdup_printf("Format: whonix-buildinfo 1\nTool-Version: 0.1.0\nTool-Commit: 3149ed09a953\n"
+        return strdup_printf("Format: whonix-buildinfo 2\nTool-Version: 0.1.0\nTool-Commit: 3149ed09a953\n"
                              "Recipe-Tree-SHA256: %s\nTarget: kvm\nFlavors: gateway workstation\nSuite: trixie\n"
                              "Mirror: file://%s\nInRelease-SHA256: %s\nInRelease-Signer: %s\nSource-Date-Epoch: 1\n"
-                             "Seed: whonix-build\n%sArtifacts:\n %s 10 Whonix-Gateway.qcow2\n",
-                             debs[0].sha, mirror, inrelease_sha, key.fpr, pk, debs[0].sha);
+                             "Seed: whonix-build\nTools:\n debootstrap %s archive\n zlib 1.2.13 host\n"
+                             "%sArtifacts:\n %s 10 Whonix-Gateway.qcow2\n",
+                             debs[0].sha, mirror, inrelease_sha, key.fpr, debs[DEBOOTSTRAP].version, pk, debs[0].sha);
 }
 
-static bool file_is(const char *dir, const char *rel, const char *content) {
+static bool file_is_n(const char *dir, const char *rel, const char *content, size_t size) {
         _cleanup_free_ char *path = in(dir, rel), *text = NULL;
         size_t n;
 
-        return path && read_full_file(path, 1u << 20, &text, &n) == 0 && n == strlen(content) &&
-               memcmp(text, content, n) == 0;
+        return path && read_full_file(path, 1u << 20, &text, &n) == 0 && n == size && memcmp(text, content, n) == 0;
+}
+
+static bool file_is(const char *dir, const char *rel, const char *content) {
+        return file_is_n(dir, rel, content, strlen(content));
 }
 
 static bool exists(const char *dir, const char *rel) {
@@ -224,12 +293,15 @@ int main(void) {
         pins_text = key.fpr ? strdup_printf("trixie %s\n", key.fpr) : NULL;
         if (r == 0)
                 r = pins_text ? write_file_atomic(pins, pins_text, strlen(pins_text), 0644) : -ENOMEM;
+        _cleanup_free_ char *deb = NULL;
+        if (r == 0 && (r = make_deb(&deb, &debs[DEBOOTSTRAP].size)) == 0)
+                debs[DEBOOTSTRAP].content = deb;
         if (r == 0)
                 r = make_archive("", &sha);
         info = sha ? buildinfo_text(sha, NULL) : NULL;
         if (r == 0)
                 r = info ? write_file_atomic(info_path, info, strlen(info), 0644) : -ENOMEM;
-        tap_ok(r == 0, "a fake archive (main, contrib; xz and gzip; one index only by hash), signed; a buildinfo pinning 3 of its 4 packages (r=%d)", r);
+        tap_ok(r == 0, "a fake archive (main, contrib; xz and gzip; one index only by hash), signed; a buildinfo pinning 3 of its packages and its debootstrap (r=%d)", r);
         if (r < 0)
                 goto done;
 
@@ -237,13 +309,15 @@ int main(void) {
         SourcesReport rep = {};
 
         r = sources_write(&err, &o, &rep);
-        tap_ok(r == 0 && rep.n_packages == 3 && rep.n_indexes == 3 && rep.n_downloaded == 6,
-               "sources: 3 packages, 3 index files, all downloaded (r=%d, %zu, %zu, %zu; %s)", r, rep.n_packages,
+        tap_ok(r == 0 && rep.n_packages == 4 && rep.n_indexes == 3 && rep.n_downloaded == 7,
+               "sources: 3 packages and debootstrap, 3 index files, all downloaded (r=%d, %zu, %zu, %zu; %s)", r, rep.n_packages,
                rep.n_indexes, rep.n_downloaded, strempty(err.message));
         error_clear(&err);
         tap_ok(file_is(out, debs[0].filename, debs[0].content) && file_is(out, debs[1].filename, debs[1].content) &&
                        file_is(out, debs[3].filename, debs[3].content),
                "every pinned .deb at its index's Filename, with its bytes");
+        tap_ok(file_is_n(out, debs[DEBOOTSTRAP].filename, debs[DEBOOTSTRAP].content, debs[DEBOOTSTRAP].size),
+               "the tool the build took from the archive (debootstrap) is published too");
         tap_ok(!exists(out, debs[2].filename), "a package in the index but not pinned is not in the mirror");
         tap_ok(file_is(out, "whonix.buildinfo", info), "the buildinfo beside them");
         {
@@ -269,10 +343,61 @@ int main(void) {
         sources_report_done(&rep);
 
         r = sources_write(&err, &o, &rep);
-        tap_ok(r == 0 && rep.n_downloaded == 0 && rep.n_packages == 3,
+        tap_ok(r == 0 && rep.n_downloaded == 0 && rep.n_packages == 4,
                "run again: everything is there and checked, nothing downloaded (r=%d, %zu)", r, rep.n_downloaded);
         error_clear(&err);
         sources_report_done(&rep);
+
+        /* The pinned debootstrap of a build from this archive. */
+        {
+                _cleanup_(source_info_freep) SourceInfo *si = NULL;
+                _cleanup_(debootstrap_pin_done) DebootstrapPin pin = {}, again = {};
+                _cleanup_free_ char *pcache = in(root, "pin-cache"), *url = strdup_printf("file://%s", mirror),
+                                    *pin_file = NULL, *moved = in(root, "mirror-away"), *tar = NULL;
+                size_t n = 0;
+
+                r = pcache && url ? fetch_sources(&err, url, NULL, "trixie", keys, pcache, true, &si) : -ENOMEM;
+                r = r < 0 ? r : debootstrap_pin(&err, si, "amd64", NULL, pcache, &pin);
+                tap_ok(r == 0 && streq_ptr(pin.version, "1.0.141") && streq(pin.sha256, debs[DEBOOTSTRAP].sha) &&
+                               streq_ptr(pin.filename, debs[DEBOOTSTRAP].filename),
+                       "debootstrap pinned: the version, .deb and pool path the signed index gives (r=%d %s)", r,
+                       strempty(err.message));
+                error_clear(&err);
+                r = pin.tar_path ? read_full_file(pin.tar_path, 1u << 20, &tar, &n) : -ENOENT;
+                tap_ok(r == 0 && n % 512 == 0 && memmem(tar, n, "usr/sbin/debootstrap", 20) &&
+                               memmem(tar, n, "echo pinned", 11) && memmem(tar, n, "usr/share/debootstrap/functions", 31),
+                       "its files, unpacked from the .deb's data.tar.gz into a plain tar (%zu bytes)", n);
+                pin_file = si ? strdup_printf("%s/tools/debootstrap/%s.pin", pcache, si->inrelease_sha256) : NULL;
+                tap_ok(pin_file && access(pin_file, F_OK) == 0, "the pin is kept per InRelease");
+                /* Offline: the mirror gone, the cache has all it needs. */
+                r = moved && rename(mirror, moved) == 0 ? debootstrap_pin(&err, si, "amd64", NULL, pcache, &again) : -EIO;
+                tap_ok(r == 0 && streq(again.sha256, pin.sha256), "again with the mirror gone: from the cache (r=%d %s)",
+                       r, strempty(err.message));
+                error_clear(&err);
+                debootstrap_pin_done(&again);
+                /* A cached .deb changed: fetched again, and the mirror is gone. */
+                _cleanup_free_ char *cached_deb = strdup_printf("%s/tools/debootstrap/%s.deb", pcache, pin.sha256);
+                r = cached_deb ? write_file_atomic(cached_deb, "changed", 7, 0644) : -ENOMEM;
+                r = r < 0 ? r : debootstrap_pin(&err, si, "amd64", NULL, pcache, &again);
+                tap_ok(r < 0 && strstr(strempty(err.message), debs[DEBOOTSTRAP].filename),
+                       "a changed cached .deb is not used: fetched again, which fails offline, naming it (%s)",
+                       strempty(err.message));
+                error_clear(&err);
+                debootstrap_pin_done(&again);
+                if (moved)
+                        (void) rename(moved, mirror);
+                r = debootstrap_pin(&err, si, "amd64", NULL, pcache, &again);
+                tap_ok(r == 0 && access(pin.tar_path, F_OK) == 0, "with the mirror back: fetched and unpacked again (%s)",
+                       strempty(err.message));
+                error_clear(&err);
+                /* An archive with no debootstrap for the architecture. */
+                (void) unlink(pin_file);
+                debootstrap_pin_done(&again);
+                r = debootstrap_pin(&err, si, "i386", NULL, pcache, &again);
+                tap_ok(r == -ENOENT && strstr(strempty(err.message), "main/binary-i386"),
+                       "an architecture the InRelease has no index for: refused, naming it (%s)", strempty(err.message));
+                error_clear(&err);
+        }
 
         /* One .deb changed on the mirror: refused, naming it. */
         {

@@ -54,11 +54,18 @@ int tools_record(ErrorSlot *err, Buildinfo *bi, const PackageList *image, const 
                 (void) package_list_from_status(&ignored, status, size, &host);
         error_done(&ignored);
 
-        for (size_t i = 0; i < ELEMENTSOF(host_packages); i++)
-                if ((r = buildinfo_add_tool(err, bi, host_packages[i],
-                                            host ? installed_version(host, host_packages[i]) ?: "none" : "unknown",
-                                            "host")) < 0)
+        for (size_t i = 0; i < ELEMENTSOF(host_packages); i++) {
+                _cleanup_free_ char *t64 = strdup_printf("%st64", host_packages[i]);
+
+                if (!t64)
+                        return -ENOMEM;
+                /* Debian 13 renamed libraries for 64-bit time_t
+                 * (libguestfs0t64): the same tool, recorded by its name. */
+                v = host ? installed_version(host, host_packages[i]) ?: installed_version(host, t64) ?: "none"
+                         : "unknown";
+                if ((r = buildinfo_add_tool(err, bi, host_packages[i], v, "host")) < 0)
                         return r;
+        }
         r = tools_appliance_kernel(err, "/boot", &kernel);
         if (r < 0)
                 return r;

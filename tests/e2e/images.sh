@@ -8,8 +8,9 @@
 # when the build changed), the CLI pair's release (from the build's cache:
 # export only), its published sources (whonix-build sources: a Debian
 # mirror of exactly the packages its buildinfo pins, WB_E2E_SOURCES) and a
-# second, independent build of the CLI pair (tests/e2e/reproduce.sh
-# verifies the release against it): from those sources alone, served on
+# second, independent build of the CLI pair, in a Debian 13 environment
+# (below; tests/e2e/reproduce.sh verifies the release against it, there
+# too): from those sources alone, served on
 # 127.0.0.1 in a network namespace that has nothing but its loopback (the
 # appliance reaches no other mirror, nor anything else), in a cache of its
 # own (WB_E2E_REBUILD_CACHE) with an empty package cache disk (every .deb
@@ -23,6 +24,14 @@
 # minutes beside the boot tests.  WB_E2E_REBUILD_BASE=own bootstraps its
 # own; WB_E2E_REBUILD_FLAVORS=all rebuilds the three (then reproduce
 # verifies the three).
+#
+# The independent build runs in another Debian: WB_E2E_REBUILD_ENV=trixie
+# (the default) makes a Debian 13 environment on this machine
+# (tests/helpers/trixie-env: a chroot with Debian 13's kernel, qemu,
+# libguestfs, supermin, e2fsprogs, gdisk, zlib, libarchive and compiler) and
+# builds whonix-build there from this checkout; the rebuild and
+# reproduce.sh's verify run there.  WB_E2E_REBUILD_ENV=host runs them on
+# this machine (needs no root).
 WB_E2E_IMAGES=${WB_E2E_IMAGES:-$WB_BUILD_ROOT/e2e-images}
 WB_E2E_REBUILD_CACHE=${WB_E2E_REBUILD_CACHE:-$WB_BUILD_ROOT/e2e-rebuild-cache}
 WB_E2E_REBUILT=${WB_E2E_REBUILT:-$WB_BUILD_ROOT/e2e-rebuilt}
@@ -32,6 +41,47 @@ WB_E2E_RELEASE=${WB_E2E_RELEASE:-$WB_BUILD_ROOT/e2e-release}
 WB_E2E_SOURCES=${WB_E2E_SOURCES:-$WB_BUILD_ROOT/e2e-sources}
 export WB_E2E_IMAGES WB_E2E_REBUILD_CACHE WB_E2E_REBUILT WB_E2E_REBUILD_FLAVORS WB_E2E_REBUILD_BASE WB_E2E_RELEASE \
         WB_E2E_SOURCES
+# Making the environment needs root (debootstrap, chroot): without it, the
+# default is the host (CI runs as root).
+[ "$(id -u)" -eq 0 ] && _env_default=trixie || _env_default=host
+WB_E2E_REBUILD_ENV=${WB_E2E_REBUILD_ENV:-$_env_default}
+WB_E2E_TRIXIE=${WB_E2E_TRIXIE:-$WB_BUILD_ROOT/e2e-trixie}
+export WB_E2E_REBUILD_ENV WB_E2E_TRIXIE
+
+# e2e_env_cmd [PATH...]: sets E2E_ENV, the command prefix that runs a command
+# in the rebuild's environment (with PATHs of this machine seen there, as
+# well as the checkout and the build directory), and E2E_ENV_WB, the
+# whonix-build to run there.  Empty prefix and $WHONIX_BUILD for "host".
+e2e_env_cmd() {
+        local p
+        E2E_ENV=()
+        E2E_ENV_WB=$WHONIX_BUILD
+        [ "$WB_E2E_REBUILD_ENV" = host ] && return 0
+        E2E_ENV=("$WB_SOURCE_ROOT/tests/helpers/trixie-env" run "$WB_E2E_TRIXIE/root"
+                --bind "$WB_SOURCE_ROOT" --bind "$WB_BUILD_ROOT")
+        for p in "$@"; do E2E_ENV+=(--bind "$p"); done
+        E2E_ENV+=(--)
+        E2E_ENV_WB=$WB_E2E_TRIXIE/build/cli/whonix-build
+}
+
+# The rebuild's environment, made (or found ready) and whonix-build built
+# there from this checkout.  Its log: WB_E2E_TRIXIE.log.
+_e2e_env_prepare() {
+        [ "$WB_E2E_REBUILD_ENV" = host ] && return 0
+        [ "$WB_E2E_REBUILD_ENV" = trixie ] || { echo "WB_E2E_REBUILD_ENV is host or trixie, not '$WB_E2E_REBUILD_ENV'"; return 1; }
+        local start=$SECONDS
+        {
+                "$WB_SOURCE_ROOT/tests/helpers/trixie-env" make "$WB_E2E_TRIXIE/root" &&
+                        e2e_env_cmd &&
+                        "${E2E_ENV[@]}" sh -c 'cd "$1" && { [ -f "$2/build.ninja" ] || meson setup "$2"; } &&
+                                ninja -C "$2" cli/whonix-build && "$2/cli/whonix-build" --version' \
+                                sh "$WB_SOURCE_ROOT" "$WB_E2E_TRIXIE/build"
+        } >"$WB_E2E_TRIXIE.log" 2>&1
+        local rc=$?
+        echo "environment ready in $((SECONDS - start)) s (exit $rc)" >>"$WB_E2E_TRIXIE.log"
+        return "$rc"
+}
+
 # The port of the published sources' HTTP server, in the rebuild's own
 # network namespace (nothing else listens there).
 WB_E2E_SOURCES_PORT=8631
@@ -110,11 +160,18 @@ _e2e_rebuild() {
                 >"$WB_BUILD_ROOT/e2e-sources.log" 2>&1 || rc=$?; }
         if [ "$rc" -ne 0 ]; then
                 echo "ensure_images: cannot make the release or its sources (exit $rc)" >"$WB_BUILD_ROOT/e2e-rebuild.log"
+        elif ! _e2e_env_prepare; then
+                echo "ensure_images: cannot make the $WB_E2E_REBUILD_ENV environment; the end of $WB_E2E_TRIXIE.log:" \
+                        >"$WB_BUILD_ROOT/e2e-rebuild.log"
+                tail -n 30 "$WB_E2E_TRIXIE.log" >>"$WB_BUILD_ROOT/e2e-rebuild.log"
+                rc=1
         elif _e2e_share_base; then
+                e2e_env_cmd "$home"
                 (
-                        cd "$home" && umask 077 && export HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
+                        umask 077 && export HOME=$home TZ=Pacific/Kiritimati LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
                                 e2e_offline "$WB_BUILD_ROOT/e2e-rebuild" \
-                                "$WHONIX_BUILD" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --json \
+                                "${E2E_ENV[@]}" sh -c 'cd "$HOME" && exec "$@"' sh \
+                                "$E2E_ENV_WB" --flavor "$WB_E2E_REBUILD_FLAVORS" --target kvm --json \
                                 --mirror "http://127.0.0.1:$WB_E2E_SOURCES_PORT" \
                                 --cache "$WB_E2E_REBUILD_CACHE" --until finalize --output "$WB_E2E_REBUILT" \
                                 >"$WB_BUILD_ROOT/e2e-rebuild.json" 2>"$WB_BUILD_ROOT/e2e-rebuild.log"
@@ -146,7 +203,8 @@ ensure_images() {
                 fi
                 # No rebuild yet, or the build changed since (a later local
                 # run): the independent build, now.
-                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"; echo "$WB_E2E_REBUILD_FLAVORS $WB_E2E_REBUILD_BASE sources") |
+                sum=$( (sha256sum <"$WB_E2E_IMAGES/whonix.buildinfo"
+                        echo "$WB_E2E_REBUILD_FLAVORS $WB_E2E_REBUILD_BASE $WB_E2E_REBUILD_ENV sources") |
                         sha256sum)
                 if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
                         _e2e_rebuild

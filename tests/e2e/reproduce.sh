@@ -134,13 +134,24 @@ info=$rel/whonix.buildinfo
 n_images=$(grep -c '^Packages-' "$info")
 artifacts=$(sed -n 's/^[0-9a-f]\{64\}  //p' "$rel/SHA256SUMS" | grep -v '^whonix.buildinfo$')
 
-# verify, as a third party runs it: a different clock zone, locale and
-# umask than the first build, and only the published sources to reach.
+# verify, as a third party runs it: in the independent build's environment
+# (Debian 13 unless WB_E2E_REBUILD_ENV=host), a different clock zone,
+# locale and umask than the first build, and only the published sources to
+# reach.
+e2e_env_cmd "$T"
+if [ "$WB_E2E_REBUILD_ENV" = trixie ]; then
+        debian=$("${E2E_ENV[@]}" cat /etc/debian_version 2>/dev/null)
+        check "verify runs in a Debian 13 environment made here ($debian), with whonix-build built there" \
+                sh -c '[ "${1%%.*}" = 13 ] && [ -x "$2" ] && grep -q "^whonix-build .*($3)" "$4"' sh "$debian" \
+                "$E2E_ENV_WB" "$(git -C "$WB_SOURCE_ROOT" rev-parse --short=12 HEAD)" "$WB_E2E_TRIXIE.log"
+        diag "$(tail -n 1 "$WB_E2E_TRIXIE.log")"
+fi
 start=$(date +%s)
 (
         flock 9
-        cd "$T" && umask 077 && export TZ=America/St_Johns LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
-                e2e_offline "$T/verify" "$WHONIX_BUILD" verify "$info" "$rel" --cache "$WB_TEST_CACHE" \
+        umask 077 && export TZ=America/St_Johns LANG=C.UTF-8 LC_ALL=C.UTF-8 &&
+                e2e_offline "$T/verify" "${E2E_ENV[@]}" sh -c 'cd "$0" && exec "$@"' "$T" \
+                "$E2E_ENV_WB" verify "$info" "$rel" --cache "$WB_TEST_CACHE" \
                 --rebuild-cache "$WB_E2E_REBUILD_CACHE" --mirror "http://127.0.0.1:$WB_E2E_SOURCES_PORT" \
                 --output "$T/rebuilt" >"$T/verify.out" 2>"$T/verify.err"
 ) 9>"$WB_BUILD_ROOT/e2e-build.lock"
@@ -165,13 +176,22 @@ check "the release verified has $n_images images and their XML ($(wc -w <<<"$art
 for a in $artifacts; do
         check "verify: $a matches bit for bit" grep -Eq "^MATCH +$a " "$T/verify.out"
 done
-# The tools that wrote the bytes: the image's own e2fsprogs, the host's
-# debootstrap, kernel and libraries; the same host built both, so verify
-# names none as differing.
-check "the buildinfo records the tools: e2fsprogs from the image, debootstrap and the kernel from the host" \
-        sh -c 'grep -Eq "^ e2fsprogs [^ ]+ image\$" "$1" && grep -Eq "^ debootstrap [^ ]+ host\$" "$1" &&
+# The tools that wrote the bytes: the image's own e2fsprogs, the archive's
+# debootstrap, the host's kernel and libraries.
+check "the buildinfo records the tools: e2fsprogs from the image, debootstrap from the archive, the kernel from the host" \
+        sh -c 'grep -Eq "^ e2fsprogs [^ ]+ image\$" "$1" && grep -Eq "^ debootstrap [^ ]+ archive\$" "$1" &&
                 grep -Eq "^ linux-image-[^ ]+ [^ ]+ host\$" "$1" && grep -Eq "^ zlib [^ ]+ host\$" "$1"' sh "$info"
-check "verify names no tool as differing (the same host built both)" sh -c '! grep -q "^TOOL" "$1"' sh "$T/verify.out"
+if [ "$WB_E2E_REBUILD_ENV" = trixie ]; then
+        # Debian 13's kernel, qemu, libguestfs ... differ from this host's:
+        # verify names them, and only tools of the host (the image's and
+        # the archive's are pinned).
+        check "verify names the host tools that differ in Debian 13 (the kernel, qemu), none of the image or archive" \
+                sh -c 'grep -Eq "^TOOL +linux-image-[^ ]+ \(host\): .* in the release, not in the rebuild" "$1" &&
+                        grep -Eq "^TOOL +qemu-system-x86 \(host\): [^ ]+ in the release, [^ ]+ in the rebuild" "$1" &&
+                        ! grep -Eq "^TOOL .*\((image|archive)\)" "$1"' sh "$T/verify.out"
+else
+        check "verify names no tool as differing (the same host built both)" sh -c '! grep -q "^TOOL" "$1"' sh "$T/verify.out"
+fi
 # A snapshot of the archive (--snapshot BASE/archive/debian/STAMP): the
 # published sources laid out as snapshot.debian.org lays out its archive,
 # served offline.  The build from it is the release itself (every stage
@@ -233,17 +253,18 @@ check "verify names the changed file: content /etc/hostname" grep -qx '        c
 check "the published Gateway image is still the one in the buildinfo" \
         bash -c "! grep -Eq '^DIFFERS +Whonix-Gateway.qcow2 .*PUBLISHED FILE' '$T/tampered.out'"
 
-# A rebuild whose host had another zlib and debootstrap (its buildinfo says
-# so): verify names both tools beside its verdicts, which the bytes decide.
+# A rebuild whose tools were the release's but for zlib and debootstrap
+# (its buildinfo says so): verify names both beside its verdicts, which the
+# bytes decide.
 cp -a "$T/rebuilt" "$T/rebuilt-tools"
-sed -i -e 's/^ zlib [^ ]* host$/ zlib 9.9.9 host/' -e 's/^ debootstrap [^ ]* host$/ debootstrap 9.9 host/' \
-        "$T/rebuilt-tools/whonix.buildinfo"
+sed -e 's/^ zlib [^ ]* host$/ zlib 9.9.9 host/' -e 's/^ debootstrap [^ ]* archive$/ debootstrap 9.9 archive/' \
+        "$info" >"$T/rebuilt-tools/whonix.buildinfo"
 "$WHONIX_BUILD" verify "$info" "$rel" --rebuilt "$T/rebuilt-tools" --cache "$WB_TEST_CACHE" >"$T/tools.out" 2>&1
 rc=$?
 grep '^TOOL' "$T/tools.out" | sed 's/^/# /'
 check "verify names the tools that differ in the rebuild, and still matches (exit $rc)" \
         sh -c '[ "$1" -eq 0 ] && grep -Eq "^TOOL +zlib \(host\): [^ ]+ in the release, 9\.9\.9 in the rebuild\$" "$2" &&
-                grep -Eq "^TOOL +debootstrap \(host\): [^ ]+ in the release, 9\.9 in the rebuild\$" "$2" &&
+                grep -Eq "^TOOL +debootstrap \(archive\): [^ ]+ in the release, 9\.9 in the rebuild\$" "$2" &&
                 [ "$(grep -c "^TOOL" "$2")" -eq 2 ] && grep -Eq "^MATCH +Whonix-Gateway.qcow2 " "$2"' sh "$rc" "$T/tools.out"
 rm -rf "$T/rebuilt-tools"
 

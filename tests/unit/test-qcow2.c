@@ -9,31 +9,14 @@
  * are the point: without qemu-img the test skips (and in CI a skip of it is a
  * failure: tests/guarantees.txt).
  */
-#include <fcntl.h>
-#include <stdarg.h>
 #include <inttypes.h>
-#include <sys/stat.h>
 
+#include "disk-test-util.h"
 #include "qcow2.h"
-#include "spawn.h"
-#include "tap.h"
-#include "util.h"
 
 #define MIB (UINT64_C(1) << 20)
 /* Past one L2 table's 512 MiB, and not a multiple of the 64 KiB cluster. */
 #define RAW_SIZE (600 * MIB + 3 * 512)
-
-static void diag_lines(const char *s) {
-        for (const char *p = strempty(s); *p;) {
-                size_t n = strcspn(p, "\n");
-                printf("# %.*s\n", (int) n, p);
-                p += n + (p[n] == '\n');
-        }
-}
-
-static int write_at(int fd, uint64_t offset, const void *p, size_t n) {
-        return pwrite(fd, p, n, (off_t) offset) == (ssize_t) n ? 0 : -errno;
-}
 
 static int make_raw(const char *path, uint64_t size, bool with_data) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -73,35 +56,6 @@ static int make_raw(const char *path, uint64_t size, bool with_data) {
         r = r ?: write_at(fd, 520 * MIB, zeros, sizeof zeros);
         /* The last bytes of the disk, inside the partial last cluster. */
         r = r ?: write_at(fd, size - 10, "last bytes", 10);
-        return r;
-}
-
-static int file_size(const char *path, uint64_t *ret) {
-        struct stat st;
-
-        if (stat(path, &st) < 0)
-                return -errno;
-        *ret = (uint64_t) st.st_size;
-        return 0;
-}
-
-/* Run qemu-img with the NULL-terminated arguments that follow. */
-static int qemu_img(char **ret_output, ...) {
-        const char *argv[16] = { "qemu-img" };
-        ErrorSlot err = {};
-        size_t n = 1;
-        va_list ap;
-        int r;
-
-        va_start(ap, ret_output);
-        while (n < ELEMENTSOF(argv) - 1 && (argv[n] = va_arg(ap, const char *)))
-                n++;
-        va_end(ap);
-        argv[n] = NULL;
-        r = spawn_run(&err, (char * const *) argv, NULL, ret_output);
-        if (r < 0)
-                diag_lines(error_message(&err, r));
-        error_done(&err);
         return r;
 }
 

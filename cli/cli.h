@@ -93,6 +93,7 @@ int verb_sign(const CliOptions *o, int argc, char **argv);
 int verb_verify_signature(const CliOptions *o, int argc, char **argv);
 int verb_verify(const CliOptions *o, int argc, char **argv);
 int verb_sources(const CliOptions *o, int argc, char **argv);
+int verb_rebuilderd_report(const CliOptions *o, int argc, char **argv);
 int verb_compare(const CliOptions *o, int argc, char **argv);
 int verb_completion(const CliOptions *o, int argc, char **argv);
 int verb_install(const CliOptions *o, int argc, char **argv);

@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "verify-signature", 1, 1,       verb_verify_signature, "check DIR's SHA256SUMS and signatures against --key" },
         { "verify",           1, 2,       verb_verify,           "rebuild BUILDINFO's release and compare with ARTIFACT_DIR" },
         { "sources",          2, 2,       verb_sources,          "write DIR as a Debian mirror of exactly what BUILDINFO pins" },
+        { "rebuilderd-report", 1, 1,      verb_rebuilderd_report, "print rebuilderd's package report of the release at URL" },
         { "compare",          2, 2,       verb_compare,          "list the files that differ between two disk images" },
         { "cache",            0, 1,       verb_cache,            "list the build cache, or prune it (cache prune)" },
         { "install",          0, 1,       verb_install,          "define DIR's (or out's) images, domains and networks in libvirt" },

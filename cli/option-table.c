@@ -55,7 +55,8 @@ static const CliOption table[] = {
           "where that key is (default: $GNUPGHOME or ~/.gnupg);\n"
           "a key needing a passphrase must be unlocked in\n"
           "gpg-agent first: whonix-build never asks" },
-        { OPT_KEY, "key", "KEYFILE", COMPLETE_FILE, NULL, "verify-signature: the publisher's public key" },
+        { OPT_KEY, "key", "KEYFILE", COMPLETE_FILE, NULL, "verify-signature, rebuilderd-report: the publisher's\n"
+          "public key" },
         { OPT_MAX_AGE, "max-age", "DAYS", COMPLETE_NONE, NULL,
           "cache prune: remove entries unused for longer" },
         { OPT_MAX_SIZE, "max-size", "SIZE", COMPLETE_NONE, NULL,

@@ -60,6 +60,7 @@ void cli_print_help(FILE *f) {
                 "       whonix-build verify BUILDINFO [ARTIFACT_DIR] [--output=DIR] [--rebuilt=DIR]\n"
                 "                           [--mirror=URL | --snapshot=STAMP|URL]\n"
                 "       whonix-build sources BUILDINFO DIR [--mirror=URL | --snapshot=STAMP|URL]\n"
+                "       whonix-build rebuilderd-report URL [--key=KEYFILE]\n"
                 "       whonix-build compare IMAGE_A IMAGE_B\n"
                 "       whonix-build cache [list | prune --max-age=DAYS | --max-size=SIZE [--dry-run]]\n"
                 "       whonix-build completion bash\n"

@@ -334,6 +334,10 @@ int sign_read_sums(ErrorSlot *err, const char *dir, SumsEntry **ret, size_t *ret
 }
 
 int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignReport **ret) {
+        return sign_verify_names(err, dir, key_file, NULL, ret);
+}
+
+int sign_verify_names(ErrorSlot *err, const char *dir, const char *key_file, char * const *names, SignReport **ret) {
         _cleanup_(trusted_key_freep) TrustedKey *key = NULL;
         _cleanup_(sign_report_freep) SignReport *rep = NULL;
         _cleanup_free_ char *fpr = NULL, *why = NULL;
@@ -360,9 +364,20 @@ int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignR
         r = add_verdict(rep, SIGN_SUMS_NAME, r < 0 ? r : 0,
                         r < 0 ? TAKE_PTR(why) : strdup_printf("good signature by %s", fpr));
         for (size_t i = 0; r >= 0 && i < n; i++) {
+                if (names && !strv_contains(names, entries[i].name))
+                        continue;
                 r = verify_listed(rep, key, dir, &entries[i]);
                 if (r >= 0 && cancel_requested())
                         r = error_set(err, -ECANCELED, "interrupted");
+        }
+        /* A name asked for that SHA256SUMS does not list is bad. */
+        STRV_FOREACH(name, names) {
+                bool listed = false;
+
+                for (size_t i = 0; i < n && !listed; i++)
+                        listed = streq(entries[i].name, *name);
+                if (r >= 0 && !listed)
+                        r = add_verdict(rep, *name, -ENOENT, strdup_printf("not listed in %s", SIGN_SUMS_NAME));
         }
         if (r >= 0)
                 *ret = TAKE_PTR(rep);

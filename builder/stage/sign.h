@@ -81,3 +81,7 @@ SignReport *sign_report_free(SignReport *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SignReport *, sign_report_free);
 
 int sign_verify_dir(ErrorSlot *err, const char *dir, const char *key_file, SignReport **ret);
+/* The same for SHA256SUMS and only the names given (each must be listed in
+ * it and be in dir): for checking a few files of a release without the rest
+ * (the buildinfo of a release on a server). */
+int sign_verify_names(ErrorSlot *err, const char *dir, const char *key_file, char * const *names, SignReport **ret);

@@ -92,8 +92,12 @@ check "whonix-build sources wrote the release's mirror: the pinned InRelease, it
                 [ -s "$1/dists/trixie/main/binary-amd64/Packages.xz" ] && cmp -s "$1/whonix.buildinfo" "$2"' \
         sh "$src" "$rel/whonix.buildinfo"
 pinned=$(awk '/^Packages-/ { p = 1; next } /^[A-Z]/ { p = 0 } p && /^ /' "$rel/whonix.buildinfo" | sort -u | wc -l)
+tools=$(awk '/^Tools:/ { p = 1; next } /^[A-Z]/ { p = 0 } p && / archive$/' "$rel/whonix.buildinfo" | wc -l)
 debs=$(find "$src/pool" -name '*.deb' | wc -l)
-check "... with one .deb for each of the $pinned packages the buildinfo pins ($debs)" test "$debs" -eq "$pinned"
+check "... with one .deb for each of the $pinned packages the buildinfo pins, and its $tools tool(s) from the archive ($debs)" \
+        test "$debs" -eq $((pinned + tools))
+check "... debootstrap among them, the version the buildinfo names" \
+        test -s "$src/pool/main/d/debootstrap/debootstrap_$(sed -n 's/^ debootstrap \([^ ]*\) archive$/\1/p' "$rel/whonix.buildinfo")_all.deb"
 python3 - "$rel/whonix.buildinfo" "$src" >"$T/deb-check" 2>&1 <<'PY'
 import hashlib, os, sys
 pins = set()

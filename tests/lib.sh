@@ -57,6 +57,14 @@ WB_TEST_CACHE=${WB_TEST_CACHE:-$WB_BUILD_ROOT/test-cache}
 export WB_TEST_CACHE
 
 # Appliance tests need qemu and supermin; say why when they cannot run.
+# gpg_new_key HOME UID: a throwaway ed25519 signing key without passphrase
+# in the GnuPG home HOME (made 0700 by the caller); prints its fingerprint.
+gpg_new_key() {
+        gpg --batch --homedir "$1" --pinentry-mode loopback --passphrase '' \
+                --quick-gen-key "$2" ed25519 sign never >/dev/null 2>&1 || return 1
+        gpg --batch --homedir "$1" --with-colons --list-secret-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'
+}
+
 need_appliance() {
         command -v supermin >/dev/null || skip_all "supermin is not installed (tools/install-deps)"
         command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86 is not installed (tools/install-deps)"

@@ -20,13 +20,8 @@ export GNUPGHOME="$T/home-default"
 mkdir -m 700 "$GNUPGHOME" "$T/home-a" "$T/home-b" "$T/home-plain"
 wb=$WHONIX_BUILD
 
-newkey() { # home, uid: prints the fingerprint
-        gpg --batch --homedir "$1" --pinentry-mode loopback --passphrase '' \
-                --quick-gen-key "$2" ed25519 sign never >/dev/null 2>&1 || return 1
-        gpg --batch --homedir "$1" --with-colons --list-secret-keys | awk -F: '$1 == "fpr" { print $10; exit }'
-}
-A=$(newkey "$T/home-a" "Release A <a@example.org>")
-B=$(newkey "$T/home-b" "Release B <b@example.org>")
+A=$(gpg_new_key "$T/home-a" "Release A <a@example.org>")
+B=$(gpg_new_key "$T/home-b" "Release B <b@example.org>")
 check "throwaway keys A and B" test -n "$A" -a -n "$B"
 gpg --batch --homedir "$T/home-a" --armor --export "$A" >"$T/a.asc"
 gpg --batch --homedir "$T/home-b" --armor --export "$B" >"$T/b.asc"

@@ -72,11 +72,8 @@ static int download(ErrorSlot *err, const RebuilderdOptions *o, const char *dir,
 /* Each artifact of the buildinfo, listed in SHA256SUMS with its SHA256. */
 static int check_artifacts(ErrorSlot *err, const Buildinfo *bi, const SumsEntry *sums, size_t n) {
         for (size_t i = 0; i < bi->n_artifacts; i++) {
-                const SumsEntry *e = NULL;
+                const SumsEntry *e = sums_find(sums, n, bi->artifacts[i].name);
 
-                for (size_t j = 0; j < n && !e; j++)
-                        if (streq(sums[j].name, bi->artifacts[i].name))
-                                e = &sums[j];
                 if (!e)
                         return error_set(err, -EBADMSG, "'%s' of the buildinfo is not in " SUMS_NAME,
                                          bi->artifacts[i].name);
@@ -134,10 +131,7 @@ int rebuilderd_report(ErrorSlot *err, const RebuilderdOptions *o, char **ret_jso
                 r = error_set_errno(err, r, "cannot read '%s'", info);
                 goto finish;
         }
-        const SumsEntry *listed = NULL;
-        for (size_t i = 0; i < n && !listed; i++)
-                if (streq(sums[i].name, BUILDINFO_NAME))
-                        listed = &sums[i];
+        const SumsEntry *listed = sums_find(sums, n, BUILDINFO_NAME);
         if (!listed || !streq(listed->sha256, sha)) {
                 r = listed ? error_set(err, -EBADMSG, BUILDINFO_NAME " has sha256 %s, " SUMS_NAME " says %s", sha,
                                        listed->sha256)

@@ -115,3 +115,10 @@ fail:
         sums_entries_free(e, n);
         return r;
 }
+
+const SumsEntry *sums_find(const SumsEntry *e, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(e[i].name, name))
+                        return &e[i];
+        return NULL;
+}

@@ -25,6 +25,8 @@ typedef struct SumsEntry {
 
 bool sums_name_valid(const char *name);
 void sums_entries_free(SumsEntry *e, size_t n);
+/* The entry of name, or NULL. */
+const SumsEntry *sums_find(const SumsEntry *e, size_t n, const char *name);
 /* Sorted by name; refuses invalid names, duplicates and malformed digests. */
 int sums_format(const SumsEntry *e, size_t n, char **ret);
 /* Strictly the format above; at least one line. */

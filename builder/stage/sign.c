@@ -371,14 +371,9 @@ int sign_verify_names(ErrorSlot *err, const char *dir, const char *key_file, cha
                         r = error_set(err, -ECANCELED, "interrupted");
         }
         /* A name asked for that SHA256SUMS does not list is bad. */
-        STRV_FOREACH(name, names) {
-                bool listed = false;
-
-                for (size_t i = 0; i < n && !listed; i++)
-                        listed = streq(entries[i].name, *name);
-                if (r >= 0 && !listed)
+        STRV_FOREACH(name, names)
+                if (r >= 0 && !sums_find(entries, n, *name))
                         r = add_verdict(rep, *name, -ENOENT, strdup_printf("not listed in %s", SIGN_SUMS_NAME));
-        }
         if (r >= 0)
                 *ret = TAKE_PTR(rep);
 finish:

@@ -11,12 +11,8 @@ static const char * const host_packages[] = {
 static const char * const image_packages[] = { "e2fsprogs", "grub-pc-bin" };
 
 static const char *installed_version(const PackageList *l, const char *name) {
-        if (!l)
-                return NULL;
-        for (size_t i = 0; i < l->n; i++)
-                if (streq(l->items[i].name, name))
-                        return l->items[i].version;
-        return NULL;
+        const Package *p = package_list_find(l, name, NULL);
+        return p ? p->version : NULL;
 }
 
 static bool vmlinuz(int dfd, const char *name, void *userdata) {

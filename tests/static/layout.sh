@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The shape of builder/, as builder/meson.build describes it:
 # - four layers and the orchestrators (build.c with its parts build-*.c
-#   and their private build-internal.h; verify.c; install.c; sources.c),
+#   and their private build-internal.h; verify.c; install.c; sources.c;
+#   rebuilderd.c),
 #   nothing nested
 #   deeper, every
 #   source file in one of them and listed in builder/meson.build;
@@ -48,7 +49,7 @@ top=$(find . -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) | sed 's|^\./|
 # The build orchestrator is build.c (the pipeline) and its parts build-*.c,
 # which share the private build-internal.h.
 check "builder/'s top holds only the orchestrators (found: $top)" \
-        test "$(tr ' ' '\n' <<<"$top" | grep -Ev '^(build-[a-z]+\.c|build-internal\.h)$' | tr '\n' ' ')" = "build.c build.h install.c install.h sources.c sources.h verify.c verify.h  "
+        test "$(tr ' ' '\n' <<<"$top" | grep -Ev '^(build-[a-z]+\.c|build-internal\.h)$' | tr '\n' ' ')" = "build.c build.h install.c install.h rebuilderd.c rebuilderd.h sources.c sources.h verify.c verify.h  "
 parts=$(find . -maxdepth 1 -name 'build-*.c' | wc -l)
 check "the build orchestrator's parts share build-internal.h ($parts parts)" \
         bash -c "[ $parts -eq 0 ] || { [ -f build-internal.h ] && ! grep -L '#include \"build-internal.h\"' build-*.c | grep -q .; }"

@@ -44,12 +44,19 @@ static int publish(ErrorSlot *err, const char *staging, const char *output, char
  * this, and with it the cache entry's name. */
 #define QCOW2_WRITER_FORMAT "1"
 
+typedef struct Qcow2Input {
+        const char *raw;
+        unsigned threads;
+} Qcow2Input;
+
 static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
-        const char *raw = userdata;
+        const Qcow2Input *in = userdata;
 
         /* Compressed: only the used clusters are stored.  Our writer, not
-         * the host's qemu-img, so that the bytes are the same on any host. */
-        return qcow2_from_raw(err, raw, tmp, NULL);
+         * the host's qemu-img, so that the bytes are the same on any host;
+         * its deflate runs on all the build's threads (the images of the
+         * flavors convert side by side, and the largest ends alone). */
+        return qcow2_from_raw(err, in->raw, tmp, in->threads, NULL);
 }
 
 typedef struct ExportJobs {
@@ -70,8 +77,8 @@ static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
         if (!name || !key || !(dest = path_join(ej->staging, name)))
                 return -ENOMEM;
         log_progress("export", name, 0, 0);
-        r = cache_produce(err, ej->b->cache, "qcow2", key, ".qcow2", produce_qcow2, f->final_disk, &cached,
-                          &built);
+        r = cache_produce(err, ej->b->cache, "qcow2", key, ".qcow2", produce_qcow2,
+                          &(Qcow2Input) { .raw = f->final_disk, .threads = ej->b->o->jobs }, &cached, &built);
         if (r < 0)
                 return error_prefix(err, r, "cannot write '%s'", name);
         r = copy_file(cached, dest, 0644);
@@ -131,13 +138,13 @@ typedef struct VmdkJobs {
         char **vmdks;
 } VmdkJobs;
 
-/* One flavor's VMDK (the conversions run side by side: each is deflate
- * on one CPU). */
+/* One flavor's VMDK (the conversions run side by side, each deflating on
+ * all the build's threads: the largest ends alone). */
 static int export_vmdk(ErrorSlot *err, size_t i, void *userdata) {
         VmdkJobs *vj = userdata;
         const Flavor *f = &vj->b->flavors[i];
         _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
-        VmdkOptions vo = { .adapter_type = "ide" };
+        VmdkOptions vo = { .adapter_type = "ide", .threads = vj->b->o->jobs };
         int r;
 
         if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))

@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include "deflate-batch.h"
 #include "image-io.h"
 #include "qcow2.h"
 
@@ -28,9 +29,8 @@
 typedef struct Converter {
         RawReader in;
         ImageOut out;
-        z_stream z;
-        bool z_ready;
-        uint8_t *cluster, *packed;
+        DeflateBatch batch;
+        uint8_t *table;
         uint64_t *l1, *l2;
         uint64_t l1_size;
         uint16_t *refcounts; /* per host cluster */
@@ -38,11 +38,9 @@ typedef struct Converter {
 } Converter;
 
 static void converter_done(Converter *c) {
-        if (c->z_ready)
-                deflateEnd(&c->z);
+        deflate_batch_done(&c->batch);
         raw_reader_close(&c->in);
-        free(c->cluster);
-        free(c->packed);
+        free(c->table);
         free(c->l1);
         free(c->l2);
         free(c->refcounts);
@@ -84,42 +82,42 @@ static int put_clusters(Converter *c, const void *p, uint64_t n, uint64_t *ret_o
         return image_out_write(&c->out, p, n * CLUSTER);
 }
 
-/* Store guest cluster g (in c->cluster): compressed where that saves a
- * sector, whole otherwise; its L2 entry goes into c->l2. */
-static int cluster_store(Converter *c, uint64_t g) {
-        uint64_t offset, len;
+/* Deflate the batch's clusters, then store them in order: each one packed
+ * right after the previous one where deflate saved a sector, whole at a
+ * cluster boundary otherwise; its L2 entry goes into c->l2. */
+static int batch_store(Converter *c) {
+        DeflateBatch *b = &c->batch;
         int r;
 
-        if (deflateReset(&c->z) != Z_OK)
-                return error_set(c->out.err, -EIO, "zlib: cannot reset the compressor");
-        c->z.next_in = c->cluster;
-        c->z.avail_in = CLUSTER;
-        c->z.next_out = c->packed;
-        c->z.avail_out = CLUSTER - 512;
-        r = deflate(&c->z, Z_FINISH);
-        if (r == Z_STREAM_END) {
-                len = c->z.total_out;
-                offset = c->out.pos;
-                for (uint64_t h = offset / CLUSTER; h <= (offset + len - 1) / CLUSTER; h++)
-                        if ((r = refcount_add(c, h)) < 0)
-                                return r;
-                c->l2[g % L2_ENTRIES] = OFLAG_COMPRESSED |
-                                        ((((offset + len - 1) >> 9) - (offset >> 9)) << CSIZE_SHIFT) | offset;
-                return image_out_write(&c->out, c->packed, len);
-        }
-        if (r != Z_OK && r != Z_BUF_ERROR)
-                return error_set(c->out.err, -EIO, "cannot compress cluster %" PRIu64 " of '%s': zlib error %d", g,
-                                 c->in.path, r);
-        r = put_clusters(c, c->cluster, 1, &offset);
+        r = deflate_batch_run(c->out.err, b, c->in.path);
         if (r < 0)
                 return r;
-        c->l2[g % L2_ENTRIES] = offset | OFLAG_COPIED;
+        for (size_t i = 0; i < b->n; i++) {
+                uint64_t g = b->index[i], offset, len = b->out_len[i];
+
+                if (len > 0) {
+                        offset = c->out.pos;
+                        for (uint64_t h = offset / CLUSTER; h <= (offset + len - 1) / CLUSTER; h++)
+                                if ((r = refcount_add(c, h)) < 0)
+                                        return r;
+                        c->l2[g % L2_ENTRIES] = OFLAG_COMPRESSED |
+                                                ((((offset + len - 1) >> 9) - (offset >> 9)) << CSIZE_SHIFT) | offset;
+                        r = image_out_write(&c->out, deflate_batch_output(b, i), len);
+                } else {
+                        r = put_clusters(c, deflate_batch_input(b, i), 1, &offset);
+                        if (r < 0)
+                                return r;
+                        c->l2[g % L2_ENTRIES] = offset | OFLAG_COPIED;
+                }
+                if (r < 0)
+                        return r;
+        }
+        deflate_batch_clear(b);
         return 0;
 }
 
 static int data_write(Converter *c) {
         uint64_t n_clusters = (c->in.size + CLUSTER - 1) / CLUSTER;
-        uint8_t *table = c->packed; /* free between clusters */
         int r;
 
         for (uint64_t t = 0; t < c->l1_size; t++) {
@@ -129,21 +127,23 @@ static int data_write(Converter *c) {
                 for (uint64_t g = t * L2_ENTRIES; g < n_clusters && g < (t + 1) * L2_ENTRIES; g++) {
                         bool data;
 
-                        r = raw_reader_chunk(&c->in, g, c->cluster, CLUSTER, &data);
+                        r = raw_reader_chunk(&c->in, g, deflate_batch_next(&c->batch), CLUSTER, &data);
                         if (r < 0)
                                 return r;
                         if (!data)
                                 continue;
-                        r = cluster_store(c, g);
-                        if (r < 0)
-                                return r;
                         any = true;
+                        if (deflate_batch_add(&c->batch, g) && (r = batch_store(c)) < 0)
+                                return r;
                 }
+                /* The table's clusters are all stored before the table. */
+                if ((r = batch_store(c)) < 0)
+                        return r;
                 if (!any)
                         continue;
                 for (uint64_t i = 0; i < L2_ENTRIES; i++)
-                        put_be64(table + 8 * i, c->l2[i]);
-                r = put_clusters(c, table, 1, &c->l1[t]);
+                        put_be64(c->table + 8 * i, c->l2[i]);
+                r = put_clusters(c, c->table, 1, &c->l1[t]);
                 if (r < 0)
                         return r;
                 c->l1[t] |= OFLAG_COPIED;
@@ -228,7 +228,8 @@ static void header_build(uint8_t h[static HEADER_LENGTH], uint64_t size, uint64_
         /* The header extensions follow: the cluster's zeros end them. */
 }
 
-int qcow2_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, uint64_t *ret_size) {
+int qcow2_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, unsigned threads,
+                   uint64_t *ret_size) {
         _cleanup_(converter_done) Converter c = { .in.fd = -EBADF };
         _cleanup_close_ int out_fd = -EBADF;
         uint64_t l1_offset = 0, rt_offset = 0, rt_clusters = 0, header_offset;
@@ -241,17 +242,16 @@ int qcow2_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, 
         if (r < 0)
                 return r;
         c.l1_size = div_up(c.in.size, CLUSTER * L2_ENTRIES);
-        c.cluster = malloc(CLUSTER);
-        c.packed = malloc(CLUSTER);
+        c.table = malloc(CLUSTER);
         c.l2 = malloc(CLUSTER);
         c.l1 = calloc(c.l1_size, sizeof(uint64_t));
         header = calloc(CLUSTER, 1);
-        if (!c.cluster || !c.packed || !c.l2 || !c.l1 || !header)
+        if (!c.table || !c.l2 || !c.l1 || !header)
                 return -ENOMEM;
-        r = deflateInit2(&c.z, DEFLATE_LEVEL, Z_DEFLATED, DEFLATE_WINDOW_BITS, 9, Z_DEFAULT_STRATEGY);
-        if (r != Z_OK)
-                return r == Z_MEM_ERROR ? -ENOMEM : error_set(err, -EIO, "zlib: cannot start the compressor (%d)", r);
-        c.z_ready = true;
+        /* A cluster is stored compressed only when that saves a sector. */
+        r = deflate_batch_init(err, &c.batch, CLUSTER, CLUSTER - 512, DEFLATE_LEVEL, DEFLATE_WINDOW_BITS, 9, threads);
+        if (r < 0)
+                return r;
 
         out_fd = open(dest_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
         if (out_fd < 0)

@@ -22,8 +22,11 @@
  * zeros: the image has no backing file).  A host cluster's refcount is the
  * number of stored clusters that use it, as qemu-img check counts it.  No
  * time stamps, no random numbers: the same input gives the same bytes.
- * Memory: one cluster and its compressed form, one L2 table (64 KiB), the L1
- * table (8 bytes per 512 MiB) and 2 bytes per 64 KiB of output.
+ * The clusters are deflated 128 at a time on up to `threads` threads (16 at
+ * most) and written in order: the bytes do not depend on the number of
+ * threads.  Memory: 128 clusters and their compressed forms (16 MiB), one
+ * L2 table (64 KiB), the L1 table (8 bytes per 512 MiB) and 2 bytes per
+ * 64 KiB of output.
  */
 
 #include "error.h"
@@ -31,6 +34,8 @@
 #define QCOW2_SIZE_MAX (UINT64_C(1) << 40) /* 1 TiB, as our VMDK writer */
 
 /* Convert the raw image at raw_path into a qcow2 at dest_path (created or
- * truncated, mode 0644; the caller renames it into place).  ret_size (may be
+ * truncated, mode 0644; the caller renames it into place), compressing on
+ * up to threads threads (0 or 1: in the calling thread).  ret_size (may be
  * NULL) gets the size of the qcow2 in bytes. */
-int qcow2_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, uint64_t *ret_size);
+int qcow2_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, unsigned threads,
+                   uint64_t *ret_size);

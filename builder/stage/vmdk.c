@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include "deflate-batch.h"
 #include "image-io.h"
 #include "vmdk.h"
 
@@ -114,17 +115,14 @@ typedef struct Converter {
         ImageOut out;
         RawReader in;
         uint64_t capacity_sectors, n_grains, n_gts;
-        int level;
-        uint8_t *grain, *packed;
-        size_t packed_max;
+        DeflateBatch batch;
         uint32_t gt[GTES_PER_GT];
         uint32_t *gd;
 } Converter;
 
 static void converter_done(Converter *c) {
+        deflate_batch_done(&c->batch);
         raw_reader_close(&c->in);
-        free(c->grain);
-        free(c->packed);
         free(c->gd);
 }
 
@@ -136,26 +134,33 @@ static int sector_u32(Converter *c, uint64_t sector, uint32_t *ret) {
         return 0;
 }
 
-/* Store grain g (already in c->grain) as marker + zlib data. */
-static int grain_store(Converter *c, uint64_t g) {
-        uLongf packed_len = c->packed_max - GRAIN_MARKER_SIZE;
-        uint32_t sector = 0;
+/* Deflate the batch's grains (zlib format, as compress2() writes it), then
+ * store each in order as marker + data. */
+static int batch_store(Converter *c) {
+        DeflateBatch *b = &c->batch;
         int r;
 
-        r = compress2(c->packed + GRAIN_MARKER_SIZE, &packed_len, c->grain, GRAIN_BYTES, c->level);
-        if (r != Z_OK)
-                return error_set(c->out.err, r == Z_MEM_ERROR ? -ENOMEM : -EIO,
-                                 "cannot compress grain %" PRIu64 " of '%s': zlib error %d", g, c->in.path, r);
-        r = sector_u32(c, out_sector(&c->out), &sector);
+        r = deflate_batch_run(c->out.err, b, c->in.path);
         if (r < 0)
                 return r;
-        put_le64(c->packed, g * GRAIN_SECTORS);
-        put_le32(c->packed + 8, (uint32_t) packed_len);
-        r = image_out_write(&c->out, c->packed, GRAIN_MARKER_SIZE + packed_len);
-        if (r < 0)
-                return r;
-        c->gt[g % GTES_PER_GT] = sector;
-        return image_out_pad(&c->out, SECTOR);
+        for (size_t i = 0; i < b->n; i++) {
+                uint64_t g = b->index[i];
+                uint8_t marker[GRAIN_MARKER_SIZE];
+                uint32_t sector = 0;
+
+                r = sector_u32(c, out_sector(&c->out), &sector);
+                if (r < 0)
+                        return r;
+                put_le64(marker, g * GRAIN_SECTORS);
+                put_le32(marker + 8, (uint32_t) b->out_len[i]);
+                if ((r = image_out_write(&c->out, marker, sizeof marker)) < 0 ||
+                    (r = image_out_write(&c->out, deflate_batch_output(b, i), b->out_len[i])) < 0 ||
+                    (r = image_out_pad(&c->out, SECTOR)) < 0)
+                        return r;
+                c->gt[g % GTES_PER_GT] = sector;
+        }
+        deflate_batch_clear(b);
+        return 0;
 }
 
 /* Write the grain table t if any of its grains is stored. */
@@ -191,12 +196,16 @@ static int grains_write(Converter *c) {
         for (uint64_t g = 0; g < c->n_grains; g++) {
                 bool data;
 
-                r = raw_reader_chunk(&c->in, g, c->grain, GRAIN_BYTES, &data);
+                r = raw_reader_chunk(&c->in, g, deflate_batch_next(&c->batch), GRAIN_BYTES, &data);
                 if (r < 0)
                         return r;
-                if (data && (r = grain_store(c, g)) < 0)
+                if (data && deflate_batch_add(&c->batch, g) && (r = batch_store(c)) < 0)
                         return r;
                 if ((g + 1) % GTES_PER_GT == 0 || g + 1 == c->n_grains) {
+                        /* The table's grains are all stored before the table. */
+                        r = batch_store(c);
+                        if (r < 0)
+                                return r;
                         r = gt_flush(c, g / GTES_PER_GT);
                         if (r < 0)
                                 return r;
@@ -270,14 +279,17 @@ int vmdk_from_raw(ErrorSlot *err, const char *raw_path, const char *dest_path, c
         c.capacity_sectors = c.in.size / SECTOR;
         c.n_grains = (c.in.size + GRAIN_BYTES - 1) / GRAIN_BYTES;
         c.n_gts = (c.n_grains + GTES_PER_GT - 1) / GTES_PER_GT;
-        c.level = o.compression_level;
-        c.packed_max = GRAIN_MARKER_SIZE + compressBound(GRAIN_BYTES);
-        c.grain = malloc(GRAIN_BYTES);
-        c.packed = malloc(c.packed_max);
         c.gd = calloc(c.n_gts, sizeof(uint32_t));
         desc = malloc(DESCRIPTOR_SECTORS * SECTOR);
-        if (!c.grain || !c.packed || !c.gd || !desc)
+        if (!c.gd || !desc)
                 return -ENOMEM;
+        /* Every grain compressed, with compress2()'s parameters (zlib
+         * format, 32 KiB window, memory level 8): the bytes of the writer
+         * before it compressed on several threads. */
+        r = deflate_batch_init(err, &c.batch, GRAIN_BYTES, compressBound(GRAIN_BYTES), o.compression_level, 15, 8,
+                               o.threads);
+        if (r < 0)
+                return r;
         r = descriptor_build(err, c.capacity_sectors, &o, extent, desc);
         if (r < 0)
                 return r;

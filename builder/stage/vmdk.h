@@ -42,6 +42,7 @@ typedef struct VmdkOptions {
         const char *adapter_type; /* "ide" (default; VirtualBox attaches it to SATA fine), "lsilogic", "buslogic" */
         int compression_level;    /* zlib level 1..9; 0 means the default (6) */
         const char *extent_name;  /* file name in the descriptor's extent line; NULL: basename of dest_path */
+        unsigned threads;         /* grains deflated side by side (0 or 1: in the calling thread); the bytes are the same */
 } VmdkOptions;
 
 /* Convert the raw image at raw_path into a streamOptimized VMDK at

@@ -39,6 +39,10 @@ int finalize_root_uuid(const char *seed, const char *vm_name, char ret[static 37
  * double quote or a newline is refused (-EINVAL). */
 int finalize_debugfs_times(ErrorSlot *err, const char *paths, size_t size, int64_t epoch, char **ret);
 
+/* Whether an mke2fs that prints version_line for -V clamps the times it
+ * copies to SOURCE_DATE_EPOCH (e2fsprogs 1.47.1 and later). */
+bool finalize_mke2fs_clamps(const char *version_line);
+
 /* The image's apt sources (deb822, /etc/apt/sources.list.d/debian.sources)
  * from the recipe's [Apt]: Mirror= for SUITE and SUITE-updates,
  * SecurityMirror= for SUITE-security, the recipe's components, Debian's

@@ -75,5 +75,14 @@ int main(void) {
                 tap_ok(r == -EBADMSG, "a path not from find in the tree is refused");
                 error_done(&err);
         }
+        /* Which mke2fs clamps the times it copies (1.47.1 and later). */
+        tap_ok(finalize_mke2fs_clamps("mke2fs 1.47.2 (1-Jan-2025)\n") && finalize_mke2fs_clamps("mke2fs 1.47.1 (20-May-2024)") &&
+               finalize_mke2fs_clamps("mke2fs 1.48.0 (1-Jan-2027)") && finalize_mke2fs_clamps("mke2fs 2.0 (x)") &&
+               finalize_mke2fs_clamps("             \nmke2fs 1.47.2 (1-Jan-2025)\n"),
+               "mke2fs 1.47.1, 1.47.2, 1.48.0, 2.0 clamp (after white space, as the appliance's output comes)");
+        tap_ok(!finalize_mke2fs_clamps("mke2fs 1.47.0 (5-Feb-2023)") && !finalize_mke2fs_clamps("mke2fs 1.46.6 (1-Feb-2023)") &&
+               !finalize_mke2fs_clamps("") && !finalize_mke2fs_clamps(NULL) && !finalize_mke2fs_clamps("mkfs 1.47.2") &&
+               !finalize_mke2fs_clamps("mke2fs x.y"),
+               "1.47.0 (Debian 12's), 1.46.6, nothing or something else do not");
         return tap_done();
 }

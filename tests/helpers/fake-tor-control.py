@@ -13,8 +13,11 @@ sends a burst of events, some of which the filter must clean or drop:
   CIRC with a path of relays; STREAM events of the asker (SOURCE_ADDR
   127.0.0.1) and of someone else (10.152.152.10); STATUS_CLIENT BOOTSTRAP
   with address arguments; STATUS_SERVER EXTERNAL_ADDRESS; a multi-line NS
-  event.  SIGNAL, once SIGNAL events are asked for, answers and sends the
-  event in one write.
+  event; last, CIRC CLOSED of another circuit.  SIGNAL, once SIGNAL events
+  are asked for, answers and sends the event in one write.  For the circuit
+  display: circuit-status (circuit 7, which the asker's stream rides, and
+  9, which it does not; multi-line, as Tor answers it), ns/id of a relay on
+  each, ip-to-country of their addresses.
 """
 import os
 import socket
@@ -28,6 +31,19 @@ ANSWERS = {
     "address": "198.51.100.7",
     "config-file": "/etc/tor/torrc",
     "net/listeners/socks": '"10.152.152.10:9150" "127.0.0.1:9050"',
+    "circuit-status": "7 BUILT $AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA~guard1,"
+    "$BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB~middle2,$CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC~exit3 "
+    "BUILD_FLAGS=NEED_CAPACITY PURPOSE=GENERAL SOCKS_USERNAME=\"example.org\" SOCKS_PASSWORD=\"tab1\"\n"
+    "9 BUILT $AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA~guard1,"
+    "$DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD~middle4,$EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE~exit5 "
+    "BUILD_FLAGS=NEED_CAPACITY PURPOSE=GENERAL SOCKS_USERNAME=\"secret-gateway-user\"",
+    "ns/id/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC": "r exit3 zMzM 2026-11-30 01:00:00 203.0.113.3 443 0\n"
+    "a [2001:db8::3]:443\ns Exit Fast Running Valid\nw Bandwidth=100",
+    "ns/id/EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE": "r exit5 7u7u 2026-11-30 01:00:00 203.0.113.5 443 0\n"
+    "s Exit Fast Running Valid",
+    "ip-to-country/203.0.113.3": "de",
+    "ip-to-country/2001:db8::3": "de",
+    "ip-to-country/203.0.113.5": "nl",
 }
 
 EVENTS = [
@@ -45,6 +61,8 @@ EVENTS = [
     ".",
     "650 OK",
     "650 STREAM 21 CLOSED 7 example.org:80 REASON=DONE",
+    "650 CIRC 9 CLOSED $AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA~guard1 BUILD_FLAGS=NEED_CAPACITY PURPOSE=GENERAL "
+    "REASON=FINISHED",
 ]
 
 
@@ -80,7 +98,9 @@ def serve(conn, log, cookie):
                 if k not in ANSWERS:
                     send(f'552 Unrecognized key "{k}"')
                     break
-                out.append(f"250-{k}={ANSWERS[k]}")
+                v = ANSWERS[k]
+                # Tor's form for a value of several lines: 250+key= ... "."
+                out += [f"250+{k}=", *v.split("\n"), "."] if "\n" in v else [f"250-{k}={v}"]
             else:
                 send(*out, "250 OK")
         elif cmd == "SIGNAL":

@@ -127,6 +127,49 @@ check "the Gateway's external address never arrives" bash -c "! grep -q '198.51.
 check "a multi-line event is dropped whole" bash -c "! grep -Eq '^(650\\+NS|r guard1|\\.|650 OK)$' '$T/ev'"
 check "a SIGNAL event that came in the same read as the reply arrives" grep -qx '650 SIGNAL NEWNYM' "$T/ev"
 
+# Tor Browser's circuit display, enabled as the shipped file says (a link
+# to it beside the default profile): a second filter on another port.
+mkdir "$T/circ"
+cp "$profiles"/*.conf "$T/circ/"
+ln -s "$WB_SOURCE_ROOT/overlays/whonix-gateway/usr/share/whonix/control-port-filter/40-tor-browser-circuits.conf" "$T/circ/"
+fport_default=$fport
+fport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed "s/^LISTEN=.*/LISTEN=127.0.0.1:$fport/" "$T/cpf.conf" >"$T/cpf-circ.conf"
+check "check-config accepts the circuit display's profile" \
+        bash -c "WB_CPF_CONF='$T/cpf-circ.conf' WB_CPF_DIR='$T/circ' '$cpf' check-config | grep -q 'own circuits'"
+WB_CPF_CONF=$T/cpf-circ.conf WB_CPF_DIR=$T/circ "$cpf" daemon 2>"$T/cpf-circ.err" &
+pids="$pids $!"
+for _ in $(seq 50); do grep -q listening "$T/cpf-circ.err" && break; sleep 0.1; done
+: >"$T/tor.log"
+# As Tor Browser does: its streams' events, then for a circuit it does not
+# know, circuit-status, each relay's entry and its country.
+talk "AUTHENTICATE" "GETINFO circuit-status" "SETEVENTS STREAM CIRC" "GETINFO circuit-status" \
+        "GETINFO ns/id/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC" "GETINFO ip-to-country/203.0.113.3" \
+        "GETINFO ip-to-country/2001:db8::3" "GETINFO ns/id/EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE" \
+        "GETINFO ip-to-country/203.0.113.5" "GETINFO address" "QUIT" >"$T/circ.out"
+sed 's/^/# /' "$T/circ.out"
+check "circuits: before any stream of its own, circuit-status lists nothing" \
+        bash -c "sed -n 2p '$T/circ.out' | grep -qx '250-circuit-status='"
+check "circuits: CIRC events pass only as the end of a circuit, by number" \
+        bash -c "grep -qx '650 CIRC 9 CLOSED' '$T/circ.out' && ! grep -q '650 CIRC 7' '$T/circ.out'"
+check "circuits: after its stream rode circuit 7, circuit-status lists circuit 7 with its relays and SOCKS credentials" \
+        grep -qx '250-circuit-status=7 BUILT \$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA~guard1,\$BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB~middle2,\$CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC~exit3 BUILD_FLAGS=NEED_CAPACITY PURPOSE=GENERAL SOCKS_USERNAME="example.org" SOCKS_PASSWORD="tab1"' "$T/circ.out"
+check "circuits: never circuit 9, which carries no stream of its own" \
+        bash -c "! grep -q 'secret-gateway-user\|middle4\|exit5\|^9 BUILT' '$T/circ.out'"
+check "circuits: ns/id of its exit is answered (the relay's entry, its addresses)" \
+        bash -c "grep -qx '250+ns/id/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=' '$T/circ.out' && grep -qx 'r exit3 zMzM 2026-11-30 01:00:00 203.0.113.3 443 0' '$T/circ.out'"
+check "circuits: the country of that relay's IPv4 and IPv6 address is answered" \
+        bash -c "grep -qx '250-ip-to-country/203.0.113.3=de' '$T/circ.out' && grep -qx '250-ip-to-country/2001:db8::3=de' '$T/circ.out'"
+check "circuits: ns/id of a relay on another circuit is refused: 552" \
+        grep -qx '552 Unrecognized key "ns/id/EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"' "$T/circ.out"
+check "circuits: the country of an address it was not told is refused: 552" \
+        grep -qx '552 Unrecognized key "ip-to-country/203.0.113.5"' "$T/circ.out"
+check "circuits: the rest of the filter is unchanged (GETINFO address: 552)" \
+        grep -qx '552 Unrecognized key "address"' "$T/circ.out"
+check "circuits: Tor never received the refused keys" \
+        bash -c "! grep -Eq 'EEEEEEEE|203.0.113.5|address' '$T/tor.log'"
+fport=$fport_default
+
 # A profile error names the file and line; the daemon would not start.
 mkdir "$T/bad"
 printf 'signal NEWNYM\ngetinfo\n' >"$T/bad/10-bad.conf"
@@ -134,6 +177,9 @@ WB_CPF_DIR=$T/bad "$cpf" check-config >"$T/badout" 2>&1
 rc=$?
 check "a bad profile line is refused with its file and line (rc=$rc)" \
         bash -c "[ $rc -eq 1 ] && grep -q '10-bad.conf:2: expected' '$T/badout'"
+printf 'circuits all\n' >"$T/bad/10-bad.conf"
+WB_CPF_DIR=$T/bad "$cpf" check-config >"$T/badout" 2>&1
+check "'circuits' takes only 'own'" grep -q "10-bad.conf:1: expected" "$T/badout"
 printf 'events NS\n' >"$T/bad/10-bad.conf"
 WB_CPF_DIR=$T/bad "$cpf" check-config >"$T/badout" 2>&1
 check "an event the filter cannot clean is refused in a profile" grep -q "event 'NS' is not one this filter knows how to clean" "$T/badout"

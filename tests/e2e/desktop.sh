@@ -32,6 +32,10 @@
 #   fetched by plain TCP (the Gateway's TransPort) and through the local
 #   SOCKS ports 9050 and 9150 (which lead to the Gateway): each arrives at
 #   the server, from an exit relay only.
+# - Updates, as the user types them (sudo apt-get update, then install):
+#   from a signed test repository served by name (tor+http://apt.wb-test)
+#   on the test network, with the system's apt and its Tor transport; the
+#   package is installed, and the repository's server saw only exits.
 #
 # Network safety (DESIGN.md): both VMs run in the test network's namespace,
 # their NICs taps on bridges there; the Gateway's Tor knows only the test
@@ -40,10 +44,11 @@
 . "$WB_SOURCE_ROOT/tests/lib.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/images.sh"
 . "$WB_SOURCE_ROOT/tests/e2e/tornet.sh"
+. "$WB_SOURCE_ROOT/tests/e2e/aptrepo.sh"
 t_start=$(date +%s)
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, bridges, taps)"
-for tool in tor tor-gencert ip dnsmasq curl python3 qemu-system-x86_64 qemu-img openssl ngircd gpg; do
+for tool in tor tor-gencert ip dnsmasq curl python3 qemu-system-x86_64 qemu-img openssl ngircd gpg dpkg-deb; do
         command -v "$tool" >/dev/null || skip_all "$tool is not installed (tools/install-deps)"
 done
 ip netns add "wb-desk-probe-$$" 2>/dev/null || skip_all "cannot create network namespaces here"
@@ -104,9 +109,13 @@ gpg --homedir "$T/gnupg" --batch --passphrase '' --quick-gen-key "Not the Tor Br
 gpg --homedir "$T/gnupg" --batch --armor --detach-sign -o "$T/site/torbrowser/$TB_VERSION/$TB_TARBALL.asc" \
         "$T/site/torbrowser/$TB_VERSION/$TB_TARBALL" >>"$T/gnupg.log" 2>&1
 check "a fake Tor Browser release: version list, tarball, a signature by a throwaway key" test $? -eq 0
+APT_TOKEN=wb-desk-apt-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+make_apt_repo "$T/apt" "$APT_TOKEN"
+check "a signed test apt repository (wb-test-hello 1.0) made with a throwaway key" test $? -eq 0
+TORNET_REPO_DIR=$T/apt/repo
 
 # --- the private Tor network and its servers ---------------------------------
-TORNET_EXTRA_NAMES="aus1.torproject.org dist.torproject.org torproject.org irc.wb-test"
+TORNET_EXTRA_NAMES="aus1.torproject.org dist.torproject.org torproject.org irc.wb-test apt.wb-test"
 TORNET_EXIT_PORTS="443 6667 6000"
 root_links=$(ip -o link show | awk -F': ' '{ print $2 }' | sort | tr '\n' ' ')
 if tornet_start >"$T/tornet.out"; then
@@ -169,7 +178,13 @@ printf '# whonix-build desktop test: connect directly\nUseBridges 0\n' >"$T/gw/e
 chmod 0644 "$T/gw/etc/tor/torrc.d/"*.conf
 tar --owner=0 --group=0 --numeric-owner -C "$T/gw" -cf "$T/gw.tar" etc/tor/torrc.d/50-test.conf \
         etc/tor/torrc.d/40-connection.conf
-mkdir -p "$T/ws/etc/ssl/certs" "$T/ws/home/user/.config/hexchat"
+mkdir -p "$T/ws/etc/ssl/certs" "$T/ws/home/user/.config/hexchat" "$T/ws/etc/apt/wb-test.d" "$T/ws/etc/apt/keyrings"
+# The test repository's source and key, beside (not instead of) the image's.
+printf 'Types: deb\nURIs: tor+http://apt.wb-test/repo/\nSuites: wb-test\nComponents: main\nSigned-By: %s\n' \
+        /etc/apt/keyrings/wb-test.gpg >"$T/ws/etc/apt/wb-test.d/wb-test.sources"
+cp "$T/apt/wb-test.gpg" "$T/ws/etc/apt/keyrings/wb-test.gpg"
+chmod 0644 "$T/ws/etc/apt/wb-test.d/wb-test.sources" "$T/ws/etc/apt/keyrings/wb-test.gpg"
+chmod 0755 "$T/ws/etc/apt/wb-test.d" "$T/ws/etc/apt/keyrings"
 qemu-img create -q -f qcow2 -b "$out/Whonix-Gateway.qcow2" -F qcow2 "$T/gw.qcow2" &&
 qemu-img create -q -f qcow2 -b "$out/Whonix-Workstation-Desktop.qcow2" -F qcow2 "$T/ws.qcow2"
 rc_img=$?
@@ -206,7 +221,8 @@ chmod 0644 "$T/ws/etc/ssl/certs/ca-certificates.crt" "$T/ws/home/user/.config/he
 # keeps each member's).
 tar --owner=1000 --group=1000 --numeric-owner -C "$T/ws" -cf "$T/ws-user.tar" \
         home/user/.config/hexchat/servlist.conf home/user/wb-test.fodt
-tar --owner=0 --group=0 --numeric-owner -C "$T/ws" -cf "$T/ws.tar" etc/ssl/certs/ca-certificates.crt &&
+tar --owner=0 --group=0 --numeric-owner -C "$T/ws" -cf "$T/ws.tar" etc/ssl/certs/ca-certificates.crt \
+        etc/apt/wb-test.d etc/apt/wb-test.d/wb-test.sources etc/apt/keyrings/wb-test.gpg &&
 tar -Af "$T/ws.tar" "$T/ws-user.tar" &&
 [ "$rc_img" -eq 0 ] && [ "$rc_gw" -eq 0 ] && [ "$rc_ca" -eq 0 ] &&
 "$inspect" --rw "$T/ws.qcow2" /dev/sda2 tar-in "$T/ws.tar" / >>"$T/ws.inspect" 2>&1 </dev/null
@@ -257,10 +273,14 @@ hexchat_cmd="export DISPLAY=:0; (hexchat >/tmp/hexchat.log 2>&1 &); for i in \$(
 tbl_cmd='export DISPLAY=:0; (PYTHONUNBUFFERED=1 torbrowser-launcher >/tmp/tbl.log 2>&1 &); for i in $(seq 900); do ls ~/.cache/torbrowser/download/*.verification_failed >/dev/null 2>&1 && break; sleep 1; done; sleep 5; echo tbl-after $i s; ls ~/.cache/torbrowser/download/; cat /tmp/tbl.log; ls -d ~/.local/share/torbrowser/tbb/x86_64/tor-browser 2>&1'
 anon_cmd='getent hosts dist.torproject.org; for w in plain socks9050 socks9150; do case $w in plain) o= ;; socks9050) o="--socks5-hostname 127.0.0.1:9050" ;; socks9150) o="--socks5-hostname 127.0.0.1:9150" ;; esac; echo "$w: $(curl -sS --max-time 180 $o https://dist.torproject.org/wb-anon/$w 2>&1)"; done'
 env_cmd='tr "\0" "\n" </proc/$(pgrep -u user -x lxqt-panel | head -n 1)/environ | grep "^TOR_" | sort'
+# Updates: the test's repository only (the test network has no Debian
+# mirror; the image's own sources are checked by the kvm-images test).
+apt_opts='-q -o Dir::Etc::SourceParts=/etc/apt/wb-test.d -o Dir::Etc::SourceList=/dev/null'
+apt_cmd="sudo apt-get $apt_opts update 2>&1 | tail -n 4; echo update-rc=\${PIPESTATUS[0]}; sudo DEBIAN_FRONTEND=noninteractive apt-get $apt_opts install -y wb-test-hello 2>&1 | tail -n 2; echo install-rc=\${PIPESTATUS[0]}; echo token=\$(cat /usr/share/wb-test-hello/token)"
 python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "${WB_DESKTOP_TIMEOUT:-2400}" \
         "(automatic login)" 'user@host:~\$ $' -- \
         'systemctl is-system-running --wait' "$panel_wait" 'sleep 1' "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
-        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" >"$T/ws.session" 2>&1 &
+        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" >"$T/ws.session" 2>&1 &
 console_pid=$!
 
 # answer N: command N's output (JSON-decoded); rc_of N: its exit status.
@@ -381,6 +401,18 @@ for w in $ANON_WAYS; do
                 sh -c '[ -n "$1" ] && for f in $1; do case " $2 " in *" $f "*) ;; *) exit 1 ;; esac; done' \
                 sh "$from" "$TORNET_EXIT_IPS"
 done
+
+# Updates (command 11).
+a=$(answer 11)
+diag "updates: ${a//$'\n'/ | }"
+check "the user updates the package lists over Tor (sudo apt-get update from tor+http://apt.wb-test: exit 0, no error)" \
+        sh -c 'printf "%s\n" "$1" | grep -qx "update-rc=0" && ! printf "%s\n" "$1" | grep -q "^[EW]:"' sh "$a"
+check "... and installs the repository's package (its file holds the token)" \
+        sh -c 'printf "%s\n" "$1" | grep -qx "install-rc=0" && printf "%s\n" "$1" | grep -qx "token=$2"' sh "$a" "$APT_TOKEN"
+repo_peers=$(awk '$4 ~ "^/repo/" { print $1 }' "$TORNET_HTTP_LOG" | sort -u | tr '\n' ' ')
+bad=$(tr ' ' '\n' <<<"$repo_peers" | grep . | grep -vxF -f <(tr ' ' '\n' <<<"$TORNET_EXIT_IPS") | tr '\n' ' ')
+check "the repository's server saw apt only from exit relays (${repo_peers:-no request})" \
+        sh -c '[ -n "$1" ] && [ -z "$2" ]' sh "$repo_peers" "$bad"
 
 diag "desktop test took $(( $(date +%s) - t_start )) s"
 done_testing

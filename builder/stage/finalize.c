@@ -659,9 +659,10 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
 
         if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 ||
             (spec->packages_path && (r = record_packages(err, a, spec)) < 0) || (r = normalize_tree(err, a, spec)) < 0 ||
-            (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
-            (r = check_tree_tools(err, a)) < 0 || (r = tree_mke2fs_clamps(err, a, &clamps)) < 0 ||
-            (clamps && (r = raise_atimes(err, a, spec->source_date_epoch)) < 0) ||
+            (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = check_tree_tools(err, a)) < 0 ||
+            (r = tree_mke2fs_clamps(err, a, &clamps)) < 0 ||
+            /* A clamping mke2fs clamps the mtimes too. */
+            (r = clamps ? raise_atimes(err, a, spec->source_date_epoch) : clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
             (r = partition(err, a, spec, disk_kdev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
             (r = set_inode_times(err, a, spec, root_part, clamps)) < 0)
                 goto fail;

@@ -56,6 +56,13 @@ for tag in ("forward", "ip"):
         r.remove(e)
 t.write(sys.argv[2])
 PY
+# A host without KVM (no /dev/kvm: this test's libvirt then refuses a
+# domain of type 'kvm', "does not support virt type 'kvm'"): the domains
+# become type 'qemu' for the test, as a user of such a host must do too.
+if [ ! -e /dev/kvm ]; then
+        sed -i "1s/<domain type='kvm'>/<domain type='qemu'>/" "$rel/Whonix-Gateway.xml" "$rel/Whonix-Workstation.xml"
+        diag "no /dev/kvm here: the release's domains are installed as type 'qemu'"
+fi
 check "a release of the CLI pair, its External network isolated for the test (no forward, no address)" \
         sh -c '! grep -Eq "<forward|<ip" "$1/Whonix-External.xml" && [ -e "$1/Whonix-Gateway.qcow2" ]' sh "$rel"
 

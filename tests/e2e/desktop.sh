@@ -283,6 +283,10 @@ python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "$
         'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" >"$T/ws.session" 2>&1 &
 console_pid=$!
 
+# non_exits: the addresses on stdin (one a line) that are no exit relay's
+# of the test network, sorted, space-separated.
+non_exits() { grep . | grep -vxF -f <(tr ' ' '\n' <<<"$TORNET_EXIT_IPS") | sort -u | tr '\n' ' '; }
+
 # answer N: command N's output (JSON-decoded); rc_of N: its exit status.
 answer() { python3 -c 'import json, sys
 for l in open(sys.argv[1]):
@@ -354,7 +358,7 @@ check "HexChat answers no CTCP request (VERSION, TIME, PING, CLIENTINFO, USERINF
 check "HexChat accepts no DCC chat offer (no connection to the offered address)" test ! -s "$T/dcc.log"
 c=$(grep -c 'Accepted connection' "$T/ngircd.log")
 bad=$(grep 'Accepted connection' "$T/ngircd.log" | grep -v "\"$srv:" |
-        sed -n 's/.*from "\([0-9.]*\):.*/\1/p' | grep -vxF -f <(tr ' ' '\n' <<<"$TORNET_EXIT_IPS") | sort -u | tr '\n' ' ')
+        sed -n 's/.*from "\([0-9.]*\):.*/\1/p' | non_exits)
 check "the IRC server's connections from outside the server come only from exits (${c} accepted; others: ${bad:-none})" \
         test -z "$bad"
 
@@ -380,7 +384,7 @@ for p in "/torbrowser/update_3/release/Linux_x86_64-gcc3/x/ALL aus1.torproject.o
         check "the HTTPS server got GET $1 for $2" awk -v p="$1" -v h="$2" '$3 == "GET" && $4 == p && $5 == h { f = 1 } END { exit !f }' \
                 "$T/https.log"
 done
-bad=$(awk '{print $1}' "$T/https.log" | grep -vxF -f <(tr ' ' '\n' <<<"$TORNET_EXIT_IPS") | sort -u | tr '\n' ' ')
+bad=$(awk '{print $1}' "$T/https.log" | non_exits)
 check "every request to the HTTPS server came from an exit ($(wc -l <"$T/https.log") requests; others: ${bad:-none})" \
         sh -c '[ -s "$1" ] && [ -z "$2" ]' sh "$T/https.log" "$bad"
 diag "screens: ${screen_irc#SCREEN } / ${screen_tbl#SCREEN }"
@@ -410,7 +414,7 @@ check "the user updates the package lists over Tor (sudo apt-get update from tor
 check "... and installs the repository's package (its file holds the token)" \
         sh -c 'printf "%s\n" "$1" | grep -qx "install-rc=0" && printf "%s\n" "$1" | grep -qx "token=$2"' sh "$a" "$APT_TOKEN"
 repo_peers=$(awk '$4 ~ "^/repo/" { print $1 }' "$TORNET_HTTP_LOG" | sort -u | tr '\n' ' ')
-bad=$(tr ' ' '\n' <<<"$repo_peers" | grep . | grep -vxF -f <(tr ' ' '\n' <<<"$TORNET_EXIT_IPS") | tr '\n' ' ')
+bad=$(tr ' ' '\n' <<<"$repo_peers" | non_exits)
 check "the repository's server saw apt only from exit relays (${repo_peers:-no request})" \
         sh -c '[ -n "$1" ] && [ -z "$2" ]' sh "$repo_peers" "$bad"
 

@@ -16,6 +16,10 @@
  * Release files, SHA256SUMS and OVA manifests.
  *
  * After sha256_final() the state is wiped; call sha256_init() to reuse it.
+ *
+ * On x86-64 CPUs with the SHA extensions the blocks are hashed by those
+ * (sha256-x86.h); sha256_set_portable(true) makes every later call use the
+ * portable code instead, so that tests can compare the two.
  */
 
 #include <stddef.h>
@@ -33,6 +37,7 @@ typedef struct Sha256 {
 } Sha256;
 
 void sha256_init(Sha256 *s);
+void sha256_set_portable(bool portable);
 void sha256_update(Sha256 *s, const void *p, size_t n);
 void sha256_final(Sha256 *s, uint8_t out[SHA256_DIGEST_SIZE]);
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* SHA-256 against the FIPS 180-4 example vectors and against sha256sum(1). */
+/* SHA-256 against the FIPS 180-4 example vectors and against sha256sum(1),
+ * on the CPU's SHA instructions (where it has them) and in portable C; and
+ * the two against each other on many lengths. */
 #include <fcntl.h>
 #include <sys/wait.h>
 
+#include "sha256-x86.h"
 #include "sha256.h"
 #include "tap.h"
 #include "util.h"
@@ -164,12 +167,72 @@ static void test_file(void) {
         (void) rm_rf(dir);
 }
 
-int main(void) {
-        tap_plan_lazy();
+static void test_all(void) {
         test_vectors();
         test_streaming();
         test_million_a();
         test_padding_boundaries();
         test_file();
+}
+
+/* The SHA instructions and the portable code give the same digest of every
+ * length from 0 to 600 bytes (all paddings, up to nine blocks, each at an
+ * odd offset) and of 8 MiB in uneven pieces. */
+static void test_same_both_ways(void) {
+        size_t big = 8u << 20;
+        _cleanup_free_ uint8_t *data = malloc(big + 1);
+        uint32_t x = 987654321;
+        size_t bad = SIZE_MAX;
+
+        if (!data) {
+                tap_ok(false, "allocate the test data");
+                return;
+        }
+        for (size_t i = 0; i <= big; i++) {
+                x = x * 1103515245u + 12345u;
+                data[i] = (uint8_t) (x >> 16);
+        }
+        for (size_t n = 0; n <= 600 && bad == SIZE_MAX; n++) {
+                _cleanup_free_ char *fast = NULL, *slow = NULL;
+
+                sha256_set_portable(false);
+                fast = sha256_hex(data + 1, n);
+                sha256_set_portable(true);
+                slow = sha256_hex(data + 1, n);
+                if (!fast || !slow || !streq(fast, slow))
+                        bad = n;
+        }
+        tap_ok(bad == SIZE_MAX, "SHA instructions and portable code agree on lengths 0..600 (first difference: %zd)",
+               bad == SIZE_MAX ? (ssize_t) -1 : (ssize_t) bad);
+        {
+                _cleanup_free_ char *fast = NULL, *slow = NULL;
+                uint8_t d[SHA256_DIGEST_SIZE];
+                Sha256 s;
+
+                sha256_set_portable(false);
+                sha256_init(&s);
+                for (size_t off = 0, step = 1; off < big; off += step, step = step * 3 % 100003 + 1)
+                        sha256_update(&s, data + off, big - off < step ? big - off : step);
+                sha256_final(&s, d);
+                fast = hexmem(d, sizeof(d));
+                sha256_set_portable(true);
+                slow = sha256_hex(data, big);
+                tap_ok(fast && slow && streq(fast, slow), "... and on 8 MiB hashed in uneven pieces: %s",
+                       strempty(fast));
+        }
+        sha256_set_portable(false);
+}
+
+int main(void) {
+        tap_plan_lazy();
+        if (sha256_x86_usable()) {
+                tap_diag("this CPU has the SHA extensions: first with them, then in portable C");
+                test_all();
+                test_same_both_ways();
+        } else
+                tap_diag("this CPU has no SHA extensions: portable C only");
+        sha256_set_portable(true);
+        test_all();
+        sha256_set_portable(false);
         return tap_done();
 }

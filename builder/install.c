@@ -25,8 +25,10 @@ typedef struct Obj {
         bool volume_present;
         char *installed_sha256; /* domain: what install recorded there (or NULL) */
         char *installed_disk;   /* domain: its disk there */
+        char *installed_type;   /* domain: its type there */
         char *volume_path;
         bool skip;              /* already as it should be */
+        bool retype;            /* installed from this image; only its type changes */
 } Obj;
 
 typedef struct Release {
@@ -44,6 +46,7 @@ static void release_done(Release *rel) {
                 free(o->image_sha256);
                 free(o->installed_sha256);
                 free(o->installed_disk);
+                free(o->installed_type);
                 free(o->volume_path);
         }
         free(rel->objs);
@@ -173,6 +176,7 @@ static int look(ErrorSlot *err, VirtConn *c, const char *pool, Release *rel) {
                         if (libvirt_xml_read(NULL, o->x.name, xml, strlen(xml), &there) >= 0) {
                                 o->installed_sha256 = TAKE_PTR(there.install_sha256);
                                 o->installed_disk = TAKE_PTR(there.disk_file);
+                                o->installed_type = TAKE_PTR(there.virt_type);
                                 libvirt_xml_done(&there);
                         }
                 }
@@ -198,6 +202,42 @@ static int say(char ***actions, const char *fmt, ...) {
         return strv_consume(actions, s);
 }
 
+/* The type each domain is defined with. */
+static const char *wanted_type(const InstallOptions *opt, const Obj *o) {
+        return opt->virt_type ?: o->x.virt_type;
+}
+
+/* Whether the host can run each domain that is to be defined, as the type
+ * it is to be defined with: a release of type 'kvm' on a host without
+ * KVM fails here, before anything changed, and not halfway through with
+ * libvirt's words alone. */
+static int types_check(ErrorSlot *err, VirtConn *c, const char *uri, const InstallOptions *opt, const Release *rel) {
+        _cleanup_strv_free_ char **checked = NULL;
+        int r;
+
+        for (size_t i = 0; i < rel->n; i++) {
+                const Obj *o = &rel->objs[i];
+                const char *type = wanted_type(opt, o);
+                _cleanup_free_ char *reason = NULL;
+
+                if (o->x.kind != LIBVIRT_XML_DOMAIN || (o->skip && !o->retype) || !type || strv_contains(checked, type))
+                        continue;
+                r = virt_domain_type_usable(c, type, &reason);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return error_set(err, -EOPNOTSUPP, "the host of '%s' cannot run domains of type '%s' (%s)%s", uri,
+                                         type, reason,
+                                         streq(type, "kvm") ? ": without hardware virtualization there, "
+                                                              "--virt-type qemu installs the domains for software "
+                                                              "emulation (they run, many times slower)"
+                                                            : "");
+                if (strv_extend(&checked, type) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int install_run(ErrorSlot *err, const InstallOptions *opt, char ***ret_actions) {
         _cleanup_(virt_conn_freep) VirtConn *c = NULL;
         _cleanup_strv_free_ char **actions = NULL;
@@ -213,7 +253,8 @@ int install_run(ErrorSlot *err, const InstallOptions *opt, char ***ret_actions) 
             (r = look(err, c, pool, &rel)) < 0)
                 goto out;
 
-        /* Everything in the way is found before anything changes. */
+        /* Everything in the way, and a type the host cannot run, are
+         * found before anything changes. */
         for (size_t i = 0; i < rel.n; i++) {
                 Obj *o = &rel.objs[i];
                 const char *k = kind_name(o);
@@ -231,7 +272,16 @@ int install_run(ErrorSlot *err, const InstallOptions *opt, char ***ret_actions) 
                 bool same = ours && streq_ptr(o->installed_sha256, o->image_sha256) && o->volume_present &&
                             streq_ptr(o->installed_disk, o->volume_path);
                 if (same) {
+                        /* Only an explicit --virt-type changes the type of
+                         * what is installed (install again on a host
+                         * without KVM: still installed as it is). */
                         o->skip = true;
+                        o->retype = opt->virt_type && !streq_ptr(o->installed_type, opt->virt_type);
+                        if (o->retype && o->active) {
+                                r = error_set(err, -EBUSY, "the %s '%s' is running: shut it down before its type "
+                                              "changes (virsh shutdown %s)", k, o->x.name, o->x.name);
+                                goto out;
+                        }
                         continue;
                 }
                 if (o->present && o->active) {
@@ -256,11 +306,26 @@ int install_run(ErrorSlot *err, const InstallOptions *opt, char ***ret_actions) 
                         goto out;
                 }
         }
+        if ((r = types_check(err, c, uri, opt, &rel)) < 0)
+                goto out;
 
         for (size_t i = 0; i < rel.n; i++) {
                 Obj *o = &rel.objs[i];
                 const char *base = strrchr(o->x.disk_file ?: "", '/');
 
+                if (o->retype) {
+                        _cleanup_free_ char *xml = NULL;
+                        if (!opt->dry_run &&
+                            ((r = libvirt_xml_for_install(err, o->xml, o->xml_size, o->volume_path, o->image_sha256,
+                                                          opt->virt_type, &xml)) < 0 ||
+                             (r = virt_define_domain(err, c, xml)) < 0))
+                                goto out;
+                        r = say(&actions, "domain %s: %sredefined as type '%s' (its image is installed already)",
+                                o->x.name, opt->dry_run ? "would be " : "", opt->virt_type);
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
                 if (o->skip) {
                         if ((r = say(&actions, "%s %s: already installed", kind_name(o), o->x.name)) < 0)
                                 goto out;
@@ -297,13 +362,16 @@ int install_run(ErrorSlot *err, const InstallOptions *opt, char ***ret_actions) 
                                 r = error_set(err, -ENOENT, "volume '%s' is gone from pool '%s' after its upload", base, pool);
                         if (r < 0)
                                 goto out;
-                        if ((r = libvirt_xml_for_install(err, o->xml, o->xml_size, path, o->image_sha256, &xml)) < 0 ||
+                        if ((r = libvirt_xml_for_install(err, o->xml, o->xml_size, path, o->image_sha256, opt->virt_type,
+                                                         &xml)) < 0 ||
                             (r = virt_define_domain(err, c, xml)) < 0)
                                 goto out;
                 }
-                r = say(&actions, "domain %s: %s%s; image %s (sha256 %.16s) %s volume %s of pool %s (%s)", o->x.name,
-                        opt->dry_run ? "would be " : "", o->present ? "replaced" : "defined", base, o->image_sha256,
-                        opt->dry_run ? "would be copied to" : "copied to", base, pool, strempty(pool_type));
+                r = say(&actions, "domain %s: %s%s%s%s%s; image %s (sha256 %.16s) %s volume %s of pool %s (%s)",
+                        o->x.name, opt->dry_run ? "would be " : "", o->present ? "replaced" : "defined",
+                        opt->virt_type ? " as type '" : "", strempty(opt->virt_type), opt->virt_type ? "'" : "", base,
+                        o->image_sha256, opt->dry_run ? "would be copied to" : "copied to", base, pool,
+                        strempty(pool_type));
                 if (r < 0)
                         goto out;
         }

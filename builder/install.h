@@ -17,6 +17,13 @@
  * the image's SHA256 in its <metadata>.  Nothing is started but the
  * networks.
  *
+ * The release's domains are of type 'kvm'.  On a host that cannot run
+ * those (no hardware virtualization there, as libvirt's domain
+ * capabilities say), install refuses before changing anything and names
+ * the way out: virt_type "qemu" defines them for software emulation.  With
+ * virt_type given, a domain already installed from the same image but of
+ * another type is redefined with it (its volume stays).
+ *
  * Idempotent: a network or domain that is there with the same UUID (and,
  * for a domain, the same image SHA256 and disk) is left as it is.  Before
  * changing anything, every object is looked at, and install refuses (and
@@ -43,6 +50,7 @@ typedef struct InstallOptions {
         const char *pool;       /* storage pool for the images (NULL: INSTALL_DEFAULT_POOL) */
         bool force;             /* replace what is in the way (never a running domain) */
         bool dry_run;           /* look and decide; change nothing */
+        const char *virt_type;  /* install: the domains' type ("qemu" on a host without KVM); NULL: the release's */
 } InstallOptions;
 
 #define INSTALL_DEFAULT_URI "qemu:///system"

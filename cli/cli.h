@@ -43,6 +43,7 @@ typedef struct CliOptions {
         char *connect_uri;      /* install/uninstall --connect (NULL: qemu:///system) */
         char *pool;             /* install/uninstall --pool (NULL: default) */
         bool force;             /* install/uninstall --force */
+        char *virt_type;        /* install --virt-type (NULL: the release's) */
 } CliOptions;
 
 typedef struct Verb {

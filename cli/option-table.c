@@ -75,6 +75,11 @@ static const CliOption table[] = {
           "install, uninstall: replace or remove a domain,\n"
           "network or volume of the same name that is not\n"
           "this release's (never a running domain)" },
+        { OPT_VIRT_TYPE, "virt-type", "TYPE", COMPLETE_WORDS, "kvm qemu",
+          "install: define the domains as this type instead\n"
+          "of the release's kvm: qemu on a host without\n"
+          "hardware virtualization (software emulation,\n"
+          "many times slower)" },
         { OPT_CONFIG, "config", "FILE", COMPLETE_FILE, NULL,
           "build: your settings (default: $XDG_CONFIG_HOME/\n"
           "whonix-build/config or ~/.config/whonix-build/config,\n"

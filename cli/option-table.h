@@ -31,6 +31,7 @@ enum {
         OPT_CONNECT,
         OPT_POOL,
         OPT_FORCE,
+        OPT_VIRT_TYPE,
 };
 
 /* How the shell completes an option's value. */

@@ -368,6 +368,12 @@ int cli_parse_options(int argc, char **argv, CliOptions *o) {
                 case OPT_FORCE:
                         o->force = true;
                         break;
+                case OPT_VIRT_TYPE:
+                        if (!streq(optarg, "kvm") && !streq(optarg, "qemu"))
+                                return usage_error("bad --virt-type '%s': expected kvm or qemu", optarg);
+                        if (free_and_strdup(&o->virt_type, optarg) < 0)
+                                return -ENOMEM;
+                        break;
                 case 'h':
                         cli_print_help(stdout);
                         return 0;
@@ -428,5 +434,6 @@ void cli_options_done(CliOptions *o) {
         free(o->rebuild_cache_dir);
         free(o->config_path);
         free(o->connect_uri);
+        free(o->virt_type);
         free(o->pool);
 }

@@ -16,6 +16,7 @@ static int run(const CliOptions *o, int argc, char **argv, bool install) {
                 .pool = o->pool,
                 .force = o->force,
                 .dry_run = o->dry_run,
+                .virt_type = o->virt_type,
         };
         ErrorSlot err = {};
         int r;

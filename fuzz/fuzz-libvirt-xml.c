@@ -26,10 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!x.name || !*x.name || (x.kind == LIBVIRT_XML_DOMAIN && !x.disk_file))
                 __builtin_trap();
         if (x.kind == LIBVIRT_XML_DOMAIN) {
-                r = libvirt_xml_for_install(&err, (const char *) data, size, "/pool/disk.qcow2", SHA, &out);
+                /* Every other input also asks for type 'qemu' (install --virt-type). */
+                const char *type = size % 2 ? "qemu" : NULL;
+                r = libvirt_xml_for_install(&err, (const char *) data, size, "/pool/disk.qcow2", SHA, type, &out);
                 if (r >= 0) {
                         if (libvirt_xml_read(&err, "out.xml", out, strlen(out), &y) < 0 || !streq(y.name, x.name) ||
-                            !streq(y.disk_file, "/pool/disk.qcow2") || !streq_ptr(y.install_sha256, SHA))
+                            !streq(y.disk_file, "/pool/disk.qcow2") || !streq_ptr(y.install_sha256, SHA) ||
+                            !streq_ptr(y.virt_type, type ?: x.virt_type))
                                 __builtin_trap();
                 } else if (!err.message && r != -ENOMEM)
                         __builtin_trap();

@@ -10,6 +10,7 @@ void libvirt_xml_done(LibvirtXml *x) {
         free(x->name);
         free(x->uuid);
         free(x->disk_file);
+        free(x->virt_type);
         free(x->install_sha256);
         strv_free(x->networks);
         *x = (LibvirtXml) {};
@@ -115,6 +116,7 @@ int libvirt_xml_read(ErrorSlot *err, const char *name, const char *data, size_t 
                 xmlNode *devices = child(root, "devices"), *disk = only_disk(err, name, devices, &r), *meta;
                 if (!disk)
                         goto out;
+                x.virt_type = attr(root, "type");
                 x.disk_file = attr(child(disk, "source"), "file");
                 if (isempty(x.disk_file)) {
                         r = error_set(err, -EBADMSG, "%s: the disk is not a file (<source file=...>)", name);
@@ -146,7 +148,7 @@ out:
 }
 
 int libvirt_xml_for_install(ErrorSlot *err, const char *data, size_t size, const char *disk_path,
-                            const char *image_sha256, char **ret) {
+                            const char *image_sha256, const char *virt_type, char **ret) {
         xmlDoc *doc = parse(err, "domain XML", data, size);
         xmlNode *root, *disk, *source, *meta, *mine;
         xmlNs *ns;
@@ -163,7 +165,8 @@ int libvirt_xml_for_install(ErrorSlot *err, const char *data, size_t size, const
                 goto out;
         }
         source = child(disk, "source");
-        if (!source || !xmlSetProp(source, (const xmlChar *) "file", (const xmlChar *) disk_path)) {
+        if (!source || !xmlSetProp(source, (const xmlChar *) "file", (const xmlChar *) disk_path) ||
+            (virt_type && !xmlSetProp(root, (const xmlChar *) "type", (const xmlChar *) virt_type))) {
                 r = -ENOMEM;
                 goto out;
         }

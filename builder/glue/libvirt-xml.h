@@ -12,7 +12,7 @@
  *     LibvirtXml x;
  *     r = libvirt_xml_read(&err, "Whonix-Gateway.xml", data, size, &x);
  *     // x.kind == LIBVIRT_XML_DOMAIN, x.name, x.uuid, x.disk_file, x.networks
- *     r = libvirt_xml_for_install(&err, data, size, "/var/lib/libvirt/images/Whonix-Gateway.qcow2", sha, &out);
+ *     r = libvirt_xml_for_install(&err, data, size, "/var/lib/libvirt/images/Whonix-Gateway.qcow2", sha, NULL, &out);
  */
 
 #include <stddef.h>
@@ -31,6 +31,7 @@ typedef struct LibvirtXml {
         char *name;             /* [A-Za-z0-9._-], not starting with '.' */
         char *uuid;             /* as written (may be NULL: libvirt makes one) */
         char *disk_file;        /* domain: its one disk's <source file=...> */
+        char *virt_type;        /* domain: <domain type=...> ("kvm", "qemu"; NULL if none) */
         char *install_sha256;   /* domain: what install recorded in <metadata> (or NULL) */
         char **networks;        /* domain: the networks its interfaces name (NULL-terminated) */
 } LibvirtXml;
@@ -39,10 +40,11 @@ void libvirt_xml_done(LibvirtXml *x);
 
 int libvirt_xml_read(ErrorSlot *err, const char *name, const char *data, size_t size, LibvirtXml *ret);
 
-/* The domain XML with its disk's source set to disk_path and install's
- * record (the image's SHA256) in <metadata>, as a new string. */
+/* The domain XML with its disk's source set to disk_path, install's record
+ * (the image's SHA256) in <metadata> and, if virt_type is not NULL, that
+ * <domain type=...> (e.g. "qemu" on a host without KVM), as a new string. */
 int libvirt_xml_for_install(ErrorSlot *err, const char *data, size_t size, const char *disk_path,
-                            const char *image_sha256, char **ret);
+                            const char *image_sha256, const char *virt_type, char **ret);
 
 /* install's namespace in a domain's <metadata>. */
 #define LIBVIRT_XML_INSTALL_NS "https://github.com/whonix-build/install/1"

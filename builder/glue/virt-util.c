@@ -307,6 +307,26 @@ static char *pool_type(const char *xml) {
         return q ? strndup(p, (size_t) (q - p)) : NULL;
 }
 
+int virt_domain_type_usable(VirtConn *c, const char *type, char **ret_reason) {
+        char *caps = virConnectGetDomainCapabilities(c->conn, NULL, NULL, NULL, type, 0);
+        const virError *e;
+
+        if (caps) {
+                free(caps);
+                return 1;
+        }
+        /* A driver without domain capabilities cannot tell: defining the
+         * domain will. */
+        if (last_error_is(VIR_ERR_NO_SUPPORT)) {
+                virResetLastError();
+                return 1;
+        }
+        e = virGetLastError();
+        *ret_reason = strdup(e && e->message ? e->message : "libvirt gave no reason");
+        virResetLastError();
+        return *ret_reason ? 0 : -ENOMEM;
+}
+
 int virt_pool_check(ErrorSlot *err, VirtConn *c, const char *pool, char **ret_type) {
         virStoragePoolPtr p = virStoragePoolLookupByName(c->conn, pool);
         int r = 0, active;

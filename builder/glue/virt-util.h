@@ -62,6 +62,13 @@ int virt_network_state(ErrorSlot *err, VirtConn *c, const char *name, char *ret_
 int virt_network_start(ErrorSlot *err, VirtConn *c, const char *name);
 int virt_network_stop(ErrorSlot *err, VirtConn *c, const char *name);
 
+/* Whether the connection's host can run domains of that type ("kvm" needs
+ * hardware virtualization there): 1 yes, or a driver that cannot tell
+ * (libvirt's test driver); 0 no, with libvirt's reason in *ret_reason
+ * (e.g. "KVM is not supported by '/usr/bin/qemu-system-x86_64' on this
+ * host"). */
+int virt_domain_type_usable(VirtConn *c, const char *type, char **ret_reason);
+
 /* The names of every defined domain (active or not). */
 int virt_domain_names(ErrorSlot *err, VirtConn *c, char ***ret);
 

@@ -56,13 +56,6 @@ for tag in ("forward", "ip"):
         r.remove(e)
 t.write(sys.argv[2])
 PY
-# A host without KVM (no /dev/kvm: this test's libvirt then refuses a
-# domain of type 'kvm', "does not support virt type 'kvm'"): the domains
-# become type 'qemu' for the test, as a user of such a host must do too.
-if [ ! -e /dev/kvm ]; then
-        sed -i "1s/<domain type='kvm'>/<domain type='qemu'>/" "$rel/Whonix-Gateway.xml" "$rel/Whonix-Workstation.xml"
-        diag "no /dev/kvm here: the release's domains are installed as type 'qemu'"
-fi
 check "a release of the CLI pair, its External network isolated for the test (no forward, no address)" \
         sh -c '! grep -Eq "<forward|<ip" "$1/Whonix-External.xml" && [ -e "$1/Whonix-Gateway.qcow2" ]' sh "$rel"
 
@@ -109,9 +102,33 @@ check "a storage pool of the test's own ($T/pool)" sh -c 'virsh -c "$1" pool-inf
 wb() { "$WHONIX_BUILD" "$@" --connect "$URI" --pool wbpool; }
 dom_disk() { virsh -c "$URI" domblklist "$1" --details | awk '$2 == "disk" { print $4 }'; }
 
+# --- a host without KVM ---------------------------------------------------------
+# The release's domains are of type 'kvm'. Where this test's libvirt cannot
+# run those (no /dev/kvm), install must refuse before changing anything and
+# name the way out; with it (--virt-type qemu) the domains are installed
+# for software emulation.
+virt_opt=()
+want_type=kvm
+if [ ! -e /dev/kvm ]; then
+        wb install "$rel" >"$T/k.out" 2>"$T/k.err"
+        rc=$?
+        diag_file "$T/k.err" 2
+        check "no KVM here: install refuses the release's type 'kvm' (exit $rc), saying so and naming --virt-type qemu" \
+                sh -c '[ "$1" -eq 1 ] && grep -q "cannot run domains of type .kvm. (.*): without hardware virtualization there, --virt-type qemu installs" "$2"' \
+                sh "$rc" "$T/k.err"
+        check "... and changes nothing (no network, no domain, no volume)" \
+                sh -c '[ -z "$(virsh -c "$1" list --all --name)" ] && [ -z "$(virsh -c "$1" net-list --all --name)" ] &&
+                        [ -z "$(ls -A "$2/pool")" ]' sh "$URI" "$T"
+        virt_opt=(--virt-type qemu)
+        want_type=qemu
+else
+        skip_one "this host has KVM: install's refusal of type 'kvm' on a host without it is not tested here"
+fi
+dom_type() { virsh -c "$URI" dumpxml "$1" | sed -n "1s/^<domain type='\([a-z]*\)'.*/\1/p"; }
+
 # --- install ------------------------------------------------------------------
 start=$(date +%s)
-wb install "$rel" >"$T/i1.out" 2>"$T/i1.err"
+wb install "$rel" "${virt_opt[@]}" >"$T/i1.out" 2>"$T/i1.err"
 rc=$?
 sed 's/^/# /' "$T/i1.out"
 diag "install took $(( $(date +%s) - start )) s"
@@ -124,6 +141,7 @@ for n in Whonix-External Whonix-Internal; do
 done
 for vm in Whonix-Gateway Whonix-Workstation; do
         check "domain $vm: defined, not started" sh -c 'virsh -c "$1" domstate "$2" | grep -qx "shut off"' sh "$URI" "$vm"
+        check "domain $vm: of type '$want_type'" test "$(dom_type "$vm")" = "$want_type"
         check "domain $vm: its disk is the pool's volume $T/pool/$vm.qcow2" test "$(dom_disk "$vm")" = "$T/pool/$vm.qcow2"
         check "domain $vm: the volume holds the image, bit for bit" \
                 test "$(sha256sum <"$T/pool/$vm.qcow2")" = "$(sha256sum <"$WB_E2E_IMAGES/$vm.qcow2")"
@@ -142,13 +160,32 @@ check "install again: exit 0, every domain and network 'already installed' ($(( 
         sh -c '[ "$1" -eq 0 ] && [ "$(grep -c ": already installed$" "$2")" -eq 4 ] && [ "$(wc -l <"$2")" -eq 4 ]' \
         sh "$rc" "$T/i2.out"
 
+# The type changed by --virt-type: to 'qemu' where KVM is (the image stays
+# installed; only the definition changes), refused to 'kvm' where it is not.
+if [ -e /dev/kvm ]; then
+        wb install "$rel" --virt-type qemu >"$T/r.out" 2>"$T/r.err"
+        rc=$?
+        check "install --virt-type qemu: each domain redefined as type 'qemu', its volume untouched (exit $rc)" \
+                sh -c '[ "$1" -eq 0 ] && [ "$(grep -c "redefined as type .qemu. (its image is installed already)$" "$2")" -eq 2 ] &&
+                        [ "$(sha256sum <"$3/pool/Whonix-Gateway.qcow2")" = "$(sha256sum <"$4/Whonix-Gateway.qcow2")" ]' \
+                sh "$rc" "$T/r.out" "$T" "$WB_E2E_IMAGES"
+        check "... of type 'qemu' now" test "$(dom_type Whonix-Gateway)$(dom_type Whonix-Workstation)" = qemuqemu
+        wb install "$rel" --virt-type kvm >/dev/null 2>&1
+else
+        wb install "$rel" --virt-type kvm >"$T/r.out" 2>"$T/r.err"
+        rc=$?
+        check "install --virt-type kvm without KVM: refused (exit $rc), the domains stay type 'qemu'" \
+                sh -c '[ "$1" -eq 1 ] && grep -q "cannot run domains of type .kvm." "$2" && [ "$3" = qemuqemu ]' \
+                sh "$rc" "$T/r.err" "$(dom_type Whonix-Gateway)$(dom_type Whonix-Workstation)"
+fi
+
 # --- what is in the way -------------------------------------------------------
 # A release whose Gateway has another UUID (someone else's domain of that
 # name, as libvirt sees it).
 other=$T/other
 cp -a "$rel" "$other"
 sed -i 's:<uuid>[^<]*</uuid>:<uuid>00000000-1111-2222-3333-444444444444</uuid>:' "$other/Whonix-Gateway.xml"
-wb install "$other" >"$T/o.out" 2>"$T/o.err"
+wb install "$other" "${virt_opt[@]}" >"$T/o.out" 2>"$T/o.err"
 rc=$?
 check "a domain of the same name with another UUID: install refuses (exit $rc), saying why" \
         sh -c '[ "$1" -eq 1 ] && grep -q "domain .Whonix-Gateway. is there with another UUID: not ours; --force replaces it" "$2"' \
@@ -161,12 +198,12 @@ newer=$T/newer
 cp -a "$rel" "$newer"
 rm "$newer/Whonix-Gateway.qcow2"
 qemu-img create -q -f qcow2 "$newer/Whonix-Gateway.qcow2" 64M
-wb install "$newer" >"$T/n.out" 2>"$T/n.err"
+wb install "$newer" "${virt_opt[@]}" >"$T/n.out" 2>"$T/n.err"
 rc=$?
 check "the Gateway from another image: install refuses (exit $rc): 'installed from another image', --force loses changes" \
         sh -c '[ "$1" -eq 1 ] && grep -q "domain .Whonix-Gateway. is installed from another image .*--force replaces it and its disk" "$2"' \
         sh "$rc" "$T/n.err"
-wb install "$newer" --force >"$T/n2.out" 2>"$T/n2.err"
+wb install "$newer" --force "${virt_opt[@]}" >"$T/n2.out" 2>"$T/n2.err"
 rc=$?
 sed 's/^/# /' "$T/n2.out"
 check "with --force it replaces the Gateway and its volume, and leaves the rest (exit $rc)" \
@@ -182,7 +219,7 @@ sed -i "s:Whonix-Workstation.qcow2:stray.qcow2:; s:<uuid>[^<]*</uuid>:<uuid>5555
         "$stray/Whonix-Workstation.xml"
 ln -sf "$WB_E2E_IMAGES/Whonix-Workstation.qcow2" "$stray/stray.qcow2"
 rm "$stray/Whonix-Workstation.qcow2" "$stray/Whonix-Gateway.qcow2" "$stray/Whonix-Gateway.xml"
-wb install "$stray" >"$T/s.out" 2>"$T/s.err"
+wb install "$stray" "${virt_opt[@]}" >"$T/s.out" 2>"$T/s.err"
 rc=$?
 diag_file "$T/s.err" 2
 check "a volume of the same name that is no domain's of ours: install refuses (exit $rc)" \

@@ -52,8 +52,9 @@ int main(void) {
                        streq(x.networks[1], "Whonix-Internal"),
                "the networks its interfaces name, each once");
         tap_ok(r == 0 && streq_ptr(x.install_sha256, "old"), "install's record in <metadata>");
+        tap_ok(r == 0 && streq_ptr(x.virt_type, "kvm"), "its type: %s", r == 0 ? strempty(x.virt_type) : "-");
 
-        r = libvirt_xml_for_install(&err, domain, strlen(domain), "/pool/Whonix-Gateway.qcow2", SHA_A, &out);
+        r = libvirt_xml_for_install(&err, domain, strlen(domain), "/pool/Whonix-Gateway.qcow2", SHA_A, NULL, &out);
         tap_ok(r == 0, "rewritten for install (%s)", r < 0 ? err.message : "ok");
         r = r == 0 ? libvirt_xml_read(&err, "out", out, strlen(out), &y) : r;
         tap_ok(r == 0 && streq(y.name, "Whonix-Gateway") && streq_ptr(y.disk_file, "/pool/Whonix-Gateway.qcow2") &&
@@ -62,6 +63,17 @@ int main(void) {
         tap_ok(out && strstr(out, "<keep/>") && !strstr(out, "'old'") && !strstr(out, "\"old\"") &&
                        strstr(out, "/x.iso"),
                "... the earlier record replaced, the rest of <metadata> and the CD-ROM kept");
+        tap_ok(r == 0 && streq_ptr(y.virt_type, "kvm"), "... no type asked for: the release's is kept");
+        libvirt_xml_done(&y);
+        free(out);
+        out = NULL;
+
+        /* A host without KVM: install --virt-type qemu. */
+        r = libvirt_xml_for_install(&err, domain, strlen(domain), "/pool/Whonix-Gateway.qcow2", SHA_A, "qemu", &out);
+        r = r == 0 ? libvirt_xml_read(&err, "out", out, strlen(out), &y) : r;
+        tap_ok(r == 0 && streq_ptr(y.virt_type, "qemu") && streq_ptr(y.disk_file, "/pool/Whonix-Gateway.qcow2") &&
+                       streq_ptr(y.install_sha256, SHA_A) && strv_length(y.networks) == 2,
+               "type 'qemu' asked for: the domain's type is 'qemu', the rest as without it");
         libvirt_xml_done(&y);
         free(out);
         out = NULL;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "build-internal.h"
 #include "buildinfo.h"
@@ -16,6 +17,7 @@
 #include "overlay.h"
 #include "packages.h"
 #include "parallel.h"
+#include "publish-copy.h"
 #include "qcow2.h"
 #include "sign.h"
 #include "spawn.h"
@@ -37,6 +39,25 @@ static int publish(ErrorSlot *err, const char *staging, const char *output, char
                 if (rename(from, to) < 0)
                         return error_set_errno(err, -errno, "cannot move '%s' into '%s'", *n, output);
         }
+        return 0;
+}
+
+/* The SHA-256 of an artifact, read by export from the bytes in the output
+ * directory: the buildinfo and the sign stage use it instead of reading
+ * the file again. */
+static int build_note_digest(Build *b, const char *name, const char *sha256) {
+        SumsEntry *m = reallocarray(b->digests, b->n_digests + 1, sizeof(SumsEntry));
+
+        if (!m)
+                return -ENOMEM;
+        b->digests = m;
+        m[b->n_digests] = (SumsEntry) { .name = strdup(name), .sha256 = strdup(sha256) };
+        if (!m[b->n_digests].name || !m[b->n_digests].sha256) {
+                free(m[b->n_digests].name);
+                free(m[b->n_digests].sha256);
+                return -ENOMEM;
+        }
+        b->n_digests++;
         return 0;
 }
 
@@ -62,38 +83,40 @@ static int produce_qcow2(ErrorSlot *err, const char *tmp, void *userdata) {
 typedef struct ExportJobs {
         const Build *b;
         const char *staging;
+        char (*sha256)[SHA256_HEX_SIZE]; /* each job's image's digest */
 } ExportJobs;
 
 /* The published qcow2 of a final disk is cached under the disk's key: a
- * rebuild that changed one flavor converts only that one. */
+ * rebuild that changed one flavor converts only that one.  Into the
+ * release it is copied, hashed on the way (publish_copy()), unless the
+ * output directory holds the same bytes already. */
 static int export_qcow2(ErrorSlot *err, size_t i, void *userdata) {
         ExportJobs *ej = userdata;
         const Flavor *f = &ej->b->flavors[i];
         _cleanup_free_ char *name = strdup_printf("%s.qcow2", f->recipe->vm_name), *dest = NULL, *cached = NULL,
-                            *key = strdup_printf("%s-w" QCOW2_WRITER_FORMAT, f->final_key);
-        bool built;
+                            *key = strdup_printf("%s-w" QCOW2_WRITER_FORMAT, f->final_key), *existing = NULL;
+        bool built, kept;
         int r;
 
-        if (!name || !key || !(dest = path_join(ej->staging, name)))
+        if (!name || !key || !(dest = path_join(ej->staging, name)) ||
+            !(existing = path_join(ej->b->o->output_dir, name)))
                 return -ENOMEM;
         log_progress("export", name, 0, 0);
         r = cache_produce(err, ej->b->cache, "qcow2", key, ".qcow2", produce_qcow2,
                           &(Qcow2Input) { .raw = f->final_disk, .threads = ej->b->o->jobs }, &cached, &built);
         if (r < 0)
                 return error_prefix(err, r, "cannot write '%s'", name);
-        r = copy_file(cached, dest, 0644);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot copy '%s' to '%s'", cached, dest);
-        return 0;
+        return publish_copy(err, cached, existing, dest, 0644, ej->sha256[i], &kept);
 }
 
 /* The qcow2 images and the libvirt XML of the domains and their networks. */
-static int export_kvm_into(ErrorSlot *err, const Build *b, const char *staging, char ***names) {
+static int export_kvm_into(ErrorSlot *err, Build *b, const char *staging, char ***names) {
         _cleanup_free_ Recipe **recipes = calloc(b->n_flavors, sizeof(Recipe *));
-        ExportJobs ej = { .b = b, .staging = staging };
+        _cleanup_free_ char (*sha256)[SHA256_HEX_SIZE] = calloc(b->n_flavors, SHA256_HEX_SIZE);
+        ExportJobs ej = { .b = b, .staging = staging, .sha256 = sha256 };
         int r;
 
-        if (!recipes)
+        if (!recipes || !sha256)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n_flavors; i++) {
                 recipes[i] = b->flavors[i].recipe;
@@ -104,6 +127,11 @@ static int export_kvm_into(ErrorSlot *err, const Build *b, const char *staging, 
         r = parallel_run(err, b->n_flavors, b->o->jobs, export_qcow2, &ej);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < b->n_flavors; i++) {
+                _cleanup_free_ char *name = strdup_printf("%s.qcow2", b->flavors[i].recipe->vm_name);
+                if (!name || (r = build_note_digest(b, name, sha256[i])) < 0)
+                        return name ? r : -ENOMEM;
+        }
         r = kvm_export(err, recipes, b->n_flavors, staging, KVM_IMAGES_DIR, build_seed(b));
         if (r < 0)
                 return r;
@@ -138,13 +166,32 @@ typedef struct VmdkJobs {
         char **vmdks;
 } VmdkJobs;
 
+typedef struct VmdkInput {
+        const char *raw;
+        const VmdkOptions *options;
+} VmdkInput;
+
+static int produce_vmdk(ErrorSlot *err, const char *tmp, void *userdata) {
+        const VmdkInput *in = userdata;
+
+        return vmdk_from_raw(err, in->raw, tmp, in->options, NULL);
+}
+
+/* The version of our VMDK writer's output, as QCOW2_WRITER_FORMAT. */
+#define VMDK_WRITER_FORMAT "1"
+
 /* One flavor's VMDK (the conversions run side by side, each deflating on
- * all the build's threads: the largest ends alone). */
+ * all the build's threads: the largest ends alone).  Cached like the qcow2,
+ * under the final disk's key and every option that goes into the bytes: a
+ * rebuild (or the other target's, or --ova-per-vm's) of an unchanged disk
+ * converts nothing, and the OVA is written from the cache's file. */
 static int export_vmdk(ErrorSlot *err, size_t i, void *userdata) {
         VmdkJobs *vj = userdata;
         const Flavor *f = &vj->b->flavors[i];
-        _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL;
+        _cleanup_free_ char *name = ova_disk_name(f->recipe), *cid_hex = NULL, *what = NULL, *key = NULL;
         VmdkOptions vo = { .adapter_type = "ide", .threads = vj->b->o->jobs };
+        CacheKey k;
+        bool built;
         int r;
 
         if (!name || !(what = strdup_printf("vmdk-cid:%s", f->recipe->vm_name)))
@@ -154,8 +201,23 @@ static int export_vmdk(ErrorSlot *err, size_t i, void *userdata) {
                 return r;
         vo.extent_name = name;
         vo.cid = (uint32_t) strtoul(cid_hex, NULL, 16);
+        cache_key_init(&k, "vmdk");
+        cache_key_add(&k, "final", f->final_key);
+        cache_key_add(&k, "writer", VMDK_WRITER_FORMAT);
+        cache_key_add(&k, "zlib", zlibVersion());
+        cache_key_add(&k, "adapter", vo.adapter_type);
+        cache_key_add(&k, "extent", vo.extent_name);
+        cache_key_add_u64(&k, "cid", vo.cid);
+        cache_key_add_u64(&k, "level", (uint64_t) vo.compression_level);
+        key = cache_key_final(&k);
+        if (!key)
+                return -ENOMEM;
         log_progress("export", name, 0, 0);
-        return vmdk_from_raw(err, f->final_disk, vj->vmdks[i], &vo, NULL);
+        r = cache_produce(err, vj->b->cache, "vmdk", key, ".vmdk", produce_vmdk,
+                          &(VmdkInput) { .raw = f->final_disk, .options = &vo }, &vj->vmdks[i], &built);
+        if (r < 0)
+                return error_prefix(err, r, "cannot write '%s'", name);
+        return 0;
 }
 
 /* One streamOptimized VMDK per VM, written from the final raw disks; then
@@ -173,14 +235,20 @@ static int export_ova_into(ErrorSlot *err, const Build *b, const char *staging, 
 
         if (!vms)
                 return -ENOMEM;
-        for (size_t i = 0; i < b->n_flavors; i++) {
-                _cleanup_free_ char *name = ova_disk_name(b->flavors[i].recipe);
-                if (!name || (r = strv_consume(&vmdks, path_join(staging, name))) < 0)
-                        return name ? r : -ENOMEM;
-        }
+        /* Each job sets its own slot: the VMDK's path in the cache. */
+        vmdks = calloc(b->n_flavors + 1, sizeof(char *));
+        if (!vmdks)
+                return -ENOMEM;
         r = parallel_run(err, b->n_flavors, b->o->jobs, export_vmdk, &(VmdkJobs) { .b = b, .vmdks = vmdks });
-        if (r < 0)
+        if (r < 0) {
+                /* A failed job leaves its slot empty, and strv_free() would
+                 * stop there. */
+                for (size_t i = 0; i < b->n_flavors; i++) {
+                        free(vmdks[i]);
+                        vmdks[i] = NULL;
+                }
                 return r;
+        }
         for (size_t i = 0; i < b->n_flavors; i++) {
                 const Flavor *f = &b->flavors[i];
                 vms[i] = (OvaVm) {
@@ -308,10 +376,16 @@ static int write_buildinfo(ErrorSlot *err, Build *b) {
                 return error_prefix(err, r, "cannot record the tools of the build");
         STRV_FOREACH(name, b->artifacts) {
                 _cleanup_free_ char *p = path_join(b->o->output_dir, *name);
+                const SumsEntry *known = sums_find(b->digests, b->n_digests, *name);
+                const BuildinfoArtifact *a;
+
                 if (!p)
                         return -ENOMEM;
-                r = buildinfo_add_artifact(err, bi, *name, p);
+                r = buildinfo_add_artifact_digest(err, bi, *name, p, known ? known->sha256 : NULL);
                 if (r < 0)
+                        return r;
+                /* The sign stage hashes none of them again. */
+                if (!known && (a = buildinfo_find_artifact(bi, *name)) && (r = build_note_digest(b, *name, a->sha256)) < 0)
                         return r;
         }
         r = buildinfo_format(err, bi, &text);
@@ -367,7 +441,8 @@ static int report_artifacts(ErrorSlot *err, const Build *b, bool signed_output) 
  * SHA256SUMS.  Signatures and sums from an earlier build spoke of files that
  * export has just replaced: they go first, whatever happens next. */
 int stage_sign(ErrorSlot *err, Build *b) {
-        SignOptions so = { .key = b->o->sign_key, .gpg_home = b->o->gpg_home };
+        SignOptions so = { .key = b->o->sign_key, .gpg_home = b->o->gpg_home, .known = b->digests,
+                           .n_known = b->n_digests };
         uint64_t start = now_usec();
         int r;
 

@@ -13,6 +13,7 @@
 #include "fetch.h"
 #include "recipe.h"
 #include "cache.h"
+#include "sums.h"
 
 typedef struct Flavor {
         char *name;
@@ -48,6 +49,8 @@ typedef struct Build {
         char *appliance_id;
         int64_t source_date_epoch;
         char **artifacts;       /* what export published in the output directory; sign covers these */
+        SumsEntry *digests;     /* the SHA-256 of artifacts as export read them (not read twice) */
+        size_t n_digests;
 } Build;
 
 /* What a stage line is about, for the report (build.h: BuildStep). */

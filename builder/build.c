@@ -61,6 +61,7 @@ static void build_done(Build *b) {
         free(b->appliance_path);
         free(b->appliance_id);
         strv_free(b->artifacts);
+        sums_entries_free(b->digests, b->n_digests);
         cache_free(b->cache);
 }
 

@@ -6,7 +6,7 @@
 #include "cache-entries.h"
 
 /* The kinds of entry, in the order they are listed. */
-static const char * const kinds[] = { "appliance", "base", "layers", "final", "qcow2" };
+static const char * const kinds[] = { "appliance", "base", "layers", "final", "qcow2", "vmdk" };
 
 #define QCOW2_HEADER_MIN 20u
 #define QCOW2_BACKING_MAX 1023u

@@ -15,6 +15,8 @@
  *   layers/<key>.qcow2   customize steps (qcow2 over their parent)
  *   final/<key>.img      final disks (and <key>.packages, their package list)
  *   qcow2/<key>.qcow2    the kvm export's compressed image of a final disk
+ *   vmdk/<key>.vmdk      the virtualbox export's VMDK of a final disk (the
+ *                        OVA is written from it)
  *   last-build           the entries the last build used (cache_note_use())
  *
  * Stage outputs are content-addressed: a key is the SHA-256 of the stage's

@@ -214,6 +214,11 @@ static int push_artifact(Buildinfo *b, const char *name, const char *sha256, uin
 }
 
 int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const char *path) {
+        return buildinfo_add_artifact_digest(err, b, name, path, NULL);
+}
+
+int buildinfo_add_artifact_digest(ErrorSlot *err, Buildinfo *b, const char *name, const char *path,
+                                  const char *sha256) {
         _cleanup_free_ char *hex = NULL;
         struct stat st;
         int r;
@@ -222,11 +227,19 @@ int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const
                 return error_set(err, -EINVAL, "buildinfo: '%s' is not a plain file name", name);
         if (buildinfo_find_artifact(b, name))
                 return error_set(err, -EEXIST, "buildinfo: '%s' is listed twice", name);
+        if (sha256 && !sha256_hex_valid(sha256))
+                return error_set(err, -EINVAL, "buildinfo: '%s' is not a SHA-256", sha256);
         if (stat(path, &st) < 0)
                 return error_set_errno(err, -errno, "cannot stat '%s'", path);
-        r = sha256_file(path, &hex);
-        if (r < 0)
-                return error_set_errno(err, r, "cannot hash '%s'", path);
+        if (sha256)
+                hex = strdup(sha256);
+        else {
+                r = sha256_file(path, &hex);
+                if (r < 0)
+                        return error_set_errno(err, r, "cannot hash '%s'", path);
+        }
+        if (!hex)
+                return -ENOMEM;
         r = push_artifact(b, name, hex, (uint64_t) st.st_size);
         if (r < 0)
                 return r;

@@ -99,6 +99,10 @@ int buildinfo_load(ErrorSlot *err, const char *path, Buildinfo **ret);
 /* Add an artifact (name, SHA256 and size of the file at path), keeping the
  * list sorted; a name that is not a plain file name is -EINVAL. */
 int buildinfo_add_artifact(ErrorSlot *err, Buildinfo *b, const char *name, const char *path);
+/* The same with the file's SHA-256 known (lowercase hex) already: only its
+ * size is read; sha256 NULL hashes the file. */
+int buildinfo_add_artifact_digest(ErrorSlot *err, Buildinfo *b, const char *name, const char *path,
+                                  const char *sha256);
 const BuildinfoArtifact *buildinfo_find_artifact(const Buildinfo *b, const char *name);
 
 /* Add a tool, keeping the list sorted; -EINVAL (with a message) for a

@@ -88,7 +88,7 @@ static int check_names(ErrorSlot *err, const char *dir, char * const *names) {
         return 0;
 }
 
-static int compute_sums(ErrorSlot *err, const char *dir, char * const *names, char **ret) {
+static int compute_sums(ErrorSlot *err, const char *dir, char * const *names, const SignOptions *o, char **ret) {
         size_t n = strv_length(names);
         SumsEntry *e;
         int r = 0;
@@ -102,6 +102,12 @@ static int compute_sums(ErrorSlot *err, const char *dir, char * const *names, ch
                 if (!p || !(e[i].name = strdup(names[i]))) {
                         r = -ENOMEM;
                         break;
+                }
+                const SumsEntry *k = o ? sums_find(o->known, o->n_known, names[i]) : NULL;
+                if (k) {
+                        if (!(e[i].sha256 = strdup(k->sha256)))
+                                r = -ENOMEM;
+                        continue;
                 }
                 log_progress("sign", names[i], 0, 0);
                 r = sha256_file(p, &e[i].sha256);
@@ -170,7 +176,7 @@ int sign_artifacts(ErrorSlot *err, const char *dir, char * const *names, const S
                 if (r < 0)
                         return r;
         }
-        r = compute_sums(err, dir, names, &sums);
+        r = compute_sums(err, dir, names, o, &sums);
         if (r < 0)
                 return r;
 

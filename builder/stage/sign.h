@@ -53,6 +53,9 @@
 typedef struct SignOptions {
         const char *key;      /* fingerprint of the secret key; NULL: SHA256SUMS only */
         const char *gpg_home; /* NULL: $GNUPGHOME or ~/.gnupg */
+        const SumsEntry *known; /* SHA-256 of some of the names, read by the caller from the
+                                 * same files just now: not hashed again (may be NULL) */
+        size_t n_known;
 } SignOptions;
 
 

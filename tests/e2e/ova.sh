@@ -12,6 +12,8 @@ command -v qemu-img >/dev/null || skip_all "qemu-img is not installed (tools/ins
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# The OVAs (1.4 GB) go with the test: no other test reads them.
+WB_E2E_OVA=$T/ova
 inspect="$WB_BUILD_ROOT/tests/wb-inspect"
 
 start=$(date +%s)
@@ -81,10 +83,16 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
 done
 
 # Again, of the CLI pair alone (the same Whonix.ova; the desktop's VMDK,
-# the longest to write, is not needed for this).
+# the longest to write, is not needed for this): from the VMDKs the first
+# export left in the cache.
+vmdks() { find "$WB_TEST_CACHE/vmdk" -maxdepth 1 -name '*.vmdk' -printf '%f %i\n' 2>/dev/null | sort; }
+vmdks >"$T/vmdks-before"
 ensure_ova "$T/again" --flavor cli
 check "a second export succeeds" test $? -eq 0
 check "two exports of the same inputs are bit-identical" \
         test "$(sha256sum <"$ova")" = "$(sha256sum <"$T/again/Whonix.ova")"
+vmdks >"$T/vmdks-after"
+check "... the second from the VMDKs the first left in the cache ($(wc -l <"$T/vmdks-before") there): none written again" \
+        sh -c '[ "$(wc -l <"$1")" -ge 3 ] && cmp -s "$1" "$2"' sh "$T/vmdks-before" "$T/vmdks-after"
 
 done_testing

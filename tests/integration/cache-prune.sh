@@ -16,7 +16,7 @@ lock_pid=
 cleanup() { [ -n "$lock_pid" ] && kill "$lock_pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 C=$T/cache
-mkdir -p "$C"/appliance/aaaa "$C"/appliance/bbbb "$C"/base "$C"/layers "$C"/final "$C"/sources
+mkdir -p "$C"/appliance/aaaa "$C"/appliance/bbbb "$C"/base "$C"/layers "$C"/final "$C"/sources "$C"/vmdk
 : >"$C/lock"
 head -c 300000 /dev/urandom >"$C/appliance/aaaa/root"
 head -c 300000 /dev/urandom >"$C/appliance/bbbb/root"
@@ -28,11 +28,12 @@ img -b "$C/base/B1.qcow2" -F qcow2 "$C/layers/L3.qcow2"
 img "$C/base/B2.qcow2" 64M
 img -b "$C/base/B2.qcow2" -F qcow2 "$C/layers/L4.qcow2"
 for f in F1 F2; do head -c 2000000 /dev/urandom >"$C/final/$f.img"; echo "tor 1" >"$C/final/$f.packages"; done
+head -c 100000 /dev/urandom >"$C/vmdk/V1.vmdk"
 : >"$C/layers/.L9.qcow2.tmp"
 printf '%s\n' appliance/aaaa base/B1.qcow2 final/F1.img layers/L1.qcow2 layers/L2.qcow2 >"$C/last-build"
 old=$(date -d '30 days ago' +%Y%m%d%H%M)
 touch -t "$old" "$C/appliance/bbbb" "$C/base/B1.qcow2" "$C/base/B2.qcow2" "$C/layers/L1.qcow2" \
-        "$C/layers/L3.qcow2" "$C/final/F2.img"
+        "$C/layers/L3.qcow2" "$C/final/F2.img" "$C/vmdk/V1.vmdk"
 touch -d '1 day ago' "$C/layers/L4.qcow2"
 ls -R "$C" >"$T/before"
 
@@ -40,11 +41,11 @@ ls -R "$C" >"$T/before"
 rc=$?
 sed 's/^/# /' "$T/list"
 check "cache list exits 0" test "$rc" -eq 0
-check "it lists the 10 entries (not the temporary file, not the package list apart)" \
-        test "$(grep -cE '^(appliance|base|layers|final|qcow2) ' "$T/list")" -eq 10
+check "it lists the 11 entries (not the temporary file, not the package list apart; an export's VMDK too)" \
+        test "$(grep -cE '^(appliance|base|layers|final|qcow2|vmdk) ' "$T/list")" -eq 11
 check "it marks the 5 the last build used" test "$(grep -cE ' yes$' "$T/list")" -eq 5
 check "it sizes the final disk with its package list (1.9 MiB)" grep -Eq "^final +F1 +1\.9 MiB " "$T/list"
-check "its total line" grep -q "^10 entries, .* in '$C'; .* of them not used by the last build$" "$T/list"
+check "its total line" grep -q "^11 entries, .* in '$C'; .* of them not used by the last build$" "$T/list"
 
 "$wb" cache prune --cache "$C" >/dev/null 2>"$T/err"
 rc=$?
@@ -54,17 +55,17 @@ check "prune without --max-age or --max-size is a usage error (exit $rc)" \
 "$wb" cache prune --max-age=10 --dry-run --cache "$C" >"$T/dry" 2>&1
 rc=$?
 sed 's/^/# /' "$T/dry"
-check "prune --max-age=10 --dry-run names the old entries nothing stands on: L3, F2, appliance bbbb" \
-        sh -c '[ "$1" -eq 0 ] && [ "$(grep -c "^would remove " "$2")" -eq 3 ] &&
+check "prune --max-age=10 --dry-run names the old entries nothing stands on: L3, F2, appliance bbbb, VMDK V1" \
+        sh -c '[ "$1" -eq 0 ] && [ "$(grep -c "^would remove " "$2")" -eq 4 ] &&
                 grep -q "^would remove layers/L3.qcow2 " "$2" && grep -q "^would remove final/F2.img " "$2" &&
-                grep -q "^would remove appliance/bbbb " "$2"' sh "$rc" "$T/dry"
+                grep -q "^would remove appliance/bbbb " "$2" && grep -q "^would remove vmdk/V1.vmdk " "$2"' sh "$rc" "$T/dry"
 ls -R "$C" >"$T/after-dry"
 check "--dry-run removed nothing" cmp -s "$T/before" "$T/after-dry"
 
 "$wb" cache prune --max-age=10 --cache "$C" >"$T/prune" 2>&1
 check "prune --max-age=10 removes them" \
         sh -c '[ ! -e "$1/layers/L3.qcow2" ] && [ ! -e "$1/final/F2.img" ] && [ ! -e "$1/final/F2.packages" ] &&
-                [ ! -e "$1/appliance/bbbb" ]' sh "$C"
+                [ ! -e "$1/appliance/bbbb" ] && [ ! -e "$1/vmdk/V1.vmdk" ]' sh "$C"
 check "... but keeps the old base B2, which a recent layer (L4) stands on" test -e "$C/base/B2.qcow2"
 check "... and the last build's old layer L1 and its base" test -e "$C/layers/L1.qcow2" -a -e "$C/base/B1.qcow2"
 check "the kept layers' backing chains are whole (qemu-img info --backing-chain)" \

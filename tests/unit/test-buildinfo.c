@@ -130,6 +130,21 @@ int main(void) {
         error_clear(&err);
         tap_ok(buildinfo_add_artifact(&err, b, "../x", p2) == -EINVAL, "an artifact name with a slash is refused");
         error_clear(&err);
+        {
+                /* A digest the caller read already (export's copy): taken
+                 * as given, the size from the file; a malformed one refused. */
+                _cleanup_(buildinfo_freep) Buildinfo *b3 = calloc(1, sizeof(Buildinfo));
+                static const char known[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+                r = b3 ? buildinfo_add_artifact_digest(&err, b3, "Whonix-Gateway.qcow2", p1, known) : -ENOMEM;
+                tap_ok(r == 0 && b3->n_artifacts == 1 && streq(b3->artifacts[0].sha256, known) &&
+                               b3->artifacts[0].size == 10,
+                       "an artifact with its SHA-256 given: that digest, the file's size");
+                tap_ok(b3 && buildinfo_add_artifact_digest(&err, b3, "Whonix-Other.qcow2", p1, "ABC") == -EINVAL &&
+                               b3->n_artifacts == 1,
+                       "... a given digest that is no SHA-256 is refused");
+                error_clear(&err);
+        }
         r = buildinfo_format(&err, b, &again);
         {
                 _cleanup_(buildinfo_freep) Buildinfo *b2 = NULL;

@@ -184,6 +184,22 @@ static void test_unsigned(void) {
         ls = dir_listing(dir);
         tap_ok(ls && streq(ls, "SHA256SUMS Whonix-External.xml Whonix-Gateway.qcow2 Whonix-Gateway.xml"),
                "without a key: no .asc and no staging directory (%s)", strempty(ls));
+
+        /* A digest the caller read already (the build's export) is taken as
+         * given: the file is not read again. */
+        {
+                static const char given[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+                SumsEntry known = { .name = (char *) "Whonix-Gateway.qcow2", .sha256 = (char *) given };
+                _cleanup_free_ char *p = path_join(dir, "SHA256SUMS"), *again = NULL;
+
+                r = sign_artifacts(&err, dir, l, &(SignOptions) { .known = &known, .n_known = 1 });
+                if (r == 0)
+                        r = read_full_file(p, 4096, &again, NULL);
+                tap_ok(r == 0 && strstr(again, given) && strstr(again, "  Whonix-Gateway.xml\n") &&
+                               !strstr(text, given),
+                       "a known digest goes into SHA256SUMS as given, the others are hashed");
+                error_done(&err);
+        }
 }
 
 /* `gpg --verify` with only the public key imported into a fresh home. */

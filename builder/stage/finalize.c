@@ -455,16 +455,25 @@ static int tree_mke2fs_clamps(ErrorSlot *err, Appliance *a, bool *ret) {
  * ctime the clock's.  Last, after every file is written. */
 static int raise_atimes(ErrorSlot *err, Appliance *a, int64_t epoch) {
         _cleanup_free_ char *e = strdup_printf("%" PRId64, epoch), *at = strdup_printf("@%" PRId64, epoch);
+        _cleanup_free_ char *out = NULL;
+        uint64_t now;
         int r;
 
         if (!e || !at)
                 return -ENOMEM;
-        r = run(err, a, ARGV("sh", "-c", "[ \"$(date +%s)\" -gt \"$0\" ]", e));
+        /* The appliance's clock is the host's (kvmclock or the RTC qemu
+         * gives it).  A failure to read it is not a wrong clock. */
+        r = appliance_run(err, a, NULL, ARGV("date", "+%s"), &out);
         if (r < 0)
+                return error_prefix(err, r, "cannot read the clock");
+        out[strcspn(out, "\n")] = 0;
+        if (safe_atou64(out, &now) < 0)
+                return error_set(err, -EBADMSG, "cannot read the clock: 'date +%%s' printed '%s'", out);
+        if (now <= (uint64_t) epoch)
                 return error_set(err, -ERANGE,
-                                 "the clock of this machine is not later than the build's SOURCE_DATE_EPOCH (%s), the "
-                                 "date of the archive it builds from: set the clock right",
-                                 e);
+                                 "the clock of this machine (%s) is not later than the build's SOURCE_DATE_EPOCH (%s), "
+                                 "the date of the archive it builds from: set the clock right",
+                                 out, e);
         return run(err, a, ARGV("find", "/sysroot", "-xdev", "!", "-newerat", at, "-exec", "touch", "-h", "-a", "-d", at,
                                 "{}", "+"));
 }

@@ -82,6 +82,16 @@ _e2e_env_prepare() {
         return "$rc"
 }
 
+# ensure_images starts making the environment beside the first build
+# (native work, downloads and a compile, while the appliance's bootstrap
+# leaves a core mostly idle); _e2e_env_ready waits for it, or makes it now.
+_e2e_env_pid=
+_e2e_env_ready() {
+        local pid=$_e2e_env_pid
+        _e2e_env_pid=
+        if [ -n "$pid" ]; then wait "$pid"; else _e2e_env_prepare; fi
+}
+
 # The port of the published sources' HTTP server, in the rebuild's own
 # network namespace (nothing else listens there).
 WB_E2E_SOURCES_PORT=8631
@@ -91,6 +101,13 @@ WB_E2E_SOURCES_PORT=8631
 # copied layer names its parent in the first build's cache (qcow2 backing
 # path): the same bytes as the copy.  Not the package cache disk: the
 # rebuild starts with an empty one.
+# A cache entry is never written once made (a layer's parent is opened
+# read-only): the rebuild's copy can be a second link to the same bytes
+# (1.2 GB less disk), or a copy across filesystems.
+_e2e_share_file() {
+        ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"
+}
+
 _e2e_share_base() {
         local k
         rm -f "$WB_E2E_REBUILD_CACHE/debs.img"
@@ -100,14 +117,14 @@ _e2e_share_base() {
 print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"] if s["stage"] == "bootstrap"})))' \
                 "$WB_BUILD_ROOT/e2e-build.json"); do
                 [ -e "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" ] ||
-                        cp --sparse=always "$WB_TEST_CACHE/base/$k.qcow2" "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" || return 1
+                        _e2e_share_file "$WB_TEST_CACHE/base/$k.qcow2" "$WB_E2E_REBUILD_CACHE/base/$k.qcow2" || return 1
         done
         for k in $(python3 -c 'import json, sys
 print(" ".join(sorted({s["key"] for s in json.load(open(sys.argv[1]))["stages"]
                        if s["stage"] == "customize" and (s["name"] or "").split(" ")[0] == "kicksecure"})))' \
                 "$WB_BUILD_ROOT/e2e-build.json"); do
                 [ -e "$WB_E2E_REBUILD_CACHE/layers/$k.qcow2" ] ||
-                        cp --sparse=always "$WB_TEST_CACHE/layers/$k.qcow2" "$WB_E2E_REBUILD_CACHE/layers/$k.qcow2" || return 1
+                        _e2e_share_file "$WB_TEST_CACHE/layers/$k.qcow2" "$WB_E2E_REBUILD_CACHE/layers/$k.qcow2" || return 1
         done
 }
 
@@ -160,7 +177,7 @@ _e2e_rebuild() {
                 >"$WB_BUILD_ROOT/e2e-sources.log" 2>&1 || rc=$?; }
         if [ "$rc" -ne 0 ]; then
                 echo "ensure_images: cannot make the release or its sources (exit $rc)" >"$WB_BUILD_ROOT/e2e-rebuild.log"
-        elif ! _e2e_env_prepare; then
+        elif ! _e2e_env_ready; then
                 echo "ensure_images: cannot make the $WB_E2E_REBUILD_ENV environment; the end of $WB_E2E_TRIXIE.log:" \
                         >"$WB_BUILD_ROOT/e2e-rebuild.log"
                 tail -n 30 "$WB_E2E_TRIXIE.log" >>"$WB_BUILD_ROOT/e2e-rebuild.log"
@@ -185,15 +202,41 @@ _e2e_rebuild() {
         echo "$rc" >"$WB_BUILD_ROOT/e2e-rebuild.rc"
 }
 
+# What the e2e build's images are made of and what they are now: the
+# program, the data dir (recipes, overlays, keys: content, modes, links),
+# and each output file's name, size, mtime and ctime (a test that changed
+# one, or anything else, changes its ctime).  Unchanged, the images in
+# WB_E2E_IMAGES are the build's and need no rebuild: every e2e test calls
+# ensure_images, and a rebuild from the cache rewrites 1.3 GB each time
+# (some 25 s; tests/e2e/cache.sh tests that rebuild itself).
+_e2e_images_state() {
+        {
+                sha256sum <"$WHONIX_BUILD"
+                tar -C "$WB_SOURCE_ROOT" -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+                        recipes overlays keys | sha256sum
+                find "$WB_E2E_IMAGES" -maxdepth 1 -type f -printf '%f %s %T@ %C@\n' 2>/dev/null | sort
+        } | sha256sum | cut -d' ' -f1
+}
+
 ensure_images() {
         mkdir -p "$WB_BUILD_ROOT"
         (
                 flock 9
                 stamp=$WB_BUILD_ROOT/e2e-rebuild.stamp
+                built=$WB_BUILD_ROOT/e2e-images.state
+                if [ -s "$built" ] && [ "$(cat "$built")" = "$(_e2e_images_state)" ]; then
+                        exit 0
+                fi
+                rm -f "$built"
+                if [ ! -s "$stamp" ] && [ "$WB_E2E_REBUILD_ENV" != host ]; then
+                        _e2e_env_prepare &
+                        _e2e_env_pid=$!
+                fi
                 # The report (--json) on stdout, for kvm-images to check.
                 "$WHONIX_BUILD" --flavor all --target kvm --json --cache "$WB_TEST_CACHE" --output "$WB_E2E_IMAGES" \
                         >"$WB_BUILD_ROOT/e2e-build.json" 2>"$WB_BUILD_ROOT/e2e-build.log"
                 rc=$?
+                [ "$rc" -eq 0 ] || { [ -z "$_e2e_env_pid" ] || wait "$_e2e_env_pid"; }
                 if [ "$rc" -ne 0 ]; then
                         # On stderr: meson prints it for a failed test, so a
                         # CI log says why the build failed.
@@ -220,6 +263,7 @@ ensure_images() {
                 # Only a rebuild that succeeded is kept as done.
                 if [ "$(cat "$WB_BUILD_ROOT/e2e-rebuild.rc" 2>/dev/null)" = 0 ]; then
                         echo "$sum" >"$stamp"
+                        _e2e_images_state >"$built"
                 else
                         rm -f "$stamp"
                 fi

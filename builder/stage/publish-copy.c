@@ -23,31 +23,15 @@ static void hex_of(Sha256 *s, char ret[static SHA256_HEX_SIZE]) {
         ret[2 * sizeof d] = 0;
 }
 
-/* Exactly n bytes, or fewer only at the end of the file. */
-static ssize_t read_full(int fd, uint8_t *buf, size_t n) {
-        size_t got = 0;
-
-        while (got < n) {
-                ssize_t k = read(fd, buf + got, n - got);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        return (ssize_t) got;
-}
-
 /* 1: existing holds the bytes of from (its digest in ret); 0: it does not,
  * or is not a regular file of the same size; < 0: a read failed. */
 static int same_bytes(int from_fd, const struct stat *from_st, const char *existing, uint8_t *a, uint8_t *b,
                       char ret[static SHA256_HEX_SIZE]) {
         _cleanup_close_ int fd = open(existing, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         struct stat st;
+        size_t x, y;
         Sha256 s;
+        int r;
 
         if (fd < 0)
                 return errno == ENOENT || errno == ELOOP ? 0 : -errno;
@@ -56,19 +40,18 @@ static int same_bytes(int from_fd, const struct stat *from_st, const char *exist
         if (!S_ISREG(st.st_mode) || st.st_size != from_st->st_size)
                 return 0;
         sha256_init(&s);
-        for (;;) {
-                ssize_t x = read_full(from_fd, a, CHUNK), y;
-
-                if (x < 0)
-                        return (int) x;
-                y = read_full(fd, b, CHUNK);
-                if (y < 0)
-                        return (int) y;
-                if (x != y || memcmp(a, b, (size_t) x) != 0)
+        for (uint64_t off = 0;; off += x) {
+                r = read_full_at(from_fd, a, CHUNK, off, &x);
+                if (r < 0)
+                        return r;
+                r = read_full_at(fd, b, CHUNK, off, &y);
+                if (r < 0)
+                        return r;
+                if (x != y || memcmp(a, b, x) != 0)
                         return 0;
                 if (x == 0)
                         break;
-                sha256_update(&s, b, (size_t) y);
+                sha256_update(&s, b, y);
                 if (cancel_requested())
                         return -ECANCELED;
         }
@@ -79,8 +62,8 @@ static int same_bytes(int from_fd, const struct stat *from_st, const char *exist
 static int copy_hashing(int from_fd, const char *dest, mode_t mode, uint8_t *buf, char ret[static SHA256_HEX_SIZE]) {
         _cleanup_close_ int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         Sha256 s;
+        size_t n;
         int r = 0;
-
         bool cloned;
 
         if (out < 0)
@@ -89,25 +72,20 @@ static int copy_hashing(int from_fd, const char *dest, mode_t mode, uint8_t *buf
          * then the source is only read, for its digest. */
         cloned = ioctl(out, FICLONE, from_fd) == 0;
         sha256_init(&s);
-        for (;;) {
-                ssize_t n = read_full(from_fd, buf, CHUNK);
-
-                if (n < 0) {
-                        r = (int) n;
+        for (uint64_t off = 0;; off += n) {
+                r = read_full_at(from_fd, buf, CHUNK, off, &n);
+                if (r < 0 || n == 0)
                         break;
-                }
-                if (n == 0)
-                        break;
-                sha256_update(&s, buf, (size_t) n);
-                for (ssize_t done = cloned ? n : 0; done < n;) {
-                        ssize_t k = write(out, buf + done, (size_t) (n - done));
+                sha256_update(&s, buf, n);
+                for (size_t done = cloned ? n : 0; done < n;) {
+                        ssize_t k = write(out, buf + done, n - done);
                         if (k < 0 && errno == EINTR)
                                 continue;
                         if (k < 0) {
                                 r = -errno;
                                 break;
                         }
-                        done += k;
+                        done += (size_t) k;
                 }
                 if (r < 0)
                         break;
@@ -148,8 +126,6 @@ int publish_copy(ErrorSlot *err, const char *from, const char *existing, const c
                 *ret_kept = true;
                 return 0;
         }
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return error_set_errno(err, -errno, "cannot read '%s'", from);
         r = copy_hashing(fd, dest, mode, a, ret_sha256);
         if (r == -ECANCELED)
                 return error_set(err, r, "interrupted");

@@ -24,7 +24,7 @@ static const Verb verbs[] = {
         { "cache",            0, 1,       verb_cache,            "list the build cache, or prune it (cache prune)" },
         { "install",          0, 1,       verb_install,          "define DIR's (or out's) images, domains and networks in libvirt" },
         { "uninstall",        0, 1,       verb_uninstall,        "remove from libvirt what install of DIR (or out) defined" },
-        { "completion",       1, 1,       verb_completion,       "print the completion script for SHELL (bash)" },
+        { "completion",       1, 1,       verb_completion,       "print the completion script for SHELL (bash or zsh)" },
         { "help",             0, 0,       verb_help,             "show this help" },
         { "version",          0, 0,       verb_version,          "show the version" },
 };

@@ -63,7 +63,7 @@ void cli_print_help(FILE *f) {
                 "       whonix-build rebuilderd-report URL [--key=KEYFILE]\n"
                 "       whonix-build compare IMAGE_A IMAGE_B\n"
                 "       whonix-build cache [list | prune --max-age=DAYS | --max-size=SIZE [--dry-run]]\n"
-                "       whonix-build completion bash\n"
+                "       whonix-build completion bash|zsh\n"
                 "\n"
                 "Build the Whonix Gateway and Workstation virtual machines from the recipes,\n"
                 "rootless: Debian is bootstrapped inside the libguestfs appliance from an\n"

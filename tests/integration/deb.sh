@@ -4,7 +4,7 @@
 # checkout makes whonix-build_*.deb (build-depends from Debian only), which
 # lintian passes without an error; installed, /usr/bin/whonix-build runs
 # without the checkout: --version, and recipes from
-# /usr/share/whonix-build, with its man page and bash completion; then the
+# /usr/share/whonix-build, with its man page and bash and zsh completion; then the
 # package is removed again.  A host that has whonix-build installed
 # already is left alone (the install part skips, saying so).
 . "$WB_SOURCE_ROOT/tests/lib.sh"
@@ -48,6 +48,7 @@ check "lintian finds no error ($(grep -c '^E:' "$T/lintian.log") errors, $(grep 
         sh -c '! grep -q "^E:" "$1"' sh "$T/lintian.log"
 dpkg-deb -c "$deb" >"$T/contents"
 for f in ./usr/bin/whonix-build ./usr/share/man/man1/whonix-build.1.gz ./usr/share/bash-completion/completions/whonix-build \
+        ./usr/share/zsh/vendor-completions/_whonix-build \
         ./usr/share/whonix-build/recipes/whonix-gateway.conf ./usr/share/whonix-build/keys/suites \
         ./usr/share/whonix-build/overlays/whonix-gateway/etc/tor/torrc; do
         check "the package holds ${f#.}" grep -q " $f\$" "$T/contents"
@@ -72,8 +73,9 @@ check "the installed whonix-build recipes: the recipes of /usr/share/whonix-buil
         sh "$T/recipes" "$WB_SOURCE_ROOT"
 (cd / && env -u WHONIX_BUILD_DATA_DIR strace -f -e trace=openat -o "$T/strace" /usr/bin/whonix-build recipes) >/dev/null 2>&1 &&
         check "... and it opens nothing of the checkout" sh -c '! grep -q "$1" "$2"' sh "$WB_SOURCE_ROOT" "$T/strace"
-check "its man page and bash completion are installed" \
-        test -s /usr/share/man/man1/whonix-build.1.gz -a -s /usr/share/bash-completion/completions/whonix-build
+check "its man page and bash and zsh completion are installed" \
+        test -s /usr/share/man/man1/whonix-build.1.gz -a -s /usr/share/bash-completion/completions/whonix-build \
+        -a -s /usr/share/zsh/vendor-completions/_whonix-build
 dpkg --purge whonix-build >/dev/null 2>&1
 rc=$?
 [ "$rc" -eq 0 ] && installed_here=

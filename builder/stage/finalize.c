@@ -456,24 +456,26 @@ static int tree_mke2fs_clamps(ErrorSlot *err, Appliance *a, bool *ret) {
 static int raise_atimes(ErrorSlot *err, Appliance *a, int64_t epoch) {
         _cleanup_free_ char *e = strdup_printf("%" PRId64, epoch), *at = strdup_printf("@%" PRId64, epoch);
         _cleanup_free_ char *out = NULL;
+        const char *clock;
         uint64_t now;
         int r;
 
         if (!e || !at)
                 return -ENOMEM;
         /* The appliance's clock is the host's (kvmclock or the RTC qemu
-         * gives it).  A failure to read it is not a wrong clock. */
+         * gives it).  A failure to read it is not a wrong clock.  The
+         * output starts with the blanked begin marker of appliance_run. */
         r = appliance_run(err, a, NULL, ARGV("date", "+%s"), &out);
         if (r < 0)
                 return error_prefix(err, r, "cannot read the clock");
-        out[strcspn(out, "\n")] = 0;
-        if (safe_atou64(out, &now) < 0)
-                return error_set(err, -EBADMSG, "cannot read the clock: 'date +%%s' printed '%s'", out);
+        clock = strstrip(out);
+        if (safe_atou64(clock, &now) < 0)
+                return error_set(err, -EBADMSG, "cannot read the clock: 'date +%%s' printed '%s'", clock);
         if (now <= (uint64_t) epoch)
                 return error_set(err, -ERANGE,
                                  "the clock of this machine (%s) is not later than the build's SOURCE_DATE_EPOCH (%s), "
                                  "the date of the archive it builds from: set the clock right",
-                                 out, e);
+                                 clock, e);
         return run(err, a, ARGV("find", "/sysroot", "-xdev", "!", "-newerat", at, "-exec", "touch", "-h", "-a", "-d", at,
                                 "{}", "+"));
 }

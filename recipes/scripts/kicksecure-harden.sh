@@ -48,3 +48,23 @@ systemctl --root=/ enable whonix-bootclock.service whonix-timesync.service whoni
 if ! dpkg-divert --list /usr/lib/os-release | grep -q .; then
         dpkg-divert --quiet --local --no-rename --divert /usr/lib/os-release.debian --add /usr/lib/os-release
 fi
+
+# AppArmor: the apparmor package ships some 76 profiles that confine
+# nothing (flags=(unconfined), one per application, most of them not in
+# these images: 1password, Discord, chrome, signal-desktop, ...).  They only
+# let those applications make user namespaces where the kernel restricts
+# that (kernel.apparmor_restrict_unprivileged_userns=1); these images leave
+# it at the kernel's 0, so the profiles change nothing, and apparmor.service
+# compiled them at every boot: over five minutes under emulation, before
+# anything else started.  They are disabled as aa-disable does it (a link
+# in /etc/apparmor.d/disable/: apt keeps it, the profile file stays).  Every
+# profile that confines (tor, dhclient, Xorg, torbrowser, ...) still loads.
+for f in /etc/apparmor.d/*; do
+        [ -f "$f" ] || continue
+        # Only a file in which every block that opens is an unconfined
+        # profile (no confining profile, hat or path-named profile beside).
+        n=$(grep -c 'flags=(unconfined) *{ *$' "$f" || :)
+        if [ "$n" -gt 0 ] && [ "$(grep -c '{ *$' "$f")" -eq "$n" ]; then
+                ln -sf "$f" "/etc/apparmor.d/disable/${f##*/}"
+        fi
+done

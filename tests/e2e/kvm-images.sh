@@ -122,7 +122,7 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 /etc/resolv.conf /etc/hosts /etc/mailname /etc/apt/sources.list.d/debian.sources \
                 /etc/apt/apt.conf.d/50whonix-tor /etc/default/grub /etc/passwd /etc/group /etc/issue /etc/motd \
                 /etc/network/interfaces /etc/tor/torrc -- \
-                "$T/ls" ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt 2>"$T/err"
+                "$T/ls" ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt /etc/apparmor.d/disable 2>"$T/err"
         check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
         uuid=$(cat "$T/uuid")
         cp "$T/files" "$T/id-$vm"
@@ -136,6 +136,10 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm: machine-id is the recipe's, the same for every image and build" grep -qx "$machine_id" "$T/files"
         check "$vm: os-release names the system" grep -qx "NAME=\"$vm\"" "$T/files"
         check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
+        check "$vm: AppArmor's profiles that confine nothing are disabled (1password, signal-desktop), none that confines" \
+                sh -c 'grep -qx 1password "$1" && grep -qx signal-desktop "$1" &&
+                        ! grep -Eqx "system_tor|unix-chkpwd|usr\.sbin\.dhclient|Xorg|torbrowser\..*|usr\.lib\.libreoffice\..*" "$1"' \
+                sh "$T/ls"
         check "$vm: no policy-rc.d left from the build in /usr/sbin (which lists nft: the listing worked)" \
                 sh -c '! grep -qx "policy-rc.d" "$1" && grep -qx "nft" "$1"' sh "$T/ls"
         diag_file "$T/err" 5

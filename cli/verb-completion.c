@@ -9,6 +9,12 @@
 #include "cli.h"
 #include "option-table.h"
 
+/* The pipeline's stages, space-separated: --until's values in both shells. */
+static void print_stages(FILE *f) {
+        for (size_t s = 0; build_stage_name(s); s++)
+                fprintf(f, "%s%s", s ? " " : "", build_stage_name(s));
+}
+
 static void print_bash(FILE *f) {
         size_t n_opts, n_verbs;
         const CliOption *t = cli_option_table(&n_opts);
@@ -36,8 +42,7 @@ static void print_bash(FILE *f) {
                         break;
                 case COMPLETE_STAGE:
                         fputs("                COMPREPLY=($(compgen -W '", f);
-                        for (size_t s = 0; build_stage_name(s); s++)
-                                fprintf(f, "%s%s", s ? " " : "", build_stage_name(s));
+                        print_stages(f);
                         fputs("' -- \"$cur\"))\n", f);
                         break;
                 case COMPLETE_DIR:
@@ -172,8 +177,7 @@ static void print_zsh_value(FILE *f, const CliOption *t) {
                 break;
         case COMPLETE_STAGE:
                 fputc('(', f);
-                for (size_t s = 0; build_stage_name(s); s++)
-                        fprintf(f, "%s%s", s ? " " : "", build_stage_name(s));
+                print_stages(f);
                 fputc(')', f);
                 break;
         case COMPLETE_DIR:

@@ -32,6 +32,10 @@
 #   fetched by plain TCP (the Gateway's TransPort) and through the local
 #   SOCKS ports 9050 and 9150 (which lead to the Gateway): each arrives at
 #   the server, from an exit relay only.
+# - Stream isolation per application: HexChat, torbrowser-launcher and apt
+#   each reach the Gateway on their own port of Whonix's map (9101, 9115,
+#   9104) and on no other, as a sampler of the Workstation's own sockets
+#   (ss, as root) sees them for the whole session.
 # - Updates, as the user types them (sudo apt-get update, then install):
 #   from a signed test repository served by name (tor+http://apt.wb-test)
 #   on the test network, with the system's apt and its Tor transport; the
@@ -273,14 +277,22 @@ hexchat_cmd="export DISPLAY=:0; (hexchat >/tmp/hexchat.log 2>&1 &); for i in \$(
 tbl_cmd='export DISPLAY=:0; (PYTHONUNBUFFERED=1 torbrowser-launcher >/tmp/tbl.log 2>&1 &); for i in $(seq 900); do ls ~/.cache/torbrowser/download/*.verification_failed >/dev/null 2>&1 && break; sleep 1; done; sleep 5; echo tbl-after $i s; ls ~/.cache/torbrowser/download/; cat /tmp/tbl.log; ls -d ~/.local/share/torbrowser/tbb/x86_64/tor-browser 2>&1'
 anon_cmd='getent hosts dist.torproject.org; for w in plain socks9050 socks9150; do case $w in plain) o= ;; socks9050) o="--socks5-hostname 127.0.0.1:9050" ;; socks9150) o="--socks5-hostname 127.0.0.1:9150" ;; esac; echo "$w: $(curl -sS --max-time 180 $o https://dist.torproject.org/wb-anon/$w 2>&1)"; done'
 env_cmd='tr "\0" "\n" </proc/$(pgrep -u user -x lxqt-panel | head -n 1)/environ | grep "^TOR_" | sort'
+# Which program talks to which of the Gateway's ports, as the Workstation's
+# own sockets show it: a sampler (as root, for the sockets' owners) from
+# before the first application starts to the end; then "PROGRAM PORT"
+# pairs, one each.
+ss_start='sudo sh -c "while :; do ss -Htnp dst 10.152.152.10; sleep 1; done >/tmp/wb-ss.log 2>&1 &"; sleep 1'
+read -r -d '' ss_read <<'CMD'
+sudo cat /tmp/wb-ss.log | sed -n 's/.*[[:space:]]10\.152\.152\.10:\([0-9]*\)[[:space:]].*users:(("\([^"]*\)".*/\2 \1/p' | sort -u | tr '\n' ' '; echo
+CMD
 # Updates: the test's repository only (the test network has no Debian
 # mirror; the image's own sources are checked by the kvm-images test).
 apt_opts='-q -o Dir::Etc::SourceParts=/etc/apt/wb-test.d -o Dir::Etc::SourceList=/dev/null'
 apt_cmd="sudo apt-get $apt_opts update 2>&1 | tail -n 4; echo update-rc=\${PIPESTATUS[0]}; sudo DEBIAN_FRONTEND=noninteractive apt-get $apt_opts install -y wb-test-hello 2>&1 | tail -n 2; echo install-rc=\${PIPESTATUS[0]}; echo token=\$(cat /usr/share/wb-test-hello/token)"
 python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "${WB_DESKTOP_TIMEOUT:-2400}" \
         "(automatic login)" 'user@host:~\$ $' -- \
-        'systemctl is-system-running --wait' "$panel_wait" 'sleep 1' "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
-        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" >"$T/ws.session" 2>&1 &
+        'systemctl is-system-running --wait' "$panel_wait" "$ss_start" "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
+        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" "$ss_read" >"$T/ws.session" 2>&1 &
 console_pid=$!
 
 # non_exits: the addresses on stdin (one a line) that are no exit relay's
@@ -417,6 +429,17 @@ repo_peers=$(awk '$4 ~ "^/repo/" { print $1 }' "$TORNET_HTTP_LOG" | sort -u | tr
 bad=$(tr ' ' '\n' <<<"$repo_peers" | non_exits)
 check "the repository's server saw apt only from exit relays (${repo_peers:-no request})" \
         sh -c '[ -n "$1" ] && [ -z "$2" ]' sh "$repo_peers" "$bad"
+
+# Stream isolation per application (command 12): each reached the Gateway
+# on its own port of Whonix's map (the Gateway's Tor gives each SocksPort
+# circuits of its own: the anonymity test shows that per listener).
+a=$(answer 12)
+diag "programs and the Gateway's ports they used: ${a:-none}"
+for pp in "hexchat 9101 HexChat" "torbrowser-laun 9115 torbrowser-launcher" "tor+http 9104 apt"; do
+        set -- $pp
+        ports=$(printf '%s\n' $a | paste - - | awk -v p="$1" '$1 == p { print $2 }' | sort -u | tr '\n' ' ')
+        check "$3 reached the Gateway on its own port $2 only (${ports:-not seen})" test "$ports" = "$2 "
+done
 
 diag "desktop test took $(( $(date +%s) - t_start )) s"
 done_testing

@@ -83,6 +83,11 @@ int main(void) {
                 tap_ok(r == 0 && c && want && streq(c->dir, want), "cache_open(\"rel/cache\") keeps '%s'",
                        c ? c->dir : strempty(e.message));
                 error_done(&e);
+                c = cache_free(c);
+                if (d) {
+                        (void) chdir("/");
+                        (void) rm_rf(d);
+                }
         }
         /* Step times: noted, written with last-build, read by the next
          * opener; a line that is not "<step>\t<seconds>" is dropped. */
@@ -121,6 +126,9 @@ int main(void) {
                                cache_step_seconds(c2, "junk") == 0 && strv_length(c2->step_times) == 3,
                        "the next opener reads them back, dropping the lines that are not step times");
                 error_done(&e);
+                c2 = cache_free(c2);
+                if (d)
+                        (void) rm_rf(d);
         }
         return tap_done();
 }

@@ -36,6 +36,10 @@
 #   each reach the Gateway on their own port of Whonix's map (9101, 9115,
 #   9104) and on no other, as a sampler of the Workstation's own sockets
 #   (ss, as root) sees them for the whole session.
+# - The clock: the desktop Workstation's virtual RTC runs an hour ahead;
+#   whonix-timesync sets it from three onion services on the test network
+#   (a throwaway timesync.conf.d file names them): a step that undoes the
+#   hour, and the clock within seconds of this host's.
 # - Updates, as the user types them (sudo apt-get update, then install):
 #   from a signed test repository served by name (tor+http://apt.wb-test)
 #   on the test network, with the system's apt and its Tor transport; the
@@ -79,6 +83,9 @@ TB_VERSION=14.5.99
 TB_TARBALL=tor-browser-linux-x86_64-$TB_VERSION.tar.xz
 IRC_CHANNEL='#wb-test'
 HELLO=wb-hello-from-the-workstation-$$
+# The desktop Workstation's virtual RTC runs an hour ahead: whonix-timesync
+# must set it from the onion services.
+WS_RTC_SKEW=3600
 
 ensure_images || { fail "the images were built"; diag_file "$WB_BUILD_ROOT/e2e-build.log" 20; done_testing; exit; }
 out=$WB_E2E_IMAGES
@@ -131,6 +138,12 @@ else
         done_testing
         exit
 fi
+if tornet_onions_start 3 >"$T/onions.out"; then
+        ok "three onion services serve the time on the test network ($(sed -n 's/.*reachable after //p' "$T/onions.out"))"
+else
+        fail "three onion services serve the time on the test network"
+        diag_file "$T/onions.out" 5
+fi
 srv=$TORNET_SERVER_IP
 : >"$T/https.log"
 tornet_spawn "$TORNET_NS" "$T/https.out" python3 "$WB_SOURCE_ROOT/tests/e2e/tornet/httpd.py" "$srv" 443 \
@@ -182,7 +195,16 @@ printf '# whonix-build desktop test: connect directly\nUseBridges 0\n' >"$T/gw/e
 chmod 0644 "$T/gw/etc/tor/torrc.d/"*.conf
 tar --owner=0 --group=0 --numeric-owner -C "$T/gw" -cf "$T/gw.tar" etc/tor/torrc.d/50-test.conf \
         etc/tor/torrc.d/40-connection.conf
-mkdir -p "$T/ws/etc/ssl/certs" "$T/ws/home/user/.config/hexchat" "$T/ws/etc/apt/wb-test.d" "$T/ws/etc/apt/keyrings"
+mkdir -p "$T/ws/etc/ssl/certs" "$T/ws/home/user/.config/hexchat" "$T/ws/etc/apt/wb-test.d" "$T/ws/etc/apt/keyrings" \
+        "$T/ws/etc/whonix/timesync.conf.d"
+# The clock's pools: the test network's onion services (a few seconds
+# between retries: the test waits).
+printf 'POOLS=/etc/whonix/wb-test-pools.conf\nRETRY_MIN=5\nRETRY_MAX=20\nFETCH_TIMEOUT=60\n' \
+        >"$T/ws/etc/whonix/timesync.conf.d/50-test.conf"
+i=0
+for o in $TORNET_ONIONS; do i=$((i + 1)); echo "pool$i $o"; done >"$T/ws/etc/whonix/wb-test-pools.conf"
+chmod 0755 "$T/ws/etc/whonix/timesync.conf.d"
+chmod 0644 "$T/ws/etc/whonix/timesync.conf.d/50-test.conf" "$T/ws/etc/whonix/wb-test-pools.conf"
 # The test repository's source and key, beside (not instead of) the image's.
 printf 'Types: deb\nURIs: tor+http://apt.wb-test/repo/\nSuites: wb-test\nComponents: main\nSigned-By: %s\n' \
         /etc/apt/keyrings/wb-test.gpg >"$T/ws/etc/apt/wb-test.d/wb-test.sources"
@@ -226,7 +248,8 @@ chmod 0644 "$T/ws/etc/ssl/certs/ca-certificates.crt" "$T/ws/home/user/.config/he
 tar --owner=1000 --group=1000 --numeric-owner -C "$T/ws" -cf "$T/ws-user.tar" \
         home/user/.config/hexchat/servlist.conf home/user/wb-test.fodt
 tar --owner=0 --group=0 --numeric-owner -C "$T/ws" -cf "$T/ws.tar" etc/ssl/certs/ca-certificates.crt \
-        etc/apt/wb-test.d etc/apt/wb-test.d/wb-test.sources etc/apt/keyrings/wb-test.gpg &&
+        etc/apt/wb-test.d etc/apt/wb-test.d/wb-test.sources etc/apt/keyrings/wb-test.gpg \
+        etc/whonix/timesync.conf.d etc/whonix/timesync.conf.d/50-test.conf etc/whonix/wb-test-pools.conf &&
 tar -Af "$T/ws.tar" "$T/ws-user.tar" &&
 [ "$rc_img" -eq 0 ] && [ "$rc_gw" -eq 0 ] && [ "$rc_ca" -eq 0 ] &&
 "$inspect" --rw "$T/ws.qcow2" /dev/sda2 tar-in "$T/ws.tar" / >>"$T/ws.inspect" 2>&1 </dev/null
@@ -256,6 +279,7 @@ tornet_spawn "$TORNET_NS" "$T/ws.qemu" qemu-system-x86_64 -machine q35,accel=tcg
         -device virtio-keyboard-pci \
         -netdev "tap,id=n0,ifname=$TAP_WS,script=no,downscript=no" -device "virtio-net-pci,netdev=n0,mac=$WS_MAC" \
         -device virtio-rng-pci -drive "file=$T/ws.qcow2,if=virtio,format=qcow2" \
+        -rtc "base=$(date -u -d "@$(( $(date +%s) + WS_RTC_SKEW ))" +%Y-%m-%dT%H:%M:%S)" \
         -chardev "socket,id=con0,path=$T/ws.sock,server=on,wait=off,logfile=$T/ws.console" -serial chardev:con0 \
         -qmp "unix:$T/ws.qmp,server=on,wait=off" -no-reboot
 pid_ws=$!
@@ -285,6 +309,9 @@ ss_start='sudo sh -c "while :; do ss -Htnp dst 10.152.152.10; sleep 1; done >/tm
 read -r -d '' ss_read <<'CMD'
 sudo cat /tmp/wb-ss.log | sed -n 's/.*[[:space:]]10\.152\.152\.10:\([0-9]*\)[[:space:]].*users:(("\([^"]*\)".*/\2 \1/p' | sort -u | tr '\n' ' '; echo
 CMD
+# The clock, once whonix-timesync has a result: its status, and the
+# guest's clock as the command ends (compared with this host's below).
+clock_cmd='for i in $(seq 120); do grep -q "^state=synced" /run/whonix-timesync/status 2>/dev/null && break; sleep 3; done; tr "\n" " " </run/whonix-timesync/status; echo; echo clock t=$(date +%s)'
 # Updates: the test's repository only (the test network has no Debian
 # mirror; the image's own sources are checked by the kvm-images test).
 apt_opts='-q -o Dir::Etc::SourceParts=/etc/apt/wb-test.d -o Dir::Etc::SourceList=/dev/null'
@@ -292,7 +319,8 @@ apt_cmd="sudo apt-get $apt_opts update 2>&1 | tail -n 4; echo update-rc=\${PIPES
 python3 "$WB_SOURCE_ROOT/tests/helpers/console.py" "$T/ws.sock" "$T/ws.typed" "${WB_DESKTOP_TIMEOUT:-2400}" \
         "(automatic login)" 'user@host:~\$ $' -- \
         'systemctl is-system-running --wait' "$panel_wait" "$ss_start" "$env_cmd" "$soffice_cmd" "$hexchat_cmd" \
-        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" "$ss_read" >"$T/ws.session" 2>&1 &
+        'sleep 5' "$tbl_cmd" 'sleep 3' "$anon_cmd" "$apt_cmd" "$ss_read" "$clock_cmd" \
+        >"$T/ws.session" 2>&1 &
 console_pid=$!
 
 # non_exits: the addresses on stdin (one a line) that are no exit relay's
@@ -323,6 +351,8 @@ wait_cmd 7
 screen_irc=$(shot hexchat)
 wait_cmd 9
 screen_tbl=$(shot torbrowser-launcher)
+wait_cmd 13
+t_clock=$(date +%s)
 wait "$console_pid"
 t_done=$(( $(date +%s) - t_vms ))
 # The IRC watcher asks its questions slowly (one every 8 s) and listens on.
@@ -440,6 +470,23 @@ for pp in "hexchat 9101 HexChat" "torbrowser-laun 9115 torbrowser-launcher" "tor
         ports=$(printf '%s\n' $a | paste - - | awk -v p="$1" '$1 == p { print $2 }' | sort -u | tr '\n' ' ')
         check "$3 reached the Gateway on its own port $2 only (${ports:-not seen})" test "$ports" = "$2 "
 done
+
+# The clock (command 13): set from the onion services, the RTC's hour
+# undone; the guest's clock when the command ended against this host's
+# when the test saw the answer (it looks every 2 s: within 10 s).
+a=$(answer 13)
+diag "clock: ${a//$'\n'/ | }"
+st=$(head -n 1 <<<"$a")
+off=$(sed -n 's/.*offset=\([-+0-9.]*\).*/\1/p' <<<"$st")
+check "whonix-timesync set the desktop Workstation's clock from the onion services (${st:-no status})" \
+        sh -c 'case $1 in *state=synced*method=step*|*method=step*state=synced*) ;; *) exit 1 ;; esac' sh "$st"
+check "... its step undid the RTC's hour ahead (offset ${off:-none} s)" \
+        awk -v o="${off:-x}" -v s="$WS_RTC_SKEW" 'BEGIN { d = o + s; if (d < 0) d = -d; exit !(o != "x" && d <= 200) }'
+g=$(sed -n 's/^clock t=\([0-9]*\)$/\1/p' <<<"$a")
+check "... and it is within 10 s of the true time (off by $(( ${g:-0} - ${t_clock:-0} )) s)" \
+        awk -v g="${g:-x}" -v h="${t_clock:-x}" 'BEGIN { d = g - h; if (d < 0) d = -d; exit !(g != "x" && h != "x" && d <= 10) }'
+on_onions=$(wc -l <"$TORNET_ONION_LOG")
+check "the onion services saw the time requests ($on_onions)" test "$on_onions" -gt 0
 
 diag "desktop test took $(( $(date +%s) - t_start )) s"
 done_testing

@@ -164,20 +164,16 @@ fi
 # One tar per VM, unpacked by one appliance launch each (both at once): the
 # probe and its unit, and for the Gateway the test network's torrc lines.
 stage_overlay() { # NAME ROLE
-        local s=$T/stage-$1 files o i=0
+        local s=$T/stage-$1 files
         mkdir -p "$s/etc/systemd/system/multi-user.target.wants" "$s/usr/local/lib/wb-anon" "$s/etc/tor/torrc.d" \
-                "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings" "$s/etc/whonix/timesync.conf.d"
+                "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings"
         # The test's apt source and key, and the onion services as the
         # clock's pools (a few seconds between retries: the test waits).
         printf 'Types: deb\nURIs: tor+http://apt.wb-test/repo/\nSuites: wb-test\nComponents: main\nSigned-By: %s\n' \
                 /etc/apt/keyrings/wb-test.gpg >"$s/etc/apt/wb-test.d/wb-test.sources"
         cp "$T/apt/wb-test.gpg" "$s/etc/apt/keyrings/wb-test.gpg"
-        printf 'POOLS=/etc/whonix/wb-test-pools.conf\nRETRY_MIN=5\nRETRY_MAX=20\nFETCH_TIMEOUT=60\n' \
-                >"$s/etc/whonix/timesync.conf.d/50-test.conf"
-        for o in $TORNET_ONIONS; do i=$((i + 1)); echo "pool$i $o"; done >"$s/etc/whonix/wb-test-pools.conf"
-        chmod 0644 "$s/etc/apt/wb-test.d/wb-test.sources" "$s/etc/apt/keyrings/wb-test.gpg" \
-                "$s/etc/whonix/timesync.conf.d/50-test.conf" "$s/etc/whonix/wb-test-pools.conf"
-        chmod 0755 "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings" "$s/etc/whonix/timesync.conf.d"
+        chmod 0644 "$s/etc/apt/wb-test.d/wb-test.sources" "$s/etc/apt/keyrings/wb-test.gpg"
+        chmod 0755 "$s/etc/apt/wb-test.d" "$s/etc/apt/keyrings"
         cat >"$s/etc/systemd/system/wb-anon.service" <<UNIT
 [Unit]
 Description=whonix-build anonymity test probe ($2)
@@ -200,7 +196,7 @@ UNIT
         files="etc/systemd/system/wb-anon.service etc/systemd/system/multi-user.target.wants/wb-anon.service
                 usr/local/lib/wb-anon usr/local/lib/wb-anon/anonymity-probe.sh
                 etc/apt/wb-test.d etc/apt/wb-test.d/wb-test.sources etc/apt/keyrings etc/apt/keyrings/wb-test.gpg
-                etc/whonix/timesync.conf.d etc/whonix/timesync.conf.d/50-test.conf etc/whonix/wb-test-pools.conf"
+                $(tornet_timesync_stage "$s")"
         case $2 in
         gateway)
                 tornet_gateway_torrc "$s/etc/tor/torrc.d/50-test.conf"

@@ -496,6 +496,22 @@ tornet_start() { # [ns]
 }
 
 TORNET_ONION_WEB_IP=${TORNET_PREFIX}.81
+
+# tornet_timesync_stage DIR: in DIR, a tree a test unpacks onto a VM's root,
+# the clock's pools as the test network's onion services (TORNET_ONIONS,
+# from tornet_onions_start) and a throwaway timesync.conf.d file naming
+# them, with a few seconds between retries (the tests wait); prints the
+# paths it made, relative to DIR, for tar.
+tornet_timesync_stage() {
+        local d=$1 o i=0
+        mkdir -p "$d/etc/whonix/timesync.conf.d" &&
+                printf 'POOLS=/etc/whonix/wb-test-pools.conf\nRETRY_MIN=5\nRETRY_MAX=20\nFETCH_TIMEOUT=60\n' \
+                        >"$d/etc/whonix/timesync.conf.d/50-test.conf" || return 1
+        for o in $TORNET_ONIONS; do i=$((i + 1)); echo "pool$i $o"; done >"$d/etc/whonix/wb-test-pools.conf" &&
+                chmod 0755 "$d/etc/whonix/timesync.conf.d" &&
+                chmod 0644 "$d/etc/whonix/timesync.conf.d/50-test.conf" "$d/etc/whonix/wb-test-pools.conf" || return 1
+        echo "etc/whonix/timesync.conf.d etc/whonix/timesync.conf.d/50-test.conf etc/whonix/wb-test-pools.conf"
+}
 tornet_onions_start() { # n
         local t0 d i dl name ok
         t0=$(_tornet_now)

@@ -10,7 +10,7 @@
 #include "packages.h"
 #include "sha256.h"
 
-#define FINALIZE_FORMAT "11"
+#define FINALIZE_FORMAT "12"
 
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
@@ -175,6 +175,22 @@ static int normalize_tree(ErrorSlot *err, Appliance *a, const FinalizeSpec *spec
                           NULL);
         if (r < 0)
                 return r;
+
+        /* systemd's update stamps: ConditionNeedsUpdate= units (ldconfig,
+         * the journal's catalog, the hardware database) run again at a
+         * boot only when /usr is newer than the stamp.  The image's caches
+         * were made by the packages' own triggers in the build, and every
+         * mtime is the build date at most: stamped with the build date,
+         * the first boot does not redo them (without the stamps it did
+         * redo ldconfig and the catalog, rewriting image files on every
+         * machine's first boot).  A package update later touches /usr and
+         * they run again, as on any Debian. */
+        _cleanup_free_ char *stamp = strdup_printf("TIMESTAMP_NSEC=%" PRId64 "000000000\n", spec->source_date_epoch);
+        if (!stamp)
+                return -ENOMEM;
+        if ((r = appliance_write(err, a, "/etc/.updated", stamp, strlen(stamp))) < 0 ||
+            (r = appliance_write(err, a, "/var/.updated", stamp, strlen(stamp))) < 0)
+                return error_prefix(err, r, "cannot write systemd's update stamps");
 
         /* Password ages count days since the epoch of the build date, not
          * of the build's clock. */

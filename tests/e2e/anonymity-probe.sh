@@ -383,11 +383,17 @@ workstation() {
         done
 }
 
-# Once the boot is over: the system's state, its name and the units that
-# failed ("booted"); then the cue for the person at the console.
+# Once the boot is over: the system's state, its name, the caches that
+# systemd made again because the image's update stamps said /usr was newer
+# (their units' conditions held: "redone") and the units that failed
+# ("booted"); then the cue for the person at the console.
 (
         state=$(systemctl is-system-running --wait 2>/dev/null)
-        say "booted state=$state host=$(cat /etc/hostname) failed:$(systemctl --failed --no-legend --plain |
+        redone=
+        for u in ldconfig.service systemd-hwdb-update.service systemd-journal-catalog-update.service; do
+                [ "$(systemctl show -p ConditionResult --value "$u" 2>/dev/null)" = yes ] && redone="$redone $u"
+        done
+        say "booted state=$state host=$(cat /etc/hostname) redone:$redone failed:$(systemctl --failed --no-legend --plain |
                 cut -d' ' -f1 | tr '\n' ' ' | sed 's/ *$//; s/^./ &/')"
         echo "WB-PROBE multi-user reached on $(cat /etc/hostname)" >/dev/ttyS0
 ) &

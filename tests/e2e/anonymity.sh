@@ -393,6 +393,8 @@ for n in gw ws; do
                 grep -q ' state=running ' <<<"$res"
         check "$vm reports hostname 'host'" grep -q ' host=host ' <<<"$res"
         check "$vm: no systemd unit failed" grep -q ' failed:$' <<<"$res"
+        check "$vm: the first boot redid none of the image's caches (ldconfig, hwdb, journal catalog: the update stamps)" \
+                grep -q ' redone: failed:' <<<"$res"
 done
 login_checks Whonix-Gateway "$T/gw.login" 4
 login_checks Whonix-Workstation "$T/ws.login" 0

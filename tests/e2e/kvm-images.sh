@@ -97,6 +97,8 @@ check "the CLI Workstation's domain has no tablet" sh -c '! grep -q "<input type
 check "Whonix-Internal has no forward and no ip" bash -c "! grep -Eq '<forward|<ip' '$out/Whonix-Internal.xml'"
 
 machine_id=$(sed -n 's/^MachineId=//p' "$WB_SOURCE_ROOT/recipes/kicksecure.conf")
+# The build date: systemd's update stamps carry it.
+epoch=$(sed -n 's/^Source-Date-Epoch: *//p' "$out/whonix.buildinfo")
 for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         img="$out/$vm.qcow2"
         [ -s "$img" ] || continue
@@ -121,7 +123,7 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
                 "$T/files" cat /etc/os-release /etc/hostname /etc/fstab /boot/grub/grub.cfg /etc/machine-id \
                 /etc/resolv.conf /etc/hosts /etc/mailname /etc/apt/sources.list.d/debian.sources \
                 /etc/apt/apt.conf.d/50whonix-tor /etc/default/grub /etc/passwd /etc/group /etc/issue /etc/motd \
-                /etc/network/interfaces /etc/tor/torrc -- \
+                /etc/network/interfaces /etc/tor/torrc /etc/.updated /var/.updated -- \
                 "$T/ls" ls /boot /etc/ssh /var/lib/apt/lists /usr/sbin /etc/apt /etc/apparmor.d/disable 2>"$T/err"
         check "$vm: the root filesystem is on partition 2" test -s "$T/uuid"
         uuid=$(cat "$T/uuid")
@@ -135,6 +137,8 @@ for vm in Whonix-Gateway Whonix-Workstation Whonix-Workstation-Desktop; do
         check "$vm: grub.cfg carries the recipe's kernel command line" grep -q 'console=ttyS0,115200 net.ifnames=0 slab_nomerge' "$T/files"
         check "$vm: machine-id is the recipe's, the same for every image and build" grep -qx "$machine_id" "$T/files"
         check "$vm: os-release names the system" grep -qx "NAME=\"$vm\"" "$T/files"
+        check "$vm: systemd's update stamps (/etc/.updated, /var/.updated) carry the build date $epoch: the first boot redoes no cache" \
+                test "$(grep -cx "TIMESTAMP_NSEC=${epoch:-none}000000000" "$T/files")" -eq 2
         check "$vm: no ssh host keys, no apt lists" bash -c "! grep -Eq '^ssh_host_|_Packages' '$T/ls'"
         check "$vm: AppArmor's profiles that confine nothing are disabled (1password, signal-desktop), none that confines" \
                 sh -c 'grep -qx 1password "$1" && grep -qx signal-desktop "$1" &&

@@ -299,7 +299,7 @@ env_cmd='tr "\0" "\n" </proc/$(pgrep -u user -x lxqt-panel | head -n 1)/environ 
 # own sockets show it: a sampler (as root, for the sockets' owners) from
 # before the first application starts to the end; then "PROGRAM PORT"
 # pairs, one each.
-ss_start='sudo sh -c "while :; do ss -Htnp dst 10.152.152.10; sleep 1; done >/tmp/wb-ss.log 2>&1 &"; sleep 1'
+ss_start='sudo sh -c "while :; do ss -Htnp dst 10.152.152.10; sleep 0.2; done >/tmp/wb-ss.log 2>&1 &"; sleep 1'
 read -r -d '' ss_read <<'CMD'
 sudo cat /tmp/wb-ss.log | sed -n 's/.*[[:space:]]10\.152\.152\.10:\([0-9]*\)[[:space:]].*users:(("\([^"]*\)".*/\2 \1/p' | sort -u | tr '\n' ' '; echo
 CMD

@@ -51,7 +51,7 @@ typedef struct BootstrapJob {
 static bool try_again_after_stall(ErrorSlot *err, int r, const char *what, unsigned attempt) {
         if (r != -ETIMEDOUT || cancel_requested() || attempt >= STALL_ATTEMPTS)
                 return false;
-        log_warning("%s: %s; trying again with a fresh appliance (attempt %u of %u)", what, error_message(err, r),
+        log_warning("%s: %s; trying again with a fresh appliance (attempt %u of %u)", what, error_text(err, r),
                     attempt + 1, STALL_ATTEMPTS);
         error_clear(err);
         return true;
@@ -416,7 +416,7 @@ static int produce_final(ErrorSlot *err, const char *tmp, void *userdata) {
                 if (r >= 0 || r == -ECANCELED || r == -ENOSPC || cancel_requested() || attempt >= FINALIZE_ATTEMPTS)
                         return r;
                 log_warning("finalize of '%s' failed (%s); trying again with a fresh appliance (attempt %u of %u)",
-                            j->spec->label, error_message(err, r), attempt + 1, FINALIZE_ATTEMPTS);
+                            j->spec->label, error_text(err, r), attempt + 1, FINALIZE_ATTEMPTS);
                 error_clear(err);
         }
 }

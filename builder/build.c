@@ -421,7 +421,7 @@ static void auto_prune(Build *b) {
                 return;
         r = cache_prune(&err, b->cache, &p, &e, &n);
         if (r < 0) {
-                log_warning("the cache was not pruned to its configured limits: %s", error_message(&err, r));
+                log_warning("the cache was not pruned to its configured limits: %s", error_text(&err, r));
                 error_done(&err);
                 return;
         }
@@ -463,7 +463,7 @@ int build_run(ErrorSlot *err, const BuildOptions *o) {
                 ErrorSlot e = {};
                 int k = cache_write_last_build(&e, b.cache);
                 if (k < 0)
-                        log_warning("%s", error_message(&e, k));
+                        log_warning("%s", error_text(&e, k));
                 error_done(&e);
                 if (r >= 0 && k >= 0)
                         auto_prune(&b);

@@ -63,7 +63,7 @@ void cli_print_build_json(const CliOptions *o, const BuildReport *r, const char 
         json_writer_done(&w);
         if (rr < 0) {
                 /* A path that is not UTF-8, say: the report says so, as JSON. */
-                fprintf(stderr, "whonix-build: error: cannot write the JSON report: %s\n", error_message(&err, rr));
+                fprintf(stderr, "whonix-build: error: cannot write the JSON report: %s\n", error_text(&err, rr));
                 printf("{\"schema\": %d, \"verb\": \"build\", \"result\": \"failed\", \"exit_status\": %d, "
                        "\"error\": \"the report could not be written as JSON\"}\n",
                        BUILD_JSON_SCHEMA, exit_status);
@@ -83,7 +83,7 @@ static void print_document(JsonWriter *w, ErrorSlot *err, const char *verb, int 
         r = json_writer_finish(w, &text);
         json_writer_done(w);
         if (r < 0) {
-                fprintf(stderr, "whonix-build: error: cannot write the JSON report: %s\n", error_message(err, r));
+                fprintf(stderr, "whonix-build: error: cannot write the JSON report: %s\n", error_text(err, r));
                 printf("{\"schema\": %d, \"verb\": \"%s\", \"result\": \"failed\", \"exit_status\": %d, "
                        "\"error\": \"the report could not be written as JSON\"}\n",
                        BUILD_JSON_SCHEMA, verb, exit_status);

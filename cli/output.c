@@ -146,7 +146,7 @@ int cli_call_outcome(ErrorSlot *err, int r, const char *interrupted, const char 
         }
         if (r < 0) {
                 fprintf(stderr, "whonix-build: error: %s%s%s\n", strempty(context), context ? ": " : "",
-                        error_message(err, r));
+                        error_text(err, r));
                 error_done(err);
                 return EXIT_FAILED;
         }

@@ -43,7 +43,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
                 r = path ? user_config_load(&err, path, o->config_path != NULL, &uc) : 0;
                 if (r < 0) {
                         if (o->json)
-                                error = strdup(error_message(&err, r));
+                                error = strdup(error_text(&err, r));
                         rc = cli_call_outcome(&err, r, "", NULL);
                         if (o->json)
                                 cli_print_build_json(o, &report, "failed", error, rc, 0);
@@ -55,7 +55,7 @@ int verb_build(const CliOptions *o, int argc, char **argv) {
 
         r = build_run(&err, &b);
         if (r < 0 && o->json && !cancel_requested())
-                error = strdup(error_message(&err, r));
+                error = strdup(error_text(&err, r));
         rc = cli_call_outcome(&err, r, "temporary files removed", NULL);
         seconds = (double) (now_usec() - start) / 1e6;
         if (rc >= 0) {

@@ -32,7 +32,7 @@ int verb_compare(const CliOptions *o, int argc, char **argv) {
                 r = image_compare(&err, appliance, argv[0], argv[1], &lines);
         _cleanup_free_ char *what = strdup_printf("cannot compare '%s' and '%s'", argv[0], argv[1]), *error = NULL;
         if (r < 0 && o->json && !cancel_requested())
-                error = strdup_printf("%s: %s", strempty(what), error_message(&err, r));
+                error = strdup_printf("%s: %s", strempty(what), error_text(&err, r));
         bool interrupted = cancel_requested();
         r = cli_call_outcome(&err, r, "nothing was compared", what);
         if (r >= 0) {

@@ -12,9 +12,9 @@ int verb_recipes(const CliOptions *o, int argc, char **argv) {
                 return EXIT_FAILED;
         r = recipe_list(&err, dir, &names, &descriptions);
         if (r < 0) {
-                fprintf(stderr, "whonix-build: error: %s\n", error_message(&err, r));
+                fprintf(stderr, "whonix-build: error: %s\n", error_text(&err, r));
                 if (o->json)
-                        cli_print_recipes_json(NULL, NULL, error_message(&err, r), EXIT_FAILED);
+                        cli_print_recipes_json(NULL, NULL, error_text(&err, r), EXIT_FAILED);
                 error_done(&err);
                 return EXIT_FAILED;
         }

@@ -23,7 +23,7 @@ int verb_sign(const CliOptions *o, int argc, char **argv) {
         else
                 r = sign_list_artifacts(&err, dir, &names);
         if (!names) {
-                fprintf(stderr, "whonix-build: error: %s\n", argc > 1 ? strerror(ENOMEM) : error_message(&err, r));
+                fprintf(stderr, "whonix-build: error: %s\n", argc > 1 ? strerror(ENOMEM) : error_text(&err, r));
                 error_done(&err);
                 return EXIT_FAILED;
         }

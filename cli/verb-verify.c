@@ -35,7 +35,7 @@ int verb_verify(const CliOptions *o, int argc, char **argv) {
         r = verify_run(&err, &vo, &rep);
         _cleanup_free_ char *what = strdup_printf("cannot verify '%s'", vo.buildinfo_path), *error = NULL;
         if (r < 0 && o->json && !cancel_requested())
-                error = strdup_printf("%s: %s", strempty(what), error_message(&err, r));
+                error = strdup_printf("%s: %s", strempty(what), error_text(&err, r));
         bool interrupted = cancel_requested();
         r = cli_call_outcome(&err, r, "temporary files removed", what);
         if (r >= 0) {

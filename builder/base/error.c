@@ -71,7 +71,7 @@ void error_clear(ErrorSlot *e) {
         e->code = 0;
 }
 
-const char *error_message(const ErrorSlot *e, int r) {
+const char *error_text(const ErrorSlot *e, int r) {
         if (e && e->message)
                 return e->message;
         return strerror(r < 0 ? -r : r);

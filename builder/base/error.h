@@ -36,4 +36,4 @@ static inline void error_done(ErrorSlot *e) {
         error_clear(e);
 }
 /* The message, or strerror of the code, never NULL. */
-const char *error_message(const ErrorSlot *e, int r);
+const char *error_text(const ErrorSlot *e, int r);

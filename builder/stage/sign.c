@@ -293,7 +293,7 @@ static int check_signature(TrustedKey *key, const char *dir, const char *name, c
         }
         r = trusted_key_verify_file(&e, key, path, sig, size, ret_fpr);
         if (r < 0)
-                *ret_why = strdup_printf("'%s': %s", sig_name, error_message(&e, r));
+                *ret_why = strdup_printf("'%s': %s", sig_name, error_text(&e, r));
         error_done(&e);
         return r;
 }

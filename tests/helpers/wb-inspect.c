@@ -33,7 +33,7 @@
 static bool stalled_seen;
 
 static int fail(ErrorSlot *err, int r, const char *what) {
-        fprintf(stderr, "wb-inspect: %s: %s\n", what, error_message(err, r));
+        fprintf(stderr, "wb-inspect: %s: %s\n", what, error_text(err, r));
         error_clear(err);
         if (r == -ETIMEDOUT)
                 stalled_seen = true;

@@ -48,7 +48,7 @@ int main(void) {
         if (r >= 0)
                 r = appliance_launch(&err, a);
         if (!tap_ok(r >= 0, "an appliance with %u disks of %u..%u MiB starts", N_DISKS, 64u, 64u + N_DISKS - 1)) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 goto finish;
         }
 
@@ -58,7 +58,7 @@ int main(void) {
 
                 r = appliance_kernel_device(&err, a, i, &kdev);
                 if (!tap_ok(r >= 0 && startswith(kdev, "/dev/sd"), "disk %u: the kernel's name is known (%s)", i,
-                            r >= 0 ? kdev : error_message(&err, r))) {
+                            r >= 0 ? kdev : error_text(&err, r))) {
                         error_clear(&err);
                         continue;
                 }
@@ -70,7 +70,7 @@ int main(void) {
                 if (!tap_ok(r >= 0 && want && strstr(strempty(out), want),
                             "disk %u: a shell command given %s reaches the disk of %" PRIu64 " MiB", i, kdev,
                             size_of(i) / MIB))
-                        tap_diag("blockdev said: %s", r >= 0 ? strempty(out) : error_message(&err, r));
+                        tap_diag("blockdev said: %s", r >= 0 ? strempty(out) : error_text(&err, r));
                 error_clear(&err);
 
                 r = appliance_device(&err, a, i, &dev);
@@ -78,7 +78,7 @@ int main(void) {
                         r = appliance_check_device_size(&err, a, dev, size_of(i));
                 if (!tap_ok(r >= 0, "disk %u: libguestfs's calls given %s reach the same disk", i,
                             dev ? dev : "(none)"))
-                        tap_diag("%s", error_message(&err, r));
+                        tap_diag("%s", error_text(&err, r));
                 error_clear(&err);
         }
         tap_diag("this time the kernel named %s", in_order == N_DISKS ? "the disks in order"

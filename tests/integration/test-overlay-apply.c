@@ -109,13 +109,13 @@ int main(void) {
         if (r >= 0)
                 r = appliance_mkdir_p(&err, a, "/etc");
         if (!tap_ok(r >= 0, "launch the appliance on a scratch ext4 disk")) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 goto finish;
         }
 
         r = overlay_apply(&err, a, tree, "/", 1000000);
         if (!tap_ok(r >= 0, "overlay_apply"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         error_clear(&err);
 
         r = appliance_read_file(&err, a, "/etc/motd", 4096, &data, &n);
@@ -132,7 +132,7 @@ int main(void) {
          * stat of its own, and this test adds nothing to it). */
         r = appliance_run(&err, a, NULL, stat_argv, &out);
         if (!tap_ok(r >= 0, "stat in the appliance"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         check_stat(out, "/sysroot/etc 755 0:0");
         check_stat(out, "/sysroot/etc/motd 644 0:0");
         check_stat(out, "/sysroot/etc/secret 600 0:0");

@@ -87,7 +87,7 @@ int main(void) {
         {
                 _cleanup_(appliance_freep) Appliance *a = NULL;
                 r = launch(&err, "silent", 15, &a);
-                if (!tap_ok(r >= 0, "launch an appliance with a 15 s stall limit (%s)", r < 0 ? error_message(&err, r) : "ok")) {
+                if (!tap_ok(r >= 0, "launch an appliance with a 15 s stall limit (%s)", r < 0 ? error_text(&err, r) : "ok")) {
                         error_clear(&err);
                         goto finish;
                 }
@@ -114,7 +114,7 @@ int main(void) {
                                           ARGV("sh", "-c", "i=0; while [ $i -lt 25 ]; do echo tick $i; sleep 1; i=$((i+1)); done"),
                                           NULL);
                 tap_ok(r >= 0 && !appliance_stalled(a), "a command printing every second for 25 s runs to its end (%s)",
-                       r < 0 ? error_message(&err, r) : "ok");
+                       r < 0 ? error_text(&err, r) : "ok");
                 error_clear(&err);
                 if (r >= 0)
                         (void) appliance_shutdown(&err, a);
@@ -155,7 +155,7 @@ int main(void) {
                         tap_ok(process_gone(pid), "... and it is gone (dead, or a zombie until libguestfs reaps it)");
                 } else {
                         tap_ok(false, "a qemu stopped with SIGSTOP is found out and killed (launch: %s)",
-                               r < 0 ? error_message(&err, r) : "no pid");
+                               r < 0 ? error_text(&err, r) : "no pid");
                         tap_ok(false, "... and it is gone");
                 }
                 error_clear(&err);
@@ -205,7 +205,7 @@ int main(void) {
                         tap_ok(r < 0 && cancel_requested(), "a cancellation while qemu boots fails the launch (r=%d)", r);
                         tap_ok(s < 20, "... %.1f s after the launch began (qemu was known before it returned)", s);
                 } else
-                        tap_ok(false, "a cancellation while qemu boots fails the launch (%s)", error_message(&err, r));
+                        tap_ok(false, "a cancellation while qemu boots fails the launch (%s)", error_text(&err, r));
                 error_clear(&err);
         }
 

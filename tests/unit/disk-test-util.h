@@ -52,7 +52,7 @@ static inline int qemu_img(char **ret_output, ...) {
         argv[n] = NULL;
         r = spawn_run(&err, (char * const *) argv, NULL, ret_output);
         if (r < 0)
-                diag_lines(error_message(&err, r));
+                diag_lines(error_text(&err, r));
         error_done(&err);
         return r;
 }

@@ -75,7 +75,7 @@ static void run_case(const char *dir, const char *name) {
         r = apt_sources_find_debian_mirror(&err, root, &url);
         if (want_mirror)
                 tap_ok(r == 0 && streq_ptr(url, want_mirror), "%s: mirror %s (got %s%s)", name, want_mirror,
-                       r < 0 ? "error: " : "", r < 0 ? error_message(&err, r) : url);
+                       r < 0 ? "error: " : "", r < 0 ? error_text(&err, r) : url);
         else {
                 tap_ok(r == -want_error && !url, "%s: fails with %s (got %d)", name, strerror(want_error), r);
                 if (want_message)
@@ -269,7 +269,7 @@ static void test_host(void) {
                 tap_ok(startswith(url, "http://") || startswith(url, "https://") || startswith(url, "file:"),
                        "this host's Debian mirror: %s", url);
         else
-                tap_ok(r == -ENOENT && err.message, "this host has no Debian mirror: %s", error_message(&err, r));
+                tap_ok(r == -ENOENT && err.message, "this host has no Debian mirror: %s", error_text(&err, r));
         error_done(&err);
 }
 

@@ -256,7 +256,7 @@ static void validate(const char *dir, const char *file, const char *kind) {
         }
         r = spawn_run(&err, (char *[]) { (char *) "virt-xml-validate", p, (char *) kind, NULL }, NULL, &out);
         if (!tap_ok(r == 0, "virt-xml-validate %s %s", file, kind))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         error_done(&err);
 }
 
@@ -304,7 +304,7 @@ static void check_libvirt(const char *dir, const Ids *ids) {
 
         r = virt_connect(&err, "test:///default", &c);
         if (!tap_ok(r == 0, "connect to libvirt's test driver")) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 error_done(&err);
                 return;
         }
@@ -312,14 +312,14 @@ static void check_libvirt(const char *dir, const Ids *ids) {
                 _cleanup_free_ char *file = strdup_printf("%s.xml", nets[i]), *xml = read_text(dir, file);
 
                 r = xml ? virt_define_network(&err, c, xml) : -ENOENT;
-                tap_ok(r == 0, "define network %s (%s)", nets[i], r < 0 ? error_message(&err, r) : "ok");
+                tap_ok(r == 0, "define network %s (%s)", nets[i], r < 0 ? error_text(&err, r) : "ok");
                 error_clear(&err);
         }
         for (size_t i = 0; i < ELEMENTSOF(doms); i++) {
                 _cleanup_free_ char *file = strdup_printf("%s.xml", doms[i]), *xml = read_text(dir, file);
 
                 r = xml ? virt_define_domain(&err, c, xml) : -ENOENT;
-                tap_ok(r == 0, "define domain %s (%s)", doms[i], r < 0 ? error_message(&err, r) : "ok");
+                tap_ok(r == 0, "define domain %s (%s)", doms[i], r < 0 ? error_text(&err, r) : "ok");
                 error_clear(&err);
         }
 
@@ -490,7 +490,7 @@ int main(void) {
         if (r >= 0)
                 r = recipe_load(&err, wsp, root, &ws);
         if (!tap_ok(r >= 0, "load the gateway and workstation recipes")) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 return tap_done();
         }
         r = mkdtemp_in(NULL, "test-export-kvm", &tmp);
@@ -504,7 +504,7 @@ int main(void) {
         Recipe *both[] = { gw, ws };
         r = kvm_export(&err, both, 2, out1, IMAGES, "seed-1");
         if (!tap_ok(r == 0, "kvm_export writes the XML")) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 (void) rm_rf(tmp);
                 return tap_done();
         }

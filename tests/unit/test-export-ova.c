@@ -100,7 +100,7 @@ static int make_vmdk(const char *dir, const char *name, uint64_t size, const cha
                 return -EIO;
         r = vmdk_from_raw(&err, raw, vmdk, &(VmdkOptions) { .cid = 0x42 }, NULL);
         if (r < 0)
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         error_done(&err);
         if (r < 0)
                 return r;
@@ -226,7 +226,7 @@ static int run_xmllint(const char *path) {
         int r = spawn_run(&err, (char * const *) (const char *[]) { "xmllint", "--noout", path, NULL }, NULL, NULL);
 
         if (r < 0)
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         error_done(&err);
         return r;
 }
@@ -253,7 +253,7 @@ int main(void) {
                 return 1;
         r = recipe_load(&err, gw_path, root, &gw);
         r = r ?: recipe_load(&err, ws_path, root, &ws);
-        if (!tap_ok(r == 0, "load the real recipes: %s", r < 0 ? error_message(&err, r) : "ok"))
+        if (!tap_ok(r == 0, "load the real recipes: %s", r < 0 ? error_text(&err, r) : "ok"))
                 goto finish;
         r = make_vmdk(dir, "gw", 8 * MIB, "gateway", &gw_vmdk);
         r = r ?: make_vmdk(dir, "ws", 16 * MIB, "workstation", &ws_vmdk);
@@ -269,7 +269,7 @@ int main(void) {
         ova2 = path_join(dir, "two.ova");
         ova3 = path_join(dir, "three.ova");
         r = ova_write(&err, vms, 2, ova1, &opts);
-        if (!tap_ok(r == 0, "write the OVA: %s", r < 0 ? error_message(&err, r) : "ok"))
+        if (!tap_ok(r == 0, "write the OVA: %s", r < 0 ? error_text(&err, r) : "ok"))
                 goto finish;
 
         r = read_ova(ova1, m, ELEMENTSOF(m), &n);
@@ -356,7 +356,7 @@ int main(void) {
                 tap_ok(ua && ub && ma && mb && !isempty(ua) && !streq(ua, ub) && !isempty(ma) && !streq(ma, mb) &&
                        streq(ovf_a, m[0].data), "another seed changes the UUIDs and MACs");
         } else
-                tap_ok(false, "another seed changes the UUIDs and MACs: %s", error_message(&err, r));
+                tap_ok(false, "another seed changes the UUIDs and MACs: %s", error_text(&err, r));
 
         error_clear(&err);
         {
@@ -384,13 +384,13 @@ int main(void) {
         vms[1].recipe = gw;
         opts.seed = "test-seed";
         r = ova_write(&err, vms, 2, ova3, &opts);
-        tap_ok(r == -EINVAL && strstr(error_message(&err, r), "'Whonix-Gateway'") && access(ova3, F_OK) < 0,
+        tap_ok(r == -EINVAL && strstr(error_text(&err, r), "'Whonix-Gateway'") && access(ova3, F_OK) < 0,
                "two VMs with one name are refused, nothing written");
         error_clear(&err);
         vms[1].recipe = ws;
         vms[1].vmdk_path = "/nonexistent.vmdk";
         r = ova_write(&err, vms, 2, ova3, &opts);
-        tap_ok(r == -ENOENT && strstr(error_message(&err, r), "'/nonexistent.vmdk'"), "a missing disk is reported");
+        tap_ok(r == -ENOENT && strstr(error_text(&err, r), "'/nonexistent.vmdk'"), "a missing disk is reported");
 
 finish:
         members_free(m, n);

@@ -94,7 +94,7 @@ static void test_rollback(const char *mirror) {
                 _cleanup_(source_info_freep) SourceInfo *si = NULL;
 
                 r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
-                tap_ok(r == 0, "rollback: it is accepted (%s)", r < 0 ? error_message(&err, r) : "ok");
+                tap_ok(r == 0, "rollback: it is accepted (%s)", r < 0 ? error_text(&err, r) : "ok");
                 error_done(&err);
         }
         cached_path = path_join(cache, "sources/roll-code/InRelease");
@@ -115,7 +115,7 @@ static void test_rollback(const char *mirror) {
                 r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
                 tap_ok(r == -ESTALE && !si && err.message && strstr(err.message, "older than the InRelease this cache "
                                                                                  "already accepted"),
-                       "rollback: the older one is refused: %s", error_message(&err, r));
+                       "rollback: the older one is refused: %s", error_text(&err, r));
                 error_done(&err);
         }
         tap_ok(read_full_file(cached_path, 1024 * 1024, &cached, &n2) == 0 && before && n1 == n2 &&
@@ -126,7 +126,7 @@ static void test_rollback(const char *mirror) {
 
                 r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, true, &si);
                 tap_ok(r == 0, "rollback: a pinned rebuild (its InRelease named by hash) may use the older one (%s)",
-                       r < 0 ? error_message(&err, r) : "ok");
+                       r < 0 ? error_text(&err, r) : "ok");
                 error_done(&err);
         }
         free(newest);
@@ -143,7 +143,7 @@ static void test_rollback(const char *mirror) {
 
                 r = fetch_sources(&err, mirror, NULL, "roll", keys_dir, cache, false, &si);
                 tap_ok(r == -EBADMSG && err.message && strstr(err.message, "in the future"),
-                       "rollback: one from the future is refused: %s", error_message(&err, r));
+                       "rollback: one from the future is refused: %s", error_text(&err, r));
                 error_done(&err);
         }
 }
@@ -174,7 +174,7 @@ static void check_good(const char *mirror, const char *what) {
 
         cache = tag ? tmp_path(tag) : NULL;
         r = fetch_sources(&err, mirror_slash, NULL, "good", keys_dir, cache, false, &si);
-        tap_ok(r == 0, "%s: good InRelease is accepted: %s", what, r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "%s: good InRelease is accepted: %s", what, r < 0 ? error_text(&err, r) : "ok");
         error_done(&err);
         if (r < 0)
                 return;
@@ -211,7 +211,7 @@ static void check_bad(const char *mirror, const char *what, const char *suite, i
         cache = tag ? tmp_path(tag) : NULL;
         r = fetch_sources(&err, mirror, NULL, suite, keys_dir, cache, false, &si);
         tap_ok(r == want && !si && err.message && strstr(err.message, url) && strstr(err.message, want_msg),
-               "%s: %s -> %s", what, suite, error_message(&err, r));
+               "%s: %s -> %s", what, suite, error_text(&err, r));
         tap_ok(dir_is_empty_or_missing(cache), "%s: %s: nothing written into the cache", what, suite);
         error_done(&err);
 }
@@ -282,7 +282,7 @@ static void run_download_tests(const char *mirror, const char *what) {
         r = curl_download_file(&err, url, NULL, dest, 1024 * 1024, "InRelease");
         log_set_progress_sink(NULL, NULL);
         tap_ok(r == 0 && read_full_file(dest, 1024 * 1024, &data, &size) == 0 && size > 100,
-               "%s: curl_download_file() %s", what, r < 0 ? error_message(&err, r) : "ok");
+               "%s: curl_download_file() %s", what, r < 0 ? error_text(&err, r) : "ok");
         tap_ok(progress_calls > 0 && progress_last_done == size && progress_last_total == size,
                "%s: progress reported (%u calls, last %" PRIu64 "/%" PRIu64 ")", what, progress_calls,
                progress_last_done, progress_last_total);
@@ -292,11 +292,11 @@ static void run_download_tests(const char *mirror, const char *what) {
         (void) write_file_atomic(dest, "old", 3, 0644);
         r = curl_download_file(&err, url, NULL, dest, 100, "InRelease");
         tap_ok(r == -EFBIG && strstr(strempty(err.message), "larger than 100 bytes"), "%s: max_size enforced: %s",
-               what, error_message(&err, r));
+               what, error_text(&err, r));
         error_done(&err);
         r = curl_download_file(&err, missing_url, NULL, dest, 1024 * 1024, "InRelease");
         tap_ok(r == -ENOENT && strstr(strempty(err.message), missing_url), "%s: missing file: %s", what,
-               error_message(&err, r));
+               error_text(&err, r));
         error_done(&err);
         free(data);
         data = NULL;
@@ -466,7 +466,7 @@ int main(void) {
                 ErrorSlot err = {};
 
                 r = fetch_sources(&err, file_mirror, NULL, "../good", keys_dir, tmp_root, false, &si);
-                tap_ok(r == -EINVAL, "suite with a slash is refused: %s", error_message(&err, r));
+                tap_ok(r == -EINVAL, "suite with a slash is refused: %s", error_text(&err, r));
                 error_done(&err);
         }
 

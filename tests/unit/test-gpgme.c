@@ -36,7 +36,7 @@ static void test_real_debian(void) {
                 return;
 
         r = gpgme_verify_clearsigned(&err, keys, text, size, &plain, &plain_size, &fpr);
-        tap_ok(r == 0, "real trixie-updates InRelease verifies against keys/: %s", r < 0 ? error_message(&err, r) : fpr);
+        tap_ok(r == 0, "real trixie-updates InRelease verifies against keys/: %s", r < 0 ? error_text(&err, r) : fpr);
         tap_ok(r == 0 && (streq(fpr, "4CB50190207B4758A3F73A796ED0E7B82643E131") ||
                           streq(fpr, "B8E5F13176D2A7A75220028078DBA3BC47EF2265")),
                "signed by the bookworm or trixie automatic signing subkey");
@@ -53,7 +53,7 @@ static void test_real_debian(void) {
                 c[strlen("Codename: ")] = 'T';
                 r = gpgme_verify_clearsigned(&err, keys, text, size, &p2, NULL, &f2);
                 tap_ok(r == -EBADMSG && !p2 && !f2 && strstr(strempty(err.message), "signature is bad"),
-                       "real InRelease with one byte changed: %s", error_message(&err, r));
+                       "real InRelease with one byte changed: %s", error_text(&err, r));
                 error_done(&err);
         }
 }
@@ -108,7 +108,7 @@ static void test_throwaway(void) {
                 size_t n = 0;
 
                 r = gpgme_verify_clearsigned(&err, keys_a, signed_a, size_a, &plain, &n, &fpr);
-                tap_ok(r == 0, "good signature verifies: %s", r < 0 ? error_message(&err, r) : "ok");
+                tap_ok(r == 0, "good signature verifies: %s", r < 0 ? error_text(&err, r) : "ok");
                 tap_ok(r == 0 && streq(plain, release_text) && n == strlen(release_text),
                        "plaintext is exactly the signed text (dash-escaping undone)");
                 tap_ok(r == 0 && streq(fpr, a.fpr), "fingerprint is key A's (%s)", strempty(fpr));
@@ -124,7 +124,7 @@ static void test_throwaway(void) {
                         c[7] = 'T';
                 r = c ? gpgme_verify_clearsigned(&err, keys_a, t, size_a, &plain, NULL, &fpr) : -ENOMEM;
                 tap_ok(r == -EBADMSG && !plain && !fpr && strstr(strempty(err.message), "signature is bad"),
-                       "tampered text: %s", error_message(&err, r));
+                       "tampered text: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -133,7 +133,7 @@ static void test_throwaway(void) {
                 _cleanup_free_ char *plain = NULL;
                 r = gpgme_verify_clearsigned(&err, keys_a, release_text, strlen(release_text), &plain, NULL, NULL);
                 tap_ok(r == -ENOMSG && !plain && strstr(strempty(err.message), "not signed"),
-                       "unsigned text: %s", error_message(&err, r));
+                       "unsigned text: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -142,7 +142,7 @@ static void test_throwaway(void) {
                 _cleanup_free_ char *plain = NULL, *want = strdup_printf("signed by unknown key %s", b.fpr);
                 r = gpgme_verify_clearsigned(&err, keys_a, signed_b, size_b, &plain, NULL, NULL);
                 tap_ok(r == -ENOKEY && !plain && want && strstr(strempty(err.message), want),
-                       "unknown key: %s", error_message(&err, r));
+                       "unknown key: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -157,7 +157,7 @@ static void test_throwaway(void) {
                           : i == 1 ? strdup_printf("Origin: Evil\n%s", signed_a)
                                    : strdup_printf("%s%s", signed_b, signed_a);
                         r = t ? gpgme_verify_clearsigned(&err, keys_a, t, strlen(t), &plain, NULL, NULL) : -ENOMEM;
-                        tap_ok(r == -EBADMSG && !plain, "%s text is refused: %s", what[i], error_message(&err, r));
+                        tap_ok(r == -EBADMSG && !plain, "%s text is refused: %s", what[i], error_text(&err, r));
                         error_done(&err);
                 }
         }
@@ -168,13 +168,13 @@ static void test_throwaway(void) {
 
                 r = gpgme_verify_clearsigned(&err, keys_empty, signed_a, size_a, &plain, NULL, NULL);
                 tap_ok(r == -ENOKEY && strstr(strempty(err.message), "no keys"), "empty keys dir: %s",
-                       error_message(&err, r));
+                       error_text(&err, r));
                 error_done(&err);
                 r = gpgme_verify_clearsigned(&err, keys_junk, signed_a, size_a, &plain, NULL, NULL);
-                tap_ok(r == -ENOKEY, "keys dir with a broken key: %s", error_message(&err, r));
+                tap_ok(r == -ENOKEY, "keys dir with a broken key: %s", error_text(&err, r));
                 error_done(&err);
                 r = gpgme_verify_clearsigned(&err, missing, signed_a, size_a, &plain, NULL, NULL);
-                tap_ok(r == -ENOENT, "missing keys dir: %s", error_message(&err, r));
+                tap_ok(r == -ENOENT, "missing keys dir: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -197,7 +197,7 @@ static void test_throwaway(void) {
                 size_t n = 0;
 
                 r = gpgme_export_keyring(&err, keys_a, NULL, ring);
-                tap_ok(r == 0, "export keyring: %s", r < 0 ? error_message(&err, r) : "ok");
+                tap_ok(r == 0, "export keyring: %s", r < 0 ? error_text(&err, r) : "ok");
                 error_done(&err);
                 r = read_full_file(ring, 1024 * 1024, &data, &n);
                 /* Public-key packet: old format tag 6 (0x98..0x9b) or new format 0xc6. */
@@ -211,13 +211,13 @@ static void test_throwaway(void) {
                                          ring, signed_file, NULL };
                         r = spawn_run(&err, argv, NULL, NULL);
                         tap_ok(r == 0, "gpgv verifies with the exported keyring: %s",
-                               r < 0 ? error_message(&err, r) : "ok");
+                               r < 0 ? error_text(&err, r) : "ok");
                         error_done(&err);
                 } else
                         tap_diag("gpgv not installed, not checking the keyring with it");
 
                 r = gpgme_export_keyring(&err, keys_empty, NULL, ring);
-                tap_ok(r == -ENOKEY, "export from an empty keys dir fails: %s", error_message(&err, r));
+                tap_ok(r == -ENOKEY, "export from an empty keys dir fails: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -250,7 +250,7 @@ static void test_expired(void) {
                 sleep(2);
                 r = gpgme_verify_clearsigned(&err, keys, signed_text, size, &plain, NULL, NULL);
                 tap_ok(r == -EKEYEXPIRED && !plain && strstr(strempty(err.message), "expired"),
-                       "signature by an expired key: %s", error_message(&err, r));
+                       "signature by an expired key: %s", error_text(&err, r));
                 error_done(&err);
         }
         test_signer_done(&s);

@@ -221,7 +221,7 @@ static char *tree_hash(const char *tree) {
         char *h = NULL;
 
         if (overlay_tree_hash(&err, tree, &h) < 0)
-                tap_diag("tree hash: %s", error_message(&err, -EIO));
+                tap_diag("tree hash: %s", error_text(&err, -EIO));
         error_done(&err);
         return h;
 }
@@ -248,7 +248,7 @@ static void test_members(const char *tree) {
 
         r = overlay_pack(&err, tree, tar, &opts);
         if (!tap_ok(r == 0, "pack the tree")) {
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
                 error_done(&err);
                 return;
         }
@@ -367,7 +367,7 @@ static void test_pax(void) {
                "a 200-character name and a UTF-8 name");
         r = overlay_pack(&err, tree, t1, &opts);
         if (!tap_ok(r == 0, "pack names that need pax headers"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         pid = fork();
         if (pid == 0)
                 _exit(overlay_pack(NULL, tree, t2, &opts) == 0 ? 0 : 1);
@@ -406,7 +406,7 @@ static void test_umask(const char *tree) {
         if (r >= 0)
                 r = overlay_pack(&err, tree022, t2, &opts);
         if (!tap_ok(r == 0, "pack both"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         b1 = file_hash(t1);
         b2 = file_hash(t2);
         tap_ok(b1 && b2 && streq(b1, b2), "umask 077 and 022 pack to the same bytes");
@@ -440,7 +440,7 @@ static void test_default_modes(void) {
         if (r >= 0)
                 r = overlay_pack(&err, plain, t2, &opts);
         if (!tap_ok(r == 0, "pack both"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         tap_ok(read_tar(t1, &m, &n) == 0 && n == 5, "read the tar back");
         x = find(m, n, "sticky");
         tap_ok(x && x->mode == 0755, "a 1777 directory on disk is 0755");
@@ -771,7 +771,7 @@ static void test_manifest_ok(void) {
                 return;
         r = overlay_pack(&err, tree, t1, NULL);
         if (!tap_ok(r == 0, "manifest with comments, blanks, no final newline"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         tap_ok(read_tar(t1, &m, &n) == 0 && n == 6, "read the tar back");
         x = find(m, n, "etc/sub");
         tap_ok(x && x->mode == 02775, "setgid group-writable directory 2775");
@@ -905,7 +905,7 @@ static void test_manifest_errors(void) {
         tree = make_manifest_tree("max-size", big, 65536);
         r = tree ? overlay_tree_hash(&err, tree, &h) : -ENOMEM;
         if (!tap_ok(r == 0, "a manifest of exactly 64 KiB (comments only) is read"))
-                tap_diag("%s", error_message(&err, r));
+                tap_diag("%s", error_text(&err, r));
         error_done(&err);
 }
 

@@ -135,7 +135,7 @@ int main(void) {
                 goto finish;
 
         r = qcow2_from_raw(&err, raw, q1, 1, &size1);
-        if (!tap_ok(r == 0, "convert: %s", r < 0 ? error_message(&err, r) : "ok"))
+        if (!tap_ok(r == 0, "convert: %s", r < 0 ? error_text(&err, r) : "ok"))
                 goto finish;
         tap_ok(file_size(q1, &fs) == 0 && fs == size1, "ret_size is the file size (%" PRIu64 ")", size1);
         tap_ok(size1 < 2 * MIB, "holes and zero clusters are not stored (%" PRIu64 " bytes)", size1);
@@ -162,10 +162,10 @@ int main(void) {
         error_clear(&err);
         r = make_raw(odd, 1000, false);
         r = r ?: qcow2_from_raw(&err, odd, zq, 2, NULL);
-        tap_ok(r == -EINVAL && strstr(error_message(&err, r), "multiple of 512"), "a size that is not whole sectors is refused");
+        tap_ok(r == -EINVAL && strstr(error_text(&err, r), "multiple of 512"), "a size that is not whole sectors is refused");
         error_clear(&err);
         r = qcow2_from_raw(&err, "/nonexistent/disk.raw", zq, 2, NULL);
-        tap_ok(r == -ENOENT && strstr(error_message(&err, r), "'/nonexistent/disk.raw'"), "a missing input is reported");
+        tap_ok(r == -ENOENT && strstr(error_text(&err, r), "'/nonexistent/disk.raw'"), "a missing input is reported");
 
 finish:
         error_done(&err);

@@ -50,7 +50,7 @@ static char *outcome(const char *path) {
 
         k = recipe_load(&err, path, NULL, &r);
         if (k < 0) {
-                _cleanup_free_ char *m = strip_dir(error_message(&err, k));
+                _cleanup_free_ char *m = strip_dir(error_text(&err, k));
                 error_done(&err);
                 return m ? strdup_printf("error: %s\n", m) : NULL;
         }
@@ -125,7 +125,7 @@ static Recipe *load_product(const char *recipes_dir, const char *file) {
 
         k = path ? recipe_load(&err, path, NULL, &r) : -ENOMEM;
         if (!tap_ok(k >= 0, "load %s", file))
-                tap_diag("%s", error_message(&err, k));
+                tap_diag("%s", error_text(&err, k));
         error_done(&err);
         return r;
 }
@@ -193,7 +193,7 @@ static void test_products(const char *recipes_dir) {
 
         k = recipe_list(&err, recipes_dir, &names, &descriptions);
         if (!tap_ok(k >= 0, "recipe_list %s", recipes_dir))
-                tap_diag("%s", error_message(&err, k));
+                tap_diag("%s", error_text(&err, k));
         error_done(&err);
         if (k >= 0) {
                 tap_ok(strv_length(names) == 4 && streq(names[0], "kicksecure") &&

@@ -35,7 +35,7 @@ static void test_trixie(void) {
                 return;
 
         r = release_parse(&err, text, size, &rel);
-        tap_ok(r == 0, "trixie.Release parses: %s", r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "trixie.Release parses: %s", r < 0 ? error_text(&err, r) : "ok");
         if (r < 0) {
                 error_done(&err);
                 return;
@@ -101,7 +101,7 @@ static void test_inrelease_plaintext(void) {
         start += 2;
 
         r = release_parse(&err, start, (size_t) (end - start), &rel);
-        tap_ok(r == 0, "trixie-updates plaintext parses: %s", r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "trixie-updates plaintext parses: %s", r < 0 ? error_text(&err, r) : "ok");
         if (r < 0) {
                 error_done(&err);
                 return;
@@ -158,7 +158,7 @@ static void test_broken(void) {
 
                 r = release_parse(&err, text, size, &rel);
                 tap_ok(r == want && !rel && err.message && want_msg && strstr(err.message, want_msg),
-                       "%s: %s", *n, r < 0 ? error_message(&err, r) : "parsed (should not)");
+                       "%s: %s", *n, r < 0 ? error_text(&err, r) : "parsed (should not)");
                 error_done(&err);
         }
 }

@@ -109,7 +109,7 @@ static void test_sums_parse(void) {
                 e = NULL;
                 n = 0;
                 r = sums_parse(&err, bad[i].text, strlen(bad[i].text), &e, &n);
-                tap_ok(r == -EBADMSG && !e, "SHA256SUMS with %s is refused: %s", bad[i].what, error_message(&err, r));
+                tap_ok(r == -EBADMSG && !e, "SHA256SUMS with %s is refused: %s", bad[i].what, error_text(&err, r));
                 error_done(&err);
         }
 }
@@ -149,7 +149,7 @@ static int verify(const char *dir, const char *key_file, SignReport **ret) {
 
         r = sign_verify_dir(&err, dir, key_file, &rep);
         if (r < 0) {
-                tap_diag("sign_verify_dir: %s", error_message(&err, r));
+                tap_diag("sign_verify_dir: %s", error_text(&err, r));
                 error_done(&err);
                 return r;
         }
@@ -166,7 +166,7 @@ static void test_unsigned(void) {
         int r;
 
         r = dir ? sign_artifacts(&err, dir, l, &(SignOptions) {}) : -ENOMEM;
-        tap_ok(r == 0, "checksums without a key: %s", r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "checksums without a key: %s", r < 0 ? error_text(&err, r) : "ok");
         error_done(&err);
         if (r < 0)
                 return;
@@ -225,7 +225,7 @@ static void test_plain_gpg(const char *dir, const char *pub) {
                                  asc, file, NULL };
                 r = spawn_run(&err, argv, NULL, NULL);
         }
-        tap_ok(r == 0, "plain gpg --verify accepts the .asc: %s", r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "plain gpg --verify accepts the .asc: %s", r < 0 ? error_text(&err, r) : "ok");
         error_done(&err);
         {
                 char *argv[] = { (char *) "gpgconf", (char *) "--homedir", home, (char *) "--kill", (char *) "all", NULL };
@@ -277,7 +277,7 @@ static void test_signed(void) {
                 goto finish;
 
         r = sign_artifacts(&err, dir, l, &(SignOptions) { .key = a.fpr, .gpg_home = a.home });
-        tap_ok(r == 0, "sign with key A: %s", r < 0 ? error_message(&err, r) : "ok");
+        tap_ok(r == 0, "sign with key A: %s", r < 0 ? error_text(&err, r) : "ok");
         error_done(&err);
         ls = dir_listing(dir);
         tap_ok(ls && streq(ls, "SHA256SUMS SHA256SUMS.asc Whonix-External.xml Whonix-External.xml.asc "
@@ -325,7 +325,7 @@ static void test_signed(void) {
                         (void) write_file_atomic(both, cat, strlen(cat), 0644);
                 r = sign_verify_dir(&err, dir, both, &rep);
                 tap_ok(r == -EINVAL && !rep && strstr(strempty(err.message), "expected exactly one"),
-                       "a key file with two keys is refused: %s", error_message(&err, r));
+                       "a key file with two keys is refused: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -414,7 +414,7 @@ static void test_signed(void) {
                 (void) unlink(p);
                 r = sign_verify_dir(&err, t, pub_a, &rep);
                 tap_ok(r == -ENOENT && !rep && strstr(strempty(err.message), "SHA256SUMS"),
-                       "a missing SHA256SUMS fails: %s", error_message(&err, r));
+                       "a missing SHA256SUMS fails: %s", error_text(&err, r));
                 error_done(&err);
         }
 
@@ -425,14 +425,14 @@ static void test_signed(void) {
                 r = sign_artifacts(&err, t, l,
                                    &(SignOptions) { .key = "0123456789ABCDEF0123456789ABCDEF01234567", .gpg_home = a.home });
                 tap_ok(r == -ENOKEY && strstr(strempty(err.message), "0123456789ABCDEF0123456789ABCDEF01234567"),
-                       "no such key: %s", error_message(&err, r));
+                       "no such key: %s", error_text(&err, r));
                 error_done(&err);
                 r = sign_artifacts(&err, t, l, &(SignOptions) { .key = a.fpr, .gpg_home = b.home });
                 tap_ok(r == -ENOKEY && strstr(strempty(err.message), a.fpr),
-                       "key A is not in B's home: %s", error_message(&err, r));
+                       "key A is not in B's home: %s", error_text(&err, r));
                 error_done(&err);
                 r = sign_artifacts(&err, t, l, &(SignOptions) { .key = "A-friend", .gpg_home = a.home });
-                tap_ok(r == -EINVAL, "not a fingerprint: %s", error_message(&err, r));
+                tap_ok(r == -EINVAL, "not a fingerprint: %s", error_text(&err, r));
                 error_done(&err);
                 listing = dir_listing(t);
                 tap_ok(listing && streq(listing, "Whonix-External.xml Whonix-Gateway.qcow2 Whonix-Gateway.xml"),
@@ -483,7 +483,7 @@ static void test_expired(void) {
         }
         sleep(2);
         r = sign_artifacts(&err, t, l, &(SignOptions) { .key = s.fpr, .gpg_home = s.home });
-        tap_ok(r == -EKEYEXPIRED && strstr(strempty(err.message), s.fpr), "expired key: %s", error_message(&err, r));
+        tap_ok(r == -EKEYEXPIRED && strstr(strempty(err.message), s.fpr), "expired key: %s", error_text(&err, r));
         error_done(&err);
         listing = dir_listing(t);
         tap_ok(listing && !strstr(listing, ".asc") && !strstr(listing, "SHA256SUMS"), "and nothing was left (%s)",
@@ -529,7 +529,7 @@ static void test_passphrase(void) {
         start = now_usec();
         r = sign_artifacts(&err, t, l, &(SignOptions) { .key = s.fpr, .gpg_home = s.home });
         tap_ok(r == -EACCES && strstr(strempty(err.message), "passphrase") && strstr(strempty(err.message), s.fpr),
-               "key with a passphrase fails without asking: %s", error_message(&err, r));
+               "key with a passphrase fails without asking: %s", error_text(&err, r));
         tap_ok(now_usec() - start < 60 * 1000000ull, "and at once (%.1f s)", (double) (now_usec() - start) / 1e6);
         error_done(&err);
         listing = dir_listing(t);

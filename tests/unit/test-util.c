@@ -37,7 +37,7 @@ int main(void) {
         error_prefix(&err, -EINVAL, "outer");
         tap_ok(streq(err.message, "outer: first 'x'"), "error_prefix adds context");
         error_done(&err);
-        tap_ok(!err.message && streq(error_message(&err, -ENOENT), strerror(ENOENT)),
+        tap_ok(!err.message && streq(error_text(&err, -ENOENT), strerror(ENOENT)),
                "an empty slot falls back to strerror");
         {
                 char dir[] = "/tmp/wb-test-util-XXXXXX";

@@ -124,7 +124,7 @@ int main(void) {
                 goto finish;
 
         r = vmdk_from_raw(&err, raw, v1, &opts, &size1);
-        if (!tap_ok(r == 0, "convert: %s", r < 0 ? error_message(&err, r) : "ok"))
+        if (!tap_ok(r == 0, "convert: %s", r < 0 ? error_text(&err, r) : "ok"))
                 goto finish;
         tap_ok(file_size(v1, &fs) == 0 && fs == size1, "ret_size is the file size (%" PRIu64 ")", size1);
         tap_ok(size1 < 2 * MIB, "holes and zero grains are not stored (%" PRIu64 " bytes)", size1);
@@ -151,14 +151,14 @@ int main(void) {
         error_clear(&err);
         r = make_raw(odd, 1000, false);
         r = r ?: vmdk_from_raw(&err, odd, zvmdk, NULL, NULL);
-        tap_ok(r == -EINVAL && strstr(error_message(&err, r), "multiple of 512"), "a size that is not whole sectors is refused");
+        tap_ok(r == -EINVAL && strstr(error_text(&err, r), "multiple of 512"), "a size that is not whole sectors is refused");
         error_clear(&err);
         opts.adapter_type = "scsi";
         r = vmdk_from_raw(&err, raw, zvmdk, &opts, NULL);
-        tap_ok(r == -EINVAL && strstr(error_message(&err, r), "'scsi'"), "an unknown adapter type is refused");
+        tap_ok(r == -EINVAL && strstr(error_text(&err, r), "'scsi'"), "an unknown adapter type is refused");
         error_clear(&err);
         r = vmdk_from_raw(&err, "/nonexistent/disk.raw", zvmdk, NULL, NULL);
-        tap_ok(r == -ENOENT && strstr(error_message(&err, r), "'/nonexistent/disk.raw'"), "a missing input is reported");
+        tap_ok(r == -ENOENT && strstr(error_text(&err, r), "'/nonexistent/disk.raw'"), "a missing input is reported");
 
 finish:
         error_done(&err);

@@ -14,7 +14,7 @@ static const char *tail_of(const char *s, size_t max) {
         return l > max ? s + l - max : s;
 }
 
-int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char **ret_output) {
+int spawn_run_stdin(ErrorSlot *err, char * const *argv, char * const *extra_env, int stdin_fd, char **ret_output) {
         _cleanup_free_ char *out = NULL, *cmd = NULL;
         _cleanup_strv_free_ char **env = NULL;
         int pipefd[2], status;
@@ -58,8 +58,8 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
                 return error_set_errno(err, r, "cannot fork for '%s'", argv[0]);
         }
         if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0 ||
+                int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0 ||
                     dup2(pipefd[1], STDERR_FILENO) < 0)
                         _exit(127);
                 /* Restore default signal dispositions the parent may have changed. */
@@ -147,6 +147,10 @@ int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char 
         if (ret_output)
                 *ret_output = TAKE_PTR(out);
         return 0;
+}
+
+int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char **ret_output) {
+        return spawn_run_stdin(err, argv, extra_env, -1, ret_output);
 }
 
 bool program_in_path(const char *name) {

@@ -17,5 +17,11 @@
  * is -EINTR.  ret_output may be NULL. */
 int spawn_run(ErrorSlot *err, char * const *argv, char * const *extra_env, char **ret_output);
 
+/* The same with stdin_fd as the child's stdin (a pipe the caller feeds
+ * from another thread, say); -1 is /dev/null.  The caller keeps and closes
+ * stdin_fd; it should be O_CLOEXEC, as should the pipe's other end, so that
+ * the child holds only its own copy. */
+int spawn_run_stdin(ErrorSlot *err, char * const *argv, char * const *extra_env, int stdin_fd, char **ret_output);
+
 /* Is the program found in PATH? */
 bool program_in_path(const char *name);

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+
 #include "archive-util.h"
 
 int archive_error(ErrorSlot *err, struct archive *a, const char *fmt, ...) {
@@ -111,4 +115,22 @@ int archive_deb_data_tar(ErrorSlot *err, const char *deb_path, size_t max, char 
         if (k != ARCHIVE_EOF)
                 return archive_error(err, a, "cannot read '%s'", deb_path);
         return error_set(err, -EBADMSG, "'%s' has no data.tar member: not a Debian package", deb_path);
+}
+
+int archive_library_dir(ErrorSlot *err, char **ret) {
+        Dl_info info = {};
+        _cleanup_free_ char *path = NULL;
+        char *slash;
+
+        if (dladdr((void *) archive_read_new, &info) == 0 || !info.dli_fname)
+                return error_set(err, -ENOENT, "cannot tell where this program's libarchive is loaded from");
+        path = realpath(info.dli_fname, NULL);
+        if (!path)
+                return error_set_errno(err, -errno, "cannot resolve '%s'", info.dli_fname);
+        slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return error_set(err, -EINVAL, "libarchive is loaded from '%s', not from a library directory", path);
+        *slash = 0;
+        *ret = TAKE_PTR(path);
+        return 0;
 }

@@ -52,3 +52,8 @@ int archive_decompress_memory(ErrorSlot *err, const char *what, const void *data
  * data.tar member, decompressed (xz or gzip), as a plain tar of at most max
  * bytes. */
 int archive_deb_data_tar(ErrorSlot *err, const char *deb_path, size_t max, char **ret, size_t *ret_size);
+
+/* The directory of the libarchive this program runs with (the
+ * libarchive.so.13 that the dynamic loader found), for a program that
+ * loads it by name from a library path of its own. */
+int archive_library_dir(ErrorSlot *err, char **ret);

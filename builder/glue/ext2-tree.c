@@ -527,7 +527,11 @@ int ext2_tree_write_tar(ErrorSlot *err, Ext2Tree *t, int fd, int64_t epoch) {
 
         if (!a)
                 return -ENOMEM;
+        /* Names are bytes, written as they are (hdrcharset=BINARY): not
+         * converted from this process's locale, which fails on a name that
+         * is not in it, and read back as they are. */
         if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_add_filter_none(a) != ARCHIVE_OK ||
+            archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK ||
             archive_write_open_fd(a, fd) != ARCHIVE_OK)
                 return archive_error(err, a, "cannot start the archive of '%s'", t->path);
         w.path_alloc = 4096;

@@ -81,7 +81,8 @@ static int make_image(const char *dir, const char *image) {
         target[100] = 0;
         /* Made in an order that is not the sorted one. */
         if ((r = write_text(src, "b", "hello\n", 6, 0640)) < 0 || (r = write_text(a, "z", big, BIG_SIZE, 0644)) < 0 ||
-            (r = write_text(a, "y", "", 0, 0600)) < 0 || (r = write_text(dir, "acl", acl, sizeof acl, 0644)) < 0)
+            (r = write_text(a, "y", "", 0, 0600)) < 0 || (r = write_text(src, "caf\xc3\xa9", "u", 1, 0644)) < 0 ||
+            (r = write_text(src, "x\xff", "l", 1, 0644)) < 0 || (r = write_text(dir, "acl", acl, sizeof acl, 0644)) < 0)
                 return r;
         if (link(z, hard) < 0 || symlink("b", s) < 0 || symlink(target, lng) < 0 || mkfifo(fifo, 0600) < 0)
                 return -errno;
@@ -201,8 +202,8 @@ static int write_tar(Ext2Tree *t, const char *path, ErrorSlot *err) {
 }
 
 static void check_archive(const Seen *s, size_t n) {
-        static const char * const order[] = { ".", "a", "a/y", "a/z", "b", "dev0", "fifo", "hard", "long",
-                                               "lost+found", "s" };
+        static const char * const order[] = { ".",    "a",    "a/y",        "a/z", "b",         "caf\xc3\xa9",
+                                               "dev0", "fifo", "hard", "long", "lost+found", "s", "x\xff" };
         bool in_order = n == ELEMENTSOF(order);
         const Seen *e;
 
@@ -238,6 +239,10 @@ static void check_archive(const Seen *s, size_t n) {
                "a slow symbolic link (its target in a block)");
         e = find(s, n, "dev0");
         tap_ok(e && e->type == AE_IFCHR && major(e->rdev) == 1 && minor(e->rdev) == 3, "a character device 1:3");
+        e = find(s, n, "caf\xc3\xa9");
+        tap_ok(e && e->size == 1 && e->data[0] == 'u', "a UTF-8 name, as it is");
+        e = find(s, n, "x\xff");
+        tap_ok(e && e->size == 1 && e->data[0] == 'l', "a name that is not UTF-8, as it is");
         e = find(s, n, "fifo");
         tap_ok(e && e->type == AE_IFIFO && e->perm == 0600, "a FIFO");
         e = find(s, n, "a");

@@ -171,6 +171,8 @@ typedef struct TarWriter {
         int64_t epoch;
         char *path; /* the entry's path, grown as the walk goes down */
         size_t path_alloc;
+        Ext2XattrFn xattr_fn;
+        void *userdata;
         Link *links; /* the first name of each inode with more than one */
         size_t n_links;
         ErrorSlot *err;
@@ -296,7 +298,11 @@ static int add_xattrs(TarWriter *w, ext2_ino_t ino, struct archive_entry *e) {
                         break;
                 }
                 archive_entry_xattr_add_entry(e, *n, value, len);
+                if (w->xattr_fn)
+                        r = w->xattr_fn(w->err, w->path, *n, value, len, w->userdata);
                 ext2fs_free_mem(&value);
+                if (r < 0)
+                        break;
         }
         strv_free(x.names);
         return r;
@@ -520,9 +526,9 @@ static int write_tree(TarWriter *w, ext2_ino_t dir) {
         return r;
 }
 
-int ext2_tree_write_tar(ErrorSlot *err, Ext2Tree *t, int fd, int64_t epoch) {
+int ext2_tree_write_tar(ErrorSlot *err, Ext2Tree *t, int fd, int64_t epoch, Ext2XattrFn xattr_fn, void *userdata) {
         _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
-        TarWriter w = { .t = t, .a = a, .epoch = epoch, .err = err };
+        TarWriter w = { .t = t, .a = a, .epoch = epoch, .xattr_fn = xattr_fn, .userdata = userdata, .err = err };
         int r;
 
         if (!a)

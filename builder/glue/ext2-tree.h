@@ -32,6 +32,12 @@ static inline void ext2_tree_closep(Ext2Tree **t) {
  * file (the message names it). */
 int ext2_tree_copy_out(ErrorSlot *err, Ext2Tree *t, const char *path, const char *dest, mode_t mode);
 
+/* Called for each extended attribute of an entry, as it goes into the
+ * archive: the entry's path there, the attribute's name and value.  A
+ * negative return stops the archive with that error. */
+typedef int (*Ext2XattrFn)(ErrorSlot *err, const char *path, const char *name, const void *value, size_t size,
+                           void *userdata);
+
 /* The whole tree as a POSIX pax archive written to fd, in a fixed order
  * (each directory's names sorted bytewise, a directory before what it
  * holds, the root as "."), so that the same tree gives the same entries on
@@ -45,5 +51,6 @@ int ext2_tree_copy_out(ErrorSlot *err, Ext2Tree *t, const char *path, const char
  *   - mtime at most epoch, atime and ctime epoch: the times a rebuild of
  *     the same tree gives.
  * The archive ends at the tree's end; fd is left open.  A write error
- * (the reader went away: EPIPE) fails with that errno. */
-int ext2_tree_write_tar(ErrorSlot *err, Ext2Tree *t, int fd, int64_t epoch);
+ * (the reader went away: EPIPE) fails with that errno.  xattr_fn may be
+ * NULL. */
+int ext2_tree_write_tar(ErrorSlot *err, Ext2Tree *t, int fd, int64_t epoch, Ext2XattrFn xattr_fn, void *userdata);

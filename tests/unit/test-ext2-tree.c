@@ -193,12 +193,20 @@ static const Seen *find(const Seen *s, size_t n, const char *path) {
         return NULL;
 }
 
-static int write_tar(Ext2Tree *t, const char *path, ErrorSlot *err) {
+static int note_xattr(ErrorSlot *err, const char *path, const char *name, const void *value, size_t size,
+                      void *userdata) {
+        char ***l = userdata;
+        _cleanup_free_ char *s = strdup_printf("%s %s %zu", path, name, size);
+
+        return s ? strv_extend(l, s) : -ENOMEM;
+}
+
+static int write_tar(Ext2Tree *t, const char *path, ErrorSlot *err, char ***xattrs) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
         if (fd < 0)
                 return -errno;
-        return ext2_tree_write_tar(err, t, fd, EPOCH);
+        return ext2_tree_write_tar(err, t, fd, EPOCH, xattrs ? note_xattr : NULL, xattrs);
 }
 
 static void check_archive(const Seen *s, size_t n) {
@@ -285,16 +293,20 @@ int main(void) {
         tap_ok(r == 0, "open it: %s", r < 0 ? error_text(&err, r) : "ok");
         error_clear(&err);
         if (r == 0) {
-                r = write_tar(t, tar1, &err);
+                _cleanup_strv_free_ char **xattrs = NULL;
+                r = write_tar(t, tar1, &err, &xattrs);
                 tap_ok(r == 0, "write the archive: %s", r < 0 ? error_text(&err, r) : "ok");
                 error_clear(&err);
+                _cleanup_free_ char *joined = strv_join(xattrs, ", ");
+                tap_ok(joined && streq(joined, "a system.posix_acl_access 44, b user.note 5"),
+                       "each extended attribute is told to the caller, with its entry's path (%s)", strempty(joined));
                 r = read_back(tar1, seen, ELEMENTSOF(seen), &n);
                 tap_ok(r == 0, "libarchive reads it back");
                 if (r == 0)
                         check_archive(seen, n);
                 seen_done(seen, n);
 
-                r = write_tar(t, tar2, &err);
+                r = write_tar(t, tar2, &err, NULL);
                 error_clear(&err);
                 tap_ok(r == 0 && read_full_file(tar1, 64u << 20, &big, &n1) == 0 &&
                                read_full_file(tar2, 64u << 20, &out, &n2) == 0 && n1 == n2 && memcmp(big, out, n1) == 0,

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "cache.h"
+#include "finalize-native.h"
 #include "finalize.h"
 #include "guest-apt.h"
 #include "guestfs-util.h"
@@ -9,8 +10,9 @@
 #include "log.h"
 #include "packages.h"
 #include "sha256.h"
+#include "spawn.h"
 
-#define FINALIZE_FORMAT "12"
+#define FINALIZE_FORMAT "13"
 
 
 /* GPT layout: a 1 MiB BIOS boot partition for GRUB's core image, then root. */
@@ -652,26 +654,74 @@ static int set_inode_times(ErrorSlot *err, Appliance *a, const FinalizeSpec *spe
         return 0;
 }
 
+/* Where the kernel put the root partition in the new disk, in bytes. */
+static int root_partition_geometry(ErrorSlot *err, Appliance *a, const char *part, uint64_t *ret_offset,
+                                   uint64_t *ret_size) {
+        _cleanup_free_ char *out = NULL;
+        _cleanup_strv_free_ char **words = NULL;
+        const char *name = strrchr(part, '/');
+        uint64_t start, sectors;
+        int r;
+
+        r = appliance_run(err, a, NULL,
+                          ARGV("sh", "-c", "cat \"/sys/class/block/$0/start\" \"/sys/class/block/$0/size\"",
+                               (char *) (name ? name + 1 : part)),
+                          &out);
+        if (r < 0)
+                return error_prefix(err, r, "cannot read where the root partition is");
+        if (strv_split(strstrip(out), " \t\n", &words) < 0)
+                return -ENOMEM;
+        if (strv_length(words) != 2 || safe_atou64(words[0], &start) < 0 || safe_atou64(words[1], &sectors) < 0 ||
+            start == 0 || sectors == 0 || start > UINT64_MAX / 512 || sectors > UINT64_MAX / 512)
+                return error_set(err, -EBADMSG, "cannot read where the root partition is: the kernel said '%s'",
+                                 strstrip(out));
+        /* In the kernel's 512-byte sectors, whatever the disk's. */
+        *ret_offset = start * 512;
+        *ret_size = sectors * 512;
+        return 0;
+}
+
+static char *dir_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+
+        if (!slash)
+                return strdup(".");
+        return slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+}
+
 int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance_path, const char *layer_disk,
                  const char *dest, bool verbose) {
         _cleanup_(appliance_freep) Appliance *a = NULL;
-        _cleanup_free_ char *tree_dev = NULL, *disk_kdev = NULL, *root_part = NULL;
+        _cleanup_free_ char *tree_dev = NULL, *disk_kdev = NULL, *root_part = NULL, *tree_overlay = NULL,
+                            *tree_raw = NULL, *work_dir = NULL;
         ApplianceConfig cfg = { .path = appliance_path, .label = spec->label, .verbose = verbose };
-        bool clamps = false;
+        uint64_t root_offset = 0, root_size = 0;
+        bool clamps = false, native = false;
         char uuid[37];
         int r;
 
         r = finalize_root_uuid(spec->seed, spec->recipe->vm_name, uuid);
         if (r < 0)
                 return r;
+        tree_overlay = strdup_printf("%s.tree.qcow2", dest);
+        tree_raw = strdup_printf("%s.tree.raw", dest);
+        work_dir = dir_of(dest);
+        if (!tree_overlay || !tree_raw || !work_dir)
+                return -ENOMEM;
+        (void) unlink(tree_overlay);
+        (void) unlink(tree_raw);
         r = disk_create(err, dest, "raw", spec->recipe->disk_size, NULL, NULL);
         if (r < 0)
                 return r;
+        /* The layer stays as it is: the normalization below is written to
+         * an overlay of it, which is read again on the host when the
+         * filesystem is made there. */
+        r = disk_create(err, tree_overlay, "qcow2", 0, layer_disk, "qcow2");
+        if (r < 0)
+                goto fail;
 
-        /* The layer is read-only: the normalization below is written to a
-         * throwaway overlay and never into the cache. */
         if ((r = appliance_new(err, &cfg, &a)) < 0 ||
-            (r = appliance_add_drive(err, a, layer_disk, "qcow2", true, NULL)) < 0 ||
+            (r = appliance_add_drive(err, a, tree_overlay, "qcow2", false, "unsafe")) < 0 ||
             (r = appliance_add_drive(err, a, dest, "raw", false, "unsafe")) < 0 || (r = appliance_launch(err, a)) < 0 ||
             (r = appliance_device(err, a, 0, &tree_dev)) < 0 || (r = appliance_kernel_device(err, a, 1, &disk_kdev)) < 0)
                 goto fail;
@@ -687,17 +737,28 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
         if ((r = appliance_mount(err, a, tree_dev, "/")) < 0 ||
             (spec->packages_path && (r = record_packages(err, a, spec)) < 0) || (r = normalize_tree(err, a, spec)) < 0 ||
             (r = write_boot_files(err, a, spec, uuid)) < 0 || (r = check_tree_tools(err, a)) < 0 ||
-            (r = tree_mke2fs_clamps(err, a, &clamps)) < 0 ||
-            /* A clamping mke2fs clamps the mtimes too. */
-            (r = clamps ? raise_atimes(err, a, spec->source_date_epoch) : clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
-            (r = partition(err, a, spec, disk_kdev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
-            (r = set_inode_times(err, a, spec, root_part, clamps)) < 0)
+            (r = tree_mke2fs_clamps(err, a, &clamps)) < 0)
+                goto fail;
+        /* An mke2fs that clamps (1.47.1 and later) also reads a tarball: it
+         * makes the filesystem natively, from the tree streamed by the host
+         * (finalize-native.h), once the appliance is gone.  An older one
+         * (Debian 12's) makes it here. */
+        native = clamps && finalize_native_possible();
+        if (native) {
+                if ((r = partition(err, a, spec, disk_kdev)) < 0 ||
+                    (r = root_partition_geometry(err, a, root_part, &root_offset, &root_size)) < 0)
+                        goto fail;
+        } else if ((r = clamps ? raise_atimes(err, a, spec->source_date_epoch)
+                               : clamp_mtimes(err, a, spec->source_date_epoch)) < 0 ||
+                   (r = partition(err, a, spec, disk_kdev)) < 0 || (r = make_filesystem(err, a, spec, uuid, root_part)) < 0 ||
+                   (r = set_inode_times(err, a, spec, root_part, clamps)) < 0)
                 goto fail;
 
         /* GRUB's boot sector into the MBR, its core image into the BIOS boot
-         * partition; the filesystem is not touched.  The tool comes from the
-         * guest's grub-pc (the appliance has none), so it runs in the tree,
-         * now that mke2fs has read it and bind mounts cannot leak into it. */
+         * partition; the root partition is not touched (natively, it is
+         * still empty).  The tool comes from the guest's grub-pc (the
+         * appliance has none), so it runs in the tree, now that its files
+         * are all written and bind mounts cannot leak into them. */
         if ((r = run(err, a, ARGV("mount", "--bind", "/dev", "/sysroot/dev"))) < 0 ||
             (r = run(err, a, ARGV("mount", "-t", "proc", "proc", "/sysroot/proc"))) < 0 ||
             (r = run(err, a, ARGV("mount", "-t", "sysfs", "sysfs", "/sysroot/sys"))) < 0)
@@ -712,10 +773,44 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
         r = appliance_shutdown(err, a);
         if (r < 0)
                 goto fail;
+        a = appliance_free(a);
+
+        if (native) {
+                NativeFilesystem n = {
+                        .label = spec->label,
+                        .tree_image = tree_raw,
+                        .dest = dest,
+                        .offset = root_offset,
+                        .size = root_size,
+                        .uuid = uuid,
+                        .epoch = spec->source_date_epoch,
+                        .work_dir = work_dir,
+                };
+
+                uint64_t started = now_usec();
+
+                /* libext2fs reads a raw image; the layers are qcow2. */
+                r = spawn_run(err, ARGV("qemu-img", "convert", "-f", "qcow2", "-O", "raw", tree_overlay, tree_raw), NULL,
+                              NULL);
+                if (r < 0) {
+                        error_prefix(err, r, "cannot read the normalized tree");
+                        goto fail;
+                }
+                (void) unlink(tree_overlay);
+                log_debug("%s: the normalized tree to a raw image took %.1f s", spec->label,
+                          (double) (now_usec() - started) / 1e6);
+                r = finalize_native_filesystem(err, &n);
+                if (r < 0)
+                        goto fail;
+        }
+        (void) unlink(tree_overlay);
+        (void) unlink(tree_raw);
         return 0;
 fail:
         a = appliance_free(a);
         (void) unlink(dest);
+        (void) unlink(tree_overlay);
+        (void) unlink(tree_raw);
         if (spec->packages_path)
                 (void) unlink(spec->packages_path);
         return r;

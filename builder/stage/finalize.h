@@ -4,16 +4,20 @@
 /*
  * The finalize stage: from a customized tree to the bootable disk.
  *
- * The tree (the flavor's layer, attached read-only: libguestfs keeps the
- * writes in a throwaway overlay) is normalized — build-time state that
- * would differ between builds or leak the build host is removed or fixed,
- * mtimes clamped to SOURCE_DATE_EPOCH — and given fstab, GRUB's files and a
- * generated grub.cfg.  The final disk is then made without ever mounting it:
- * a GPT with a BIOS boot partition and the root partition (disk and
- * partition GUIDs derived from the seed), an ext4 filesystem created *from
- * the tree* by mke2fs -d with a derived UUID and hash seed and a fixed
- * clock, and GRUB's boot sector and core image written by grub-bios-setup.
- * Blocks the filesystem does not use stay holes, so the raw disk is sparse.
+ * The tree (the flavor's layer, under a qcow2 overlay that takes the
+ * writes and is thrown away after) is normalized in the appliance —
+ * build-time state that would differ between builds or leak the build host
+ * is removed or fixed — and given fstab, GRUB's files and a generated
+ * grub.cfg.  The final disk is then made without ever mounting it: a GPT
+ * with a BIOS boot partition and the root partition (disk and partition
+ * GUIDs derived from the seed), GRUB's boot sector and core image written
+ * by grub-bios-setup, and an ext4 filesystem created *from the tree* by the
+ * tree's own mke2fs with a derived UUID and hash seed, a fixed clock and
+ * times clamped to SOURCE_DATE_EPOCH.  That mke2fs runs natively on the
+ * host, fed the tree as an archive (finalize-native.h), when it can read
+ * one (e2fsprogs 1.47.1 and later); an older one runs in the appliance and
+ * reads the mounted tree.  Blocks the filesystem does not use stay holes,
+ * so the raw disk is sparse.
  */
 
 #include "error.h"

@@ -8,11 +8,12 @@
  * host: the kernel the appliance boots (it reads and writes the layers'
  * filesystems), debootstrap (it lays out the base tree), gdisk (sgdisk
  * writes the partition table), e2fsprogs (it makes the layers'
- * filesystems, whose directory order mke2fs -d reads), qemu and libguestfs
- * (they run the appliance), supermin (it makes it), and the libraries this
- * program links: zlib (the deflate of the qcow2 and VMDK) and libarchive
- * (the OVA's tar).  A host package that is not installed is recorded as
- * "none".
+ * filesystems; its libext2fs reads the normalized tree for the image's
+ * mke2fs), qemu and libguestfs (they run the appliance), supermin (it
+ * makes it), and the libraries this program links: zlib (the deflate of
+ * the qcow2 and VMDK) and libarchive (the OVA's tar; the image's mke2fs
+ * reads the tree's archive with it).  A host package that is not installed
+ * is recorded as "none".
  */
 
 #include "buildinfo.h"

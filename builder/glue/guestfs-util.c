@@ -786,6 +786,36 @@ int appliance_sha256(ErrorSlot *err, Appliance *a, const char *guest_path, char 
         return 0;
 }
 
+int appliance_xattrs(ErrorSlot *err, Appliance *a, const char *guest_path, char ***ret) {
+        struct guestfs_xattr_list *l = guestfs_lgetxattrs(a->g, guest_path);
+        _cleanup_strv_free_ char **out = NULL;
+        int r = 0;
+
+        if (!l)
+                return gerr(err, a, 0, "cannot read the extended attributes of a guest file");
+        for (uint32_t i = 0; i < l->len && r >= 0; i++) {
+                _cleanup_free_ char *hex = hexmem(l->val[i].attrval, l->val[i].attrval_len);
+                char *line = hex ? strdup_printf("%s %s", l->val[i].attrname, hex) : NULL;
+                r = line ? strv_consume(&out, line) : -ENOMEM;
+        }
+        guestfs_free_xattr_list(l);
+        if (r < 0)
+                return r;
+        strv_sort(out);
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int appliance_nlink(ErrorSlot *err, Appliance *a, const char *guest_path, uint64_t *ret) {
+        struct guestfs_statns *st = guestfs_lstatns(a->g, guest_path);
+
+        if (!st)
+                return gerr(err, a, 0, "cannot stat a guest file");
+        *ret = (uint64_t) st->st_nlink;
+        guestfs_free_statns(st);
+        return 0;
+}
+
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path) {
         int r = guestfs_exists(a->g, guest_path);
 

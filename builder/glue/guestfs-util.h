@@ -143,6 +143,11 @@ int appliance_ls(ErrorSlot *err, Appliance *a, const char *guest_dir, char ***re
 /* The SHA-256 of a guest file, lowercase hex, computed in the appliance. */
 int appliance_sha256(ErrorSlot *err, Appliance *a, const char *guest_path, char ret[static 65]);
 /* 1 if the path exists in the guest, 0 if not. */
+/* The extended attributes of a guest file (not followed if a symbolic
+ * link), each "NAME HEXVALUE", sorted; none is an empty list (may be NULL). */
+int appliance_xattrs(ErrorSlot *err, Appliance *a, const char *guest_path, char ***ret);
+/* Its number of names (hard links). */
+int appliance_nlink(ErrorSlot *err, Appliance *a, const char *guest_path, uint64_t *ret);
 int appliance_exists(ErrorSlot *err, Appliance *a, const char *guest_path);
 
 /* Run argv inside the appliance (paths of the guest are under /sysroot).

@@ -9,6 +9,9 @@
  *     exists PATH...           exit 0 if all exist, 1 if one does not
  *     sha256 PATH...           print "HASH  PATH" lines, as sha256sum does
  *     ls DIR...                list directories, one name a line
+ *     xattrs PATH...           print "PATH NAME HEXVALUE" for each extended
+ *                              attribute (ACLs in the kernel's format)
+ *     nlink PATH...            print "PATH LINKS": how many names each has
  *     uuid                     print the UUID of DEVICE's filesystem
  *     upload HOSTFILE PATH     copy a host file into the guest (--rw)
  *     mkdir PATH               create a directory and its parents (--rw)
@@ -17,7 +20,7 @@
  *                              and modes kept (--rw): many files, one launch
  *     each OUT CMD ARGS... [-- OUT CMD ARGS...]...
  *                              several of the read commands (uuid, cat, ls,
- *                              exists, sha256) in one launch, each one's
+ *                              exists, sha256, xattrs, nlink) in one launch, each one's
  *                              output into its own file OUT
  *
  * Exit status: 0 done; 1 a path of "exists" is absent (and only then);
@@ -25,6 +28,7 @@
  * does not mount, a file cannot be read).  A caller that asks whether a
  * file is absent checks for 1 exactly.
  */
+#include <inttypes.h>
 #include "guestfs-util.h"
 
 #define EXIT_ABSENT 1
@@ -56,7 +60,7 @@ int main(int argc, char **argv) {
                 argc--;
         }
         if (argc < 4) {
-                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|uuid|each|upload|mkdir|ln-s|tar-in ARGS...\n");
+                fprintf(stderr, "usage: wb-inspect [--rw] DISK DEVICE cat|exists|ls|sha256|xattrs|nlink|uuid|each|upload|mkdir|ln-s|tar-in ARGS...\n");
                 return 2;
         }
         status = inspect(argc, argv, rw);
@@ -85,7 +89,8 @@ static int run_read(Appliance *a, const char *device, const char *cmd, char **ar
                 fprintf(out, "%s\n", u);
                 return 0;
         }
-        if (!streq(cmd, "cat") && !streq(cmd, "ls") && !streq(cmd, "exists") && !streq(cmd, "sha256")) {
+        if (!streq(cmd, "cat") && !streq(cmd, "ls") && !streq(cmd, "exists") && !streq(cmd, "sha256") &&
+            !streq(cmd, "xattrs") && !streq(cmd, "nlink")) {
                 fprintf(stderr, "wb-inspect: unknown command '%s' (or it needs --rw)\n", cmd);
                 return 2;
         }
@@ -108,6 +113,24 @@ static int run_read(Appliance *a, const char *device, const char *cmd, char **ar
                         }
                         STRV_FOREACH(name, names)
                                 fprintf(out, "%s\n", *name);
+                } else if (streq(cmd, "xattrs")) {
+                        /* "PATH NAME HEX" a line; nothing for a file without any. */
+                        _cleanup_strv_free_ char **l = NULL;
+                        r = appliance_xattrs(&err, a, args[i], &l);
+                        if (r < 0) {
+                                status = fail(&err, r, args[i]);
+                                continue;
+                        }
+                        STRV_FOREACH(x, l)
+                                fprintf(out, "%s %s\n", args[i], *x);
+                } else if (streq(cmd, "nlink")) {
+                        uint64_t links;
+                        r = appliance_nlink(&err, a, args[i], &links);
+                        if (r < 0) {
+                                status = fail(&err, r, args[i]);
+                                continue;
+                        }
+                        fprintf(out, "%s %" PRIu64 "\n", args[i], links);
                 } else if (streq(cmd, "exists")) {
                         r = appliance_exists(&err, a, args[i]);
                         if (r < 0)

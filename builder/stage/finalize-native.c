@@ -235,6 +235,11 @@ static int make_filesystem(ErrorSlot *err, const NativeFilesystem *n, const Tool
         (void) pthread_join(thread, NULL);
         if (r < 0) {
                 error_done(&f.err);
+                if (strstr(error_text(err, r), "you need libarchive"))
+                        return error_prefix(err, r,
+                                            "cannot make the root filesystem: the image's mke2fs could not load this "
+                                            "host's libarchive (%s) with the image's own C library",
+                                            t->library_path);
                 return error_prefix(err, r, "cannot make the root filesystem");
         }
         if (f.r < 0) {

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 
 #include "archive-util.h"
@@ -20,6 +21,22 @@ static const char * const tree_libraries[] = {
         "libc.so.6",     "libext2fs.so.2", "libcom_err.so.2", "libblkid.so.1",
         "libuuid.so.1",  "libe2p.so.2",    "libss.so.2",      NULL,
 };
+
+int finalize_native_nospc(ErrorSlot *err, int r, const char *path, const char *who) {
+        struct statvfs sv;
+        int64_t f = -1;
+
+        if (r >= 0 || (r != -ENOSPC && !strstr(error_text(err, r), "No space left on device")))
+                return r;
+        if (statvfs(path, &sv) == 0)
+                f = (int64_t) ((geteuid() == 0 ? sv.f_bfree : sv.f_bavail) * sv.f_frsize);
+        error_clear(err);
+        return error_set(err, -ENOSPC,
+                         "the filesystem that holds '%s' is full (a write of %s failed; %" PRId64
+                         " bytes free now): free some space there (for the cache: remove old entries, or use --cache "
+                         "on a larger filesystem) and build again",
+                         path, who, f);
+}
 
 bool finalize_native_possible(void) {
         struct utsname u;
@@ -297,18 +314,20 @@ int finalize_native_filesystem(ErrorSlot *err, const NativeFilesystem *n) {
         log_progress(n->label, "making the root filesystem from the tree", 0, 0);
         XattrCommands xattrs = {};
 
-        r = tools_copy(err, tree, n->work_dir, &t);
+        r = finalize_native_nospc(err, tools_copy(err, tree, n->work_dir, &t), n->dest,
+                                  "the image's e2fsprogs, copied out of it");
         copied = now_usec();
         if (r >= 0) {
                 xattrs.dir = t.dir;
                 xattrs.f = open_memstream(&xattrs.text, &xattrs.size);
                 r = xattrs.f ? make_filesystem(err, n, &t, tree, &xattrs) : -ENOMEM;
+                r = finalize_native_nospc(err, r, n->dest, "mke2fs");
                 if (xattrs.f && fclose(xattrs.f) != 0 && r >= 0)
                         r = -ENOMEM;
         }
         made = now_usec();
         if (r >= 0)
-                r = finish_filesystem(err, n, &t, xattrs.text);
+                r = finalize_native_nospc(err, finish_filesystem(err, n, &t, xattrs.text), n->dest, "debugfs");
         free(xattrs.text);
         tools_done(&t);
         if (r >= 0)

@@ -33,6 +33,12 @@ typedef struct NativeFilesystem {
         const char *work_dir;   /* for the tools copied out of the tree */
 } NativeFilesystem;
 
+/* A host program (who) failed with r while writing path, or beside it: if
+ * its filesystem is full (the program said "No space left on device",
+ * or r is -ENOSPC), say so, and which, as -ENOSPC (a full filesystem stays
+ * full: the build does not try again); else r as it is. */
+int finalize_native_nospc(ErrorSlot *err, int r, const char *path, const char *who);
+
 /* Whether this host can run the tree's x86-64 programs. */
 bool finalize_native_possible(void);
 

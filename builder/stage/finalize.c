@@ -792,6 +792,7 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
                 /* libext2fs reads a raw image; the layers are qcow2. */
                 r = spawn_run(err, ARGV("qemu-img", "convert", "-f", "qcow2", "-O", "raw", tree_overlay, tree_raw), NULL,
                               NULL);
+                r = finalize_native_nospc(err, r, tree_raw, "qemu-img");
                 if (r < 0) {
                         error_prefix(err, r, "cannot read the normalized tree");
                         goto fail;

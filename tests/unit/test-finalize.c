@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The image's apt sources: the recipe's [Apt] mirrors as deb822 stanzas for
  * the suite, -updates and -security, and nothing of the build's mirror. */
+#include "finalize-native.h"
 #include "finalize.h"
 #include "recipe.h"
 #include "tap.h"
@@ -84,5 +85,22 @@ int main(void) {
                !finalize_mke2fs_clamps("") && !finalize_mke2fs_clamps(NULL) && !finalize_mke2fs_clamps("mkfs 1.47.2") &&
                !finalize_mke2fs_clamps("mke2fs x.y"),
                "1.47.0 (Debian 12's), 1.46.6, nothing or something else do not");
+        /* A host program's full filesystem, said as such and not retried. */
+        {
+                ErrorSlot e = {};
+                int r = error_set(&e, -EPROTO, "'qemu-img convert' failed with exit status 1:\nqemu-img: error while "
+                                               "writing at byte 123: No space left on device");
+                r = finalize_native_nospc(&e, r, "/tmp", "qemu-img");
+                tap_ok(r == -ENOSPC && strstr(error_text(&e, r), "the filesystem that holds '/tmp' is full (a write of "
+                                                                 "qemu-img failed; ") &&
+                               strstr(error_text(&e, r), " bytes free now)"),
+                       "a program's 'No space left on device' becomes -ENOSPC, naming the file (%s)", error_text(&e, r));
+                error_done(&e);
+                r = error_set(&e, -EPROTO, "'mke2fs' failed with exit status 1: bad things");
+                r = finalize_native_nospc(&e, r, "/tmp", "mke2fs");
+                tap_ok(r == -EPROTO && strstr(error_text(&e, r), "bad things"), "any other failure stays as it was");
+                error_done(&e);
+                tap_ok(finalize_native_nospc(&e, 0, "/tmp", "mke2fs") == 0, "success stays success");
+        }
         return tap_done();
 }

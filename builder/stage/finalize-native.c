@@ -51,7 +51,8 @@ char *finalize_native_foreign_library(const char *list_output, const char *dir) 
                 return strdup("(out of memory)");
         STRV_FOREACH(l, lines) {
                 /* "\tlibfoo.so.1 => /path/libfoo.so.1 (0x...)", or "=> not found";
-                 * the vDSO and the loader itself have no "=>". */
+                 * the vDSO has no "=>", the loader's own line names the one
+                 * that runs (the copy in dir). */
                 const char *s = *l + strspn(*l, " \t"), *arrow = strstr(s, " => ");
                 if (!arrow)
                         continue;
@@ -85,10 +86,12 @@ static int copy_tool(ErrorSlot *err, Ext2Tree *tree, const char *dir, const char
         if (!dest)
                 return -ENOMEM;
         r = ext2_tree_copy_out(err, tree, path, dest, mode);
-        if (r < 0)
+        if (r == -ENOENT)
                 return error_prefix(err, r,
                                     "the image's own e2fsprogs and C library make its root filesystem, and the image "
                                     "lacks one of their files (the recipe's packages must include e2fsprogs)");
+        if (r < 0)
+                return r;
         if (ret)
                 *ret = TAKE_PTR(dest);
         return 0;

@@ -744,6 +744,10 @@ int finalize_run(ErrorSlot *err, const FinalizeSpec *spec, const char *appliance
          * (finalize-native.h), once the appliance is gone.  An older one
          * (Debian 12's) makes it here. */
         native = clamps && finalize_native_possible();
+        if (clamps && !native)
+                log_warning("%s: this host cannot run the image's x86-64 e2fsprogs: its root filesystem is made in the "
+                            "appliance instead, and its bytes differ from those an x86-64 host makes",
+                            spec->label);
         if (native) {
                 if ((r = partition(err, a, spec, disk_kdev)) < 0 ||
                     (r = root_partition_geometry(err, a, root_part, &root_offset, &root_size)) < 0)

@@ -442,6 +442,23 @@ static int write_entry(TarWriter *w, ext2_ino_t ino) {
         return 0;
 }
 
+/* A slow symbolic link's target, read as a file's data is. */
+typedef struct MemorySink {
+        char *p;
+        uint64_t left;
+} MemorySink;
+
+static int memory_sink(ErrorSlot *err, const void *p, size_t n, void *userdata) {
+        MemorySink *m = userdata;
+
+        if (n > m->left)
+                return error_set(err, -EIO, "a file of the tree holds more than its size");
+        memcpy(m->p, p, n);
+        m->p += n;
+        m->left -= n;
+        return 0;
+}
+
 static int symlink_target(TarWriter *w, ext2_ino_t ino, struct ext2_inode *inode, char **ret) {
         uint64_t size = EXT2_I_SIZE(inode);
         _cleanup_free_ char *s = NULL;
@@ -456,24 +473,10 @@ static int symlink_target(TarWriter *w, ext2_ino_t ino, struct ext2_inode *inode
                 /* In the inode itself, where the block map would be. */
                 memcpy(s, inode->i_block, size);
         else {
-                char *p = s;
-                ext2_file_t f = NULL;
-                errcode_t code = ext2fs_file_open2(w->t->fs, ino, inode, 0, &f);
-                uint64_t done = 0;
-
-                while (!code && done < size) {
-                        unsigned got = 0;
-                        code = ext2fs_file_read(f, p + done, (unsigned) (size - done), &got);
-                        if (!code && got == 0)
-                                break;
-                        done += got;
-                }
-                if (f)
-                        (void) ext2fs_file_close(f);
-                if (code)
-                        return ext2_error(w->err, code, "cannot read the symbolic link '%s'", w->path);
-                if (done != size)
-                        return error_set(w->err, -EIO, "the symbolic link '%s' is shorter than its size", w->path);
+                MemorySink m = { .p = s, .left = size };
+                int r = read_data(w->err, w->t, ino, inode, w->path, memory_sink, &m);
+                if (r < 0)
+                        return r;
         }
         s[size] = 0;
         if (strlen(s) != size)
